@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian package lingopipe's build and tests need.
+# Idempotent and non-interactive; a no-op (well under a second) when all is installed.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libgtest-dev
+  libyaml-cpp-dev libsqlite3-dev libcli11-dev libssl-dev libpcre2-dev
+  libutf8proc-dev libcpp-httplib-dev
+  sqlite3 python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,28 @@
+// Finds and reads articles: files or folders (recursively, sorted), .txt and
+// .md. A bad file is reported, not fatal: the other articles still run.
+#pragma once
+
+#include "article/article.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace article {
+
+struct LoadProblem {
+  std::filesystem::path path;
+  std::string message;                // complete: names the file and what to do
+};
+
+struct LoadResult {
+  std::vector<Article> articles;
+  std::vector<LoadProblem> problems;
+};
+
+LoadResult load_articles(const std::vector<std::filesystem::path>& inputs);
+
+// Checks one file's bytes; returns a problem message or empty when usable.
+std::string check_content(const std::filesystem::path& path, std::string_view bytes);
+
+} // namespace article

@@ -1,0 +1,137 @@
+#include "cache/store.hpp"
+
+#include "util/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fmt/format.h>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace cache {
+
+namespace {
+
+constexpr int k_payload_version = 1;
+
+util::SqliteDb open_db(const fs::path& path) {
+  std::error_code ec;
+  if (path.has_parent_path()) {
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+      throw util::Error(fmt::format("cache {}: cannot create folder: {}; check cache.path",
+                                    path.string(), ec.message()));
+    }
+  }
+  util::SqliteDb db(path.string());
+  db.exec("PRAGMA journal_mode=WAL");
+  db.exec("PRAGMA synchronous=NORMAL"); // WAL + NORMAL: a commit survives a process kill
+  db.exec("CREATE TABLE IF NOT EXISTS results ("
+          " key TEXT PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,"
+          " model TEXT NOT NULL, created INTEGER NOT NULL, last_used INTEGER NOT NULL,"
+          " size INTEGER NOT NULL)");
+  return db;
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::optional<Entry> parse_payload(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || j.value("v", 0) != k_payload_version) {
+    return std::nullopt;
+  }
+  try {
+    Entry e;
+    e.content = j.at("content").get<std::string>();
+    e.finish_reason = j.value("finish_reason", "");
+    e.model = j.value("model", "");
+    e.endpoint = j.value("endpoint", "");
+    e.prompt_tokens = j.value("prompt_tokens", 0);
+    e.completion_tokens = j.value("completion_tokens", 0);
+    return e;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+} // namespace
+
+CacheStore::CacheStore(const fs::path& path)
+  : m_path(path), m_db(open_db(path)),
+    m_get(m_db.prepare("SELECT payload, created FROM results WHERE key = ?1")),
+    m_touch(m_db.prepare("UPDATE results SET last_used = ?2 WHERE key = ?1")),
+    m_put(m_db.prepare("INSERT OR REPLACE INTO results"
+                       " (key, kind, payload, model, created, last_used, size)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)")) {}
+
+std::optional<Entry> CacheStore::get(const std::string& key) {
+  m_get.reset();
+  m_get.bind(1, key);
+  if (!m_get.step()) {
+    return std::nullopt;
+  }
+  auto entry = parse_payload(m_get.column_text(0));
+  if (!entry) {
+    ++m_corrupt; // an unreadable entry is a miss, never a crash
+    return std::nullopt;
+  }
+  entry->created = m_get.column_int(1);
+  m_get.reset();
+  m_touch.reset();
+  m_touch.bind(1, key).bind(2, unix_now());
+  m_touch.step();
+  return entry;
+}
+
+void CacheStore::put(const std::string& key, const std::string& kind, const Entry& entry) {
+  json payload = {{"v", k_payload_version},
+                  {"content", entry.content},
+                  {"finish_reason", entry.finish_reason},
+                  {"model", entry.model},
+                  {"endpoint", entry.endpoint},
+                  {"prompt_tokens", entry.prompt_tokens},
+                  {"completion_tokens", entry.completion_tokens}};
+  const std::string text = payload.dump();
+  m_put.reset();
+  m_put.bind(1, key).bind(2, kind).bind(3, text).bind(4, entry.model).bind(5, unix_now());
+  m_put.bind(6, static_cast<int64_t>(text.size()));
+  m_put.step(); // autocommit: durable before the next result is handled
+}
+
+Stats CacheStore::stats() {
+  Stats s;
+  auto count = m_db.prepare("SELECT COUNT(*), COALESCE(SUM(size),0) FROM results");
+  if (count.step()) {
+    s.entries = count.column_int(0);
+    s.bytes = count.column_int(1);
+  }
+  auto tokens = m_db.prepare("SELECT payload FROM results");
+  while (tokens.step()) {
+    if (auto e = parse_payload(tokens.column_text(0))) {
+      s.prompt_tokens += e->prompt_tokens;
+      s.completion_tokens += e->completion_tokens;
+    }
+  }
+  for (const char* suffix : {"", "-wal"}) {
+    std::error_code ec;
+    auto size = fs::file_size(m_path.string() + suffix, ec);
+    s.file_bytes += ec ? 0 : static_cast<int64_t>(size);
+  }
+  return s;
+}
+
+int64_t CacheStore::clear() {
+  int64_t before = stats().entries;
+  m_db.exec("DELETE FROM results");
+  m_db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  m_db.exec("VACUUM");
+  return before;
+}
+
+} // namespace cache

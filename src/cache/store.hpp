@@ -1,0 +1,58 @@
+// The result cache: one SQLite table in WAL mode. Each result is committed as
+// it arrives, so a killed run loses only what was in flight. Only complete
+// answers are stored; failures and truncated answers never are.
+//
+// Table results(key TEXT PRIMARY KEY, kind TEXT, payload TEXT, model TEXT,
+//               created INTEGER, last_used INTEGER, size INTEGER)
+// payload is JSON: {"v":1,"content","finish_reason","model","endpoint",
+//                   "prompt_tokens","completion_tokens"}.
+// An entry whose payload does not parse or has another "v" is a miss.
+#pragma once
+
+#include "util/sqlite.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace cache {
+
+struct Entry {
+  std::string content;
+  std::string finish_reason;
+  std::string model;                  // as the server reported it
+  std::string endpoint;               // provider and configured model that produced it
+  int prompt_tokens = 0;
+  int completion_tokens = 0;
+  int64_t created = 0;                // unix seconds
+};
+
+struct Stats {
+  int64_t entries = 0;
+  int64_t bytes = 0;                  // payload bytes
+  int64_t file_bytes = 0;             // database file and WAL on disk
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+};
+
+class CacheStore {
+public:
+  // Creates the folder and database if needed; throws util::Error naming the path.
+  explicit CacheStore(const std::filesystem::path& path);
+
+  std::optional<Entry> get(const std::string& key);
+  void put(const std::string& key, const std::string& kind, const Entry& entry);
+  Stats stats();
+  int64_t clear();
+  int64_t corrupt_reads() const { return m_corrupt; }
+
+private:
+  std::filesystem::path m_path;
+  util::SqliteDb m_db;
+  util::SqliteStmt m_get;
+  util::SqliteStmt m_touch;
+  util::SqliteStmt m_put;
+  int64_t m_corrupt = 0;
+};
+
+} // namespace cache

@@ -1,0 +1,64 @@
+#include "cli/app.hpp"
+
+#include "cli/commands.hpp"
+#include "util/error.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace cli {
+
+namespace {
+
+void setup_logging(const Options& o) {
+  auto logger = spdlog::stderr_color_mt("lingopipe");
+  logger->set_pattern("%^%l%$: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(o.quiet            ? spdlog::level::err
+                    : o.verbosity >= 2 ? spdlog::level::trace
+                    : o.verbosity == 1 ? spdlog::level::debug
+                                       : spdlog::level::info);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"lingopipe: translate and summarize foreign-language news articles into English "
+               "through an LLM endpoint, with every result cached."};
+  app.set_version_flag("--version", "lingopipe 0.1.0");
+  app.require_subcommand(1);
+  app.add_option("-c,--config", o.config, "Configuration file")->capture_default_str();
+  app.add_flag("-v,--verbose", o.verbosity, "More log output (-vv: cache key inputs)");
+  app.add_flag("-q,--quiet", o.quiet, "Only errors; no progress or summary");
+
+  auto* run = app.add_subcommand("run", "Translate and summarize articles, then export");
+  run->add_option("paths", o.paths, "Article files or folders (default: config inputs)");
+  run->add_flag("--dry-run", o.dry_run,
+                "Show removed boilerplate, sections and what would be sent; send nothing");
+
+  auto* exp = app.add_subcommand("export", "Write the exports from the cache alone");
+  exp->add_option("paths", o.paths, "Article files or folders (default: config inputs)");
+  exp->add_option("-o,--out", o.out, "Export folder (default: export.dir)");
+
+  auto* cache = app.add_subcommand("cache", "Inspect or clear the result cache");
+  cache->require_subcommand(1);
+  auto* stats = cache->add_subcommand("stats", "Entries, size and tokens in the cache");
+  auto* clear = cache->add_subcommand("clear", "Delete every cached result");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(util::ExitCode::usage);
+  }
+  setup_logging(o);
+  if (run->parsed()) return run_command(o);
+  if (exp->parsed()) return export_command(o);
+  if (stats->parsed()) return cache_stats_command(o);
+  if (clear->parsed()) return cache_clear_command(o);
+  return static_cast<int>(util::ExitCode::usage);
+}
+
+} // namespace cli

@@ -1,0 +1,150 @@
+#include "cli/commands.hpp"
+
+#include "article/tokens.hpp"
+#include "cache/store.hpp"
+#include "cli/progress.hpp"
+#include "config/config.hpp"
+#include "export/exporter.hpp"
+#include "llm/http.hpp"
+#include "llm/transport.hpp"
+#include "pipeline/prepare.hpp"
+#include "pipeline/runner.hpp"
+#include "prompt/prompt_set.hpp"
+#include "util/error.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fmt/format.h>
+
+namespace cli {
+
+namespace {
+
+using util::ExitCode;
+
+int code(ExitCode c) { return static_cast<int>(c); }
+
+void report_problems(const pipeline::Prepared& prepared) {
+  for (const auto& p : prepared.problems) {
+    spdlog::error("{}", p.message);
+  }
+}
+
+void require_endpoint(const config::Config& c) {
+  if (c.endpoint.base_url.empty()) {
+    throw util::Error(fmt::format(
+      "{}: endpoint.base_url is empty; set it (e.g. https://api.openai.com/v1 or "
+      "http://127.0.0.1:11434/v1 for Ollama) or export LINGOPIPE_BASE_URL",
+      c.file.string()));
+  }
+}
+
+void print_dry_run(const pipeline::Prepared& prepared, const pipeline::RunResult& plan) {
+  for (size_t i = 0; i < prepared.docs.size(); ++i) {
+    const auto& doc = prepared.docs[i];
+    std::printf("article %s (%s)\n", doc.article.id.c_str(), doc.article.source.c_str());
+    for (const auto& r : prepared.removals[i]) {
+      std::printf("  removed line %d [%s]: %s\n", r.line, r.rule.c_str(), r.text.c_str());
+    }
+    for (const auto& s : doc.sections) {
+      std::printf("  section %s %s ~%d tokens%s%s\n", s.id.c_str(), article::kind_name(s.kind),
+                  article::estimate_tokens(s.text), s.heading.empty() ? "" : ": ",
+                  s.heading.c_str());
+    }
+  }
+  const int missing = static_cast<int>(plan.missing.size());
+  std::printf("plan: %d articles, %d sections, %d jobs: %d cached, %d to send\n",
+              plan.stats.articles, plan.stats.sections, plan.stats.cache_hits + missing,
+              plan.stats.cache_hits, missing);
+}
+
+void report_missing(const pipeline::RunResult& result) {
+  for (const auto& m : result.missing) {
+    std::fprintf(stderr, "missing: %s %s: %s\n",
+                 (m.section_id.empty() ? m.article_id : m.section_id).c_str(), m.task.c_str(),
+                 m.reason.c_str());
+  }
+}
+
+int exit_code_for(const pipeline::Prepared& prepared, const pipeline::RunResult& r) {
+  if (r.stop_reason) return code(ExitCode::endpoint_unusable);
+  if (!prepared.problems.empty() || !r.missing.empty()) return code(ExitCode::some_failed);
+  return code(ExitCode::ok);
+}
+
+} // namespace
+
+int run_command(const Options& o) {
+  const config::Config cfg = config::load(o.config);
+  const auto prompts = prompt::PromptSet::load(cfg.prompts_dir);
+  pipeline::Prepared prepared = pipeline::prepare(cfg, o.paths);
+  report_problems(prepared);
+  cache::CacheStore cache(cfg.cache.path);
+  pipeline::Runner runner(cfg, prompts, cache);
+  if (o.dry_run) {
+    print_dry_run(prepared, runner.from_cache(prepared.docs));
+    return code(ExitCode::ok);
+  }
+  require_endpoint(cfg);
+  auto transport = llm::make_curl_transport({cfg.endpoint.connect_timeout_s,
+                                        cfg.endpoint.request_timeout_s,
+                                        cfg.endpoint.stall_timeout_s, cfg.limits.max_in_flight});
+  ProgressLine progress(!o.quiet && isatty(STDERR_FILENO));
+  runner.on_progress([&](const pipeline::Progress& p) { progress.update(p); });
+  pipeline::RunResult result = runner.run(std::move(prepared.docs), *transport, llm::SteadyClock());
+  exporter::write_all(result, cfg.exports.dir, cfg.exports.formats);
+  if (result.stop_reason) {
+    spdlog::error("endpoint {} stopped: {}; check the key in ${} and endpoint.model '{}' "
+                  "({} requests not sent; finished results are cached)",
+                  llm::redact_url(cfg.endpoint.base_url), *result.stop_reason,
+                  cfg.endpoint.api_key_env, cfg.endpoint.model, result.stats.not_sent);
+  }
+  if (!o.quiet) {
+    std::fprintf(stderr, "%s\n", summary_line(result.stats).c_str());
+    std::fprintf(stderr, "exported to %s\n", cfg.exports.dir.c_str());
+  }
+  return exit_code_for(prepared, result);
+}
+
+int export_command(const Options& o) {
+  const config::Config cfg = config::load(o.config);
+  const auto prompts = prompt::PromptSet::load(cfg.prompts_dir);
+  pipeline::Prepared prepared = pipeline::prepare(cfg, o.paths);
+  report_problems(prepared);
+  cache::CacheStore cache(cfg.cache.path);
+  pipeline::Runner runner(cfg, prompts, cache);
+  pipeline::RunResult result = runner.from_cache(std::move(prepared.docs));
+  const auto dir = o.out.empty() ? cfg.exports.dir : o.out;
+  exporter::write_all(result, dir, cfg.exports.formats);
+  report_missing(result);
+  if (!o.quiet) {
+    std::fprintf(stderr, "exported %d articles to %s from the cache; %zu items missing\n",
+                 result.stats.articles, dir.c_str(), result.missing.size());
+  }
+  return exit_code_for(prepared, result);
+}
+
+int cache_stats_command(const Options& o) {
+  const config::Config cfg = config::load(o.config);
+  cache::CacheStore cache(cfg.cache.path);
+  const cache::Stats s = cache.stats();
+  std::printf("cache: %s\nentries: %lld\npayload bytes: %lld\nfile bytes: %lld\n"
+              "tokens in: %lld\ntokens out: %lld\n",
+              cfg.cache.path.c_str(), static_cast<long long>(s.entries),
+              static_cast<long long>(s.bytes), static_cast<long long>(s.file_bytes),
+              static_cast<long long>(s.prompt_tokens), static_cast<long long>(s.completion_tokens));
+  return code(ExitCode::ok);
+}
+
+int cache_clear_command(const Options& o) {
+  const config::Config cfg = config::load(o.config);
+  cache::CacheStore cache(cfg.cache.path);
+  const int64_t removed = cache.clear();
+  std::printf("removed %lld cached results from %s\n", static_cast<long long>(removed),
+              cfg.cache.path.c_str());
+  return code(ExitCode::ok);
+}
+
+} // namespace cli

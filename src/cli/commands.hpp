@@ -1,0 +1,24 @@
+// The subcommands. Each reads like a table of contents of its steps.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace cli {
+
+struct Options {
+  std::filesystem::path config = "config.yaml";
+  int verbosity = 0;
+  bool quiet = false;
+  std::vector<std::string> paths;     // articles; empty: config inputs
+  bool dry_run = false;
+  std::filesystem::path out;          // export: overrides export.dir
+};
+
+int run_command(const Options& options);
+int export_command(const Options& options);
+int cache_stats_command(const Options& options);
+int cache_clear_command(const Options& options);
+
+} // namespace cli

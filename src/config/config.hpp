@@ -1,0 +1,101 @@
+// The validated run configuration. Defaults sit beside each field; config.yaml
+// overrides them and environment variables override a few endpoint fields.
+// The API key itself is never stored here: only the name of the variable.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace config {
+
+struct Endpoint {
+  std::string provider = "openai";        // openai: any OpenAI-compatible server
+  std::string base_url;                   // e.g. https://api.openai.com/v1
+  std::string model;                      // required
+  std::string api_key_env = "OPENAI_API_KEY";
+  double temperature = 0.2;
+  int max_output_tokens = 2048;
+  double connect_timeout_s = 10;
+  double request_timeout_s = 600;         // whole request; slow local models are legitimate
+  double stall_timeout_s = 120;           // abort when no byte arrives for this long
+};
+
+struct Limits {
+  int max_in_flight = 16;
+  int max_attempts = 6;                   // per request, first attempt included
+  double backoff_base_s = 0.5;
+  double backoff_max_s = 30;
+  double max_retry_after_s = 120;         // a longer server-requested wait parks the endpoint
+};
+
+struct Languages {
+  std::string source = "auto";
+  std::string target = "English";
+};
+
+struct Segment {
+  int max_chunk_tokens = 1500;
+  int heading_max_chars = 100;
+  int heading_max_words = 14;
+  std::vector<std::string> abbreviations; // empty: built-in German and English list
+};
+
+enum class Where { any, first, last };
+
+struct LineRule {
+  std::string name;
+  std::string pattern;
+  Where where = Where::any;
+  std::string followed_by;                // optional: the next kept line must match too
+};
+
+struct BlockRule {
+  std::string name;
+  std::string start;
+  std::string end;                        // empty: the block runs to the end of the article
+  int max_lines = 12;                     // an unmatched end keeps the lines
+};
+
+struct SpanRule {
+  std::string name;
+  std::string pattern;
+};
+
+struct Clean {
+  std::vector<LineRule> drop_lines;
+  std::vector<BlockRule> drop_blocks;
+  std::vector<SpanRule> drop_spans;
+};
+
+struct Cache {
+  std::filesystem::path path = ".lingopipe/cache.sqlite";
+};
+
+struct Export {
+  std::filesystem::path dir = "out";
+  std::vector<std::string> formats = {"md", "json"};
+};
+
+struct Config {
+  std::filesystem::path file;             // where it was read from
+  Endpoint endpoint;
+  Limits limits;
+  Languages languages;
+  Segment segment;
+  Clean clean;
+  Cache cache;
+  Export exports;
+  std::filesystem::path prompts_dir = "prompts";
+  std::vector<std::string> inputs = {"articles"};
+};
+
+// Reads and validates `path`, resolves relative paths against its folder and
+// applies LINGOPIPE_BASE_URL, LINGOPIPE_MODEL and LINGOPIPE_API_KEY_ENV.
+// Throws util::Error with "file:line:column: key.path: problem; what to do".
+Config load(const std::filesystem::path& path);
+
+// Same, from text (for tests); `name` is used in messages.
+Config parse(const std::string& text, const std::filesystem::path& name);
+
+} // namespace config

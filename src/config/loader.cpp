@@ -1,0 +1,333 @@
+// config.yaml → Config. Every accepted key is declared once in the tables
+// below; anything else is an error with a "did you mean" suggestion, because
+// the config lives in the project and a typo should not be silently ignored.
+#include "config/config.hpp"
+
+#include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/text.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fmt/format.h>
+#include <functional>
+#include <limits>
+
+namespace fs = std::filesystem;
+
+namespace config {
+
+namespace {
+
+using Reader = std::function<void(const YAML::Node&, const std::string& key_path)>;
+
+struct Field {
+  const char* key;
+  Reader read;
+  bool required = false;
+};
+
+class Loader {
+public:
+  explicit Loader(fs::path file) : m_file(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key_path,
+                         const std::string& problem) const {
+    const YAML::Mark mark = node.Mark();
+    std::string where = m_file.string();
+    if (!mark.is_null()) {
+      where += fmt::format(":{}:{}", mark.line + 1, mark.column + 1);
+    }
+    throw util::Error(fmt::format("{}: {}: {}", where, key_path, problem));
+  }
+
+  void read_map(const YAML::Node& node, const std::string& path,
+                const std::vector<Field>& fields) const {
+    if (!node.IsMap()) {
+      fail(node, path, "expected a mapping of keys to values");
+    }
+    for (const auto& item : node) {
+      const std::string key = item.first.as<std::string>();
+      const Field* field = find(fields, key);
+      if (!field) {
+        fail(item.first, join(path, key), unknown_key_message(key, fields));
+      }
+      field->read(item.second, join(path, key));
+    }
+    for (const Field& field : fields) {
+      if (field.required && !node[field.key]) {
+        fail(node, join(path, field.key), "missing required field; add it to this section");
+      }
+    }
+  }
+
+  std::string string(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) {
+      fail(node, path, "expected a string");
+    }
+    return node.as<std::string>();
+  }
+
+  template <typename Number>
+  Number number(const YAML::Node& node, const std::string& path, Number min, Number max) const {
+    const char* kind = std::is_integral_v<Number> ? "an integer" : "a number";
+    Number value{};
+    if (!node.IsScalar() || !YAML::convert<Number>::decode(node, value)) {
+      fail(node, path, fmt::format("expected {}, got '{}'", kind, scalar_text(node)));
+    }
+    if (value < min || value > max) {
+      fail(node, path, fmt::format("{} is out of range; allowed is {} to {}", value, min, max));
+    }
+    return value;
+  }
+
+  std::vector<std::string> strings(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsSequence()) {
+      fail(node, path, "expected a list of strings");
+    }
+    std::vector<std::string> out;
+    for (size_t i = 0; i < node.size(); ++i) {
+      out.push_back(string(node[i], fmt::format("{}[{}]", path, i)));
+    }
+    return out;
+  }
+
+  template <typename Rule>
+  std::vector<Rule> rules(const YAML::Node& node, const std::string& path,
+                          const std::function<std::vector<Field>(Rule&)>& fields_of) const {
+    if (!node.IsSequence()) {
+      fail(node, path, "expected a list of rules");
+    }
+    std::vector<Rule> out;
+    for (size_t i = 0; i < node.size(); ++i) {
+      Rule rule;
+      read_map(node[i], fmt::format("{}[{}]", path, i), fields_of(rule));
+      out.push_back(std::move(rule));
+    }
+    return out;
+  }
+
+  const fs::path& file() const { return m_file; }
+
+private:
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+  static std::string scalar_text(const YAML::Node& node) {
+    return node.IsScalar() ? node.Scalar() : (node.IsSequence() ? "a list" : "a mapping");
+  }
+
+  static const Field* find(const std::vector<Field>& fields, const std::string& key) {
+    for (const Field& f : fields) {
+      if (key == f.key) {
+        return &f;
+      }
+    }
+    return nullptr;
+  }
+
+  static std::string unknown_key_message(const std::string& key, const std::vector<Field>& fields) {
+    std::string best;
+    size_t best_distance = std::numeric_limits<size_t>::max();
+    std::string known;
+    for (const Field& f : fields) {
+      size_t d = util::edit_distance(key, f.key);
+      if (d < best_distance) {
+        best_distance = d;
+        best = f.key;
+      }
+      known += known.empty() ? f.key : std::string(", ") + f.key;
+    }
+    if (best_distance <= std::max<size_t>(2, key.size() / 3)) {
+      return fmt::format("unknown key '{}' (did you mean '{}'?)", key, best);
+    }
+    return fmt::format("unknown key '{}'; known keys here: {}", key, known);
+  }
+
+  fs::path m_file;
+};
+
+Where parse_where(const Loader& l, const YAML::Node& node, const std::string& path) {
+  const std::string v = l.string(node, path);
+  if (v == "any") return Where::any;
+  if (v == "first") return Where::first;
+  if (v == "last") return Where::last;
+  l.fail(node, path, fmt::format("'{}' is not one of any, first, last", v));
+}
+
+std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
+  return {
+    {"provider", [&](auto& n, auto& p) {
+       e.provider = l.string(n, p);
+       if (e.provider != "openai") {
+         l.fail(n, p, fmt::format("provider '{}' is not supported yet; use openai (any "
+                                  "OpenAI-compatible server, including Ollama's /v1)", e.provider));
+       }
+     }},
+    {"base_url", [&](auto& n, auto& p) { e.base_url = l.string(n, p); }},
+    {"model", [&](auto& n, auto& p) { e.model = l.string(n, p); }, true},
+    {"api_key_env", [&](auto& n, auto& p) { e.api_key_env = l.string(n, p); }},
+    {"temperature", [&](auto& n, auto& p) { e.temperature = l.number(n, p, 0.0, 2.0); }},
+    {"max_output_tokens",
+     [&](auto& n, auto& p) { e.max_output_tokens = l.number(n, p, 1, 1000000); }},
+    {"connect_timeout_s",
+     [&](auto& n, auto& p) { e.connect_timeout_s = l.number(n, p, 0.1, 600.0); }},
+    {"request_timeout_s",
+     [&](auto& n, auto& p) { e.request_timeout_s = l.number(n, p, 1.0, 86400.0); }},
+    {"stall_timeout_s", [&](auto& n, auto& p) { e.stall_timeout_s = l.number(n, p, 1.0, 3600.0); }},
+  };
+}
+
+std::vector<Field> limits_fields(const Loader& l, Limits& x) {
+  return {
+    {"max_in_flight", [&](auto& n, auto& p) { x.max_in_flight = l.number(n, p, 1, 4096); }},
+    {"max_attempts", [&](auto& n, auto& p) { x.max_attempts = l.number(n, p, 1, 100); }},
+    {"backoff_base_s", [&](auto& n, auto& p) { x.backoff_base_s = l.number(n, p, 0.0, 60.0); }},
+    {"backoff_max_s", [&](auto& n, auto& p) { x.backoff_max_s = l.number(n, p, 0.0, 3600.0); }},
+    {"max_retry_after_s",
+     [&](auto& n, auto& p) { x.max_retry_after_s = l.number(n, p, 0.0, 86400.0); }},
+  };
+}
+
+std::vector<Field> clean_fields(const Loader& l, Clean& c) {
+  return {
+    {"drop_lines", [&](auto& n, auto& p) {
+       c.drop_lines = l.rules<LineRule>(n, p, [&](LineRule& r) {
+         return std::vector<Field>{
+           {"name", [&](auto& n2, auto& p2) { r.name = l.string(n2, p2); }, true},
+           {"pattern", [&](auto& n2, auto& p2) { r.pattern = l.string(n2, p2); }, true},
+           {"where", [&](auto& n2, auto& p2) { r.where = parse_where(l, n2, p2); }},
+           {"followed_by", [&](auto& n2, auto& p2) { r.followed_by = l.string(n2, p2); }},
+         };
+       });
+     }},
+    {"drop_blocks", [&](auto& n, auto& p) {
+       c.drop_blocks = l.rules<BlockRule>(n, p, [&](BlockRule& r) {
+         return std::vector<Field>{
+           {"name", [&](auto& n2, auto& p2) { r.name = l.string(n2, p2); }, true},
+           {"start", [&](auto& n2, auto& p2) { r.start = l.string(n2, p2); }, true},
+           {"end", [&](auto& n2, auto& p2) { r.end = l.string(n2, p2); }},
+           {"max_lines", [&](auto& n2, auto& p2) { r.max_lines = l.number(n2, p2, 1, 1000); }},
+         };
+       });
+     }},
+    {"drop_spans", [&](auto& n, auto& p) {
+       c.drop_spans = l.rules<SpanRule>(n, p, [&](SpanRule& r) {
+         return std::vector<Field>{
+           {"name", [&](auto& n2, auto& p2) { r.name = l.string(n2, p2); }, true},
+           {"pattern", [&](auto& n2, auto& p2) { r.pattern = l.string(n2, p2); }, true},
+         };
+       });
+     }},
+  };
+}
+
+std::vector<Field> export_fields(const Loader& l, Export& x) {
+  return {
+    {"dir", [&](auto& n, auto& p) { x.dir = l.string(n, p); }},
+    {"formats", [&](auto& n, auto& p) {
+       x.formats = l.strings(n, p);
+       for (const auto& f : x.formats) {
+         if (f != "md" && f != "json") {
+           l.fail(n, p, fmt::format("format '{}' is not one of md, json", f));
+         }
+       }
+     }},
+  };
+}
+
+std::vector<Field> top_fields(const Loader& l, Config& c) {
+  auto section = [&l](auto fields_of, auto& target) {
+    return [&l, fields_of, &target](const YAML::Node& n, const std::string& p) {
+      l.read_map(n, p, fields_of(l, target));
+    };
+  };
+  return {
+    {"endpoint", section(endpoint_fields, c.endpoint), true},
+    {"limits", section(limits_fields, c.limits)},
+    {"languages", [&](auto& n, auto& p) {
+       l.read_map(n, p, {
+         {"source", [&](auto& n2, auto& p2) { c.languages.source = l.string(n2, p2); }},
+         {"target", [&](auto& n2, auto& p2) { c.languages.target = l.string(n2, p2); }},
+       });
+     }},
+    {"segment", [&](auto& n, auto& p) {
+       l.read_map(n, p, {
+         {"max_chunk_tokens",
+          [&](auto& n2, auto& p2) { c.segment.max_chunk_tokens = l.number(n2, p2, 50, 1000000); }},
+         {"heading_max_chars",
+          [&](auto& n2, auto& p2) { c.segment.heading_max_chars = l.number(n2, p2, 10, 1000); }},
+         {"heading_max_words",
+          [&](auto& n2, auto& p2) { c.segment.heading_max_words = l.number(n2, p2, 1, 100); }},
+         {"abbreviations",
+          [&](auto& n2, auto& p2) { c.segment.abbreviations = l.strings(n2, p2); }},
+       });
+     }},
+    {"clean", section(clean_fields, c.clean)},
+    {"cache", [&](auto& n, auto& p) {
+       l.read_map(n, p, {{"path", [&](auto& n2, auto& p2) { c.cache.path = l.string(n2, p2); }}});
+     }},
+    {"export", section(export_fields, c.exports)},
+    {"prompts", [&](auto& n, auto& p) {
+       l.read_map(n, p, {{"dir", [&](auto& n2, auto& p2) { c.prompts_dir = l.string(n2, p2); }}});
+     }},
+    {"inputs", [&](auto& n, auto& p) { c.inputs = l.strings(n, p); }},
+  };
+}
+
+void apply_env(Endpoint& e) {
+  if (const char* v = std::getenv("LINGOPIPE_BASE_URL"); v && *v) e.base_url = v;
+  if (const char* v = std::getenv("LINGOPIPE_MODEL"); v && *v) e.model = v;
+  if (const char* v = std::getenv("LINGOPIPE_API_KEY_ENV"); v && *v) e.api_key_env = v;
+}
+
+void resolve_paths(Config& c) {
+  const fs::path base = c.file.parent_path();
+  auto resolve = [&](fs::path& p) {
+    if (p.is_relative()) p = base / p;
+  };
+  resolve(c.cache.path);
+  resolve(c.exports.dir);
+  resolve(c.prompts_dir);
+  for (auto& input : c.inputs) {
+    fs::path p = input;
+    resolve(p);
+    input = p.string();
+  }
+}
+
+} // namespace
+
+Config parse(const std::string& text, const fs::path& name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw util::Error(fmt::format("{}:{}:{}: invalid YAML: {}", name.string(), e.mark.line + 1,
+                                  e.mark.column + 1, e.msg));
+  }
+  Config config;
+  config.file = name;
+  Loader loader(name);
+  if (!root.IsMap()) {
+    throw util::Error(fmt::format("{}: expected a mapping at the top level (endpoint:, limits:, ...)",
+                                  name.string()));
+  }
+  loader.read_map(root, "", top_fields(loader, config));
+  apply_env(config.endpoint);
+  resolve_paths(config);
+  return config;
+}
+
+Config load(const fs::path& path) {
+  if (!fs::exists(path)) {
+    throw util::Error(fmt::format("{}: config file not found; pass --config PATH or run from "
+                                  "the project folder",
+                                  path.string()));
+  }
+  return parse(util::read_file(path), path);
+}
+
+} // namespace config

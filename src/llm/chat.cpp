@@ -1,0 +1,48 @@
+#include "llm/chat.hpp"
+#include "llm/http.hpp"
+
+#include <fmt/format.h>
+
+namespace llm {
+
+const char* kind_name(ErrorKind kind) {
+  switch (kind) {
+  case ErrorKind::transport: return "transport";
+  case ErrorKind::throttle: return "rate_limited";
+  case ErrorKind::overloaded: return "server_error";
+  case ErrorKind::quota: return "quota";
+  case ErrorKind::auth: return "auth";
+  case ErrorKind::not_found: return "not_found";
+  case ErrorKind::bad_request: return "bad_request";
+  case ErrorKind::input_too_long: return "input_too_long";
+  case ErrorKind::truncated: return "truncated";
+  case ErrorKind::refused: return "refused";
+  case ErrorKind::empty: return "empty";
+  case ErrorKind::malformed: return "malformed";
+  case ErrorKind::gateway: return "gateway";
+  case ErrorKind::cancelled: return "not_sent";
+  }
+  return "unknown";
+}
+
+std::string describe(const ChatError& e) {
+  std::string out = e.status ? fmt::format("HTTP {} {}", e.status, kind_name(e.kind))
+                             : std::string(kind_name(e.kind));
+  if (!e.code.empty() && e.code != std::to_string(e.status)) out += " " + e.code;
+  if (!e.message.empty()) out += ": " + e.message;
+  if (!e.request_id.empty()) out += " (request " + e.request_id + ")";
+  return out;
+}
+
+std::string redact_url(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t at = url.find('@', start);
+  size_t slash = url.find('/', start);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) {
+    return url;
+  }
+  return url.substr(0, start) + "***@" + url.substr(at + 1);
+}
+
+} // namespace llm

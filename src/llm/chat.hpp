@@ -1,0 +1,73 @@
+// What the pipeline asks of a model and what comes back, independent of the
+// wire format. A failed request is a ChatError value, not an exception.
+#pragma once
+
+#include <expected>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace llm {
+
+struct Message {
+  std::string role;                   // "system" or "user"
+  std::string content;
+};
+
+struct ChatRequest {
+  std::string model;
+  std::vector<Message> messages;
+  double temperature = 0.2;
+  int max_output_tokens = 2048;
+};
+
+struct Usage {
+  int prompt_tokens = 0;
+  int completion_tokens = 0;
+  int cached_tokens = 0;
+};
+
+struct ChatResult {
+  std::string content;
+  std::string finish_reason;
+  Usage usage;
+  std::string model;                  // as the server reported it
+  std::string request_id;
+};
+
+enum class ErrorKind {
+  transport,        // connection failed, reset, timed out, stalled
+  throttle,         // 429 rate limit
+  overloaded,       // 5xx, 529, 408, 409
+  quota,            // insufficient_quota, 402, credit balance
+  auth,             // 401, 403
+  not_found,        // 404: wrong model or base URL
+  bad_request,      // 400, 413, 422 other than the cases below
+  input_too_long,   // context length exceeded
+  truncated,        // finish_reason "length"
+  refused,          // refusal or content filter
+  empty,            // 200 with empty content
+  malformed,        // 200 whose body is not the expected JSON shape
+  gateway,          // HTML where JSON was expected
+  cancelled,        // never sent: the endpoint was stopped
+};
+
+const char* kind_name(ErrorKind kind);
+
+struct ChatError {
+  ErrorKind kind = ErrorKind::transport;
+  int status = 0;                     // HTTP status, 0 for transport errors
+  std::string type;                   // error.type from the body
+  std::string code;                   // error.code from the body
+  std::string message;                // server's message or transport description
+  std::string request_id;
+  std::optional<double> retry_after_s;
+  std::optional<bool> should_retry;   // x-should-retry
+};
+
+using ChatOutcome = std::expected<ChatResult, ChatError>;
+
+// One line for logs and reports: "HTTP 429 rate_limit_exceeded: slow down (request req_1)".
+std::string describe(const ChatError& error);
+
+} // namespace llm

@@ -1,0 +1,152 @@
+// One CURLM handle, many easy handles. Connections are pooled by the multi
+// handle and reused across requests; HTTP/2 multiplexing is enabled where the
+// server offers it. Response bodies are buffered in memory per transfer.
+#include "llm/transport.hpp"
+
+#include "util/curl.hpp"
+#include "util/text.hpp"
+
+#include <array>
+#include <map>
+#include <stdexcept>
+
+namespace llm {
+
+namespace {
+
+struct Transfer {
+  uint64_t tag = 0;
+  HttpRequest request;
+  HttpResponse response;
+  util::CurlEasy easy;
+  util::CurlSlist headers;
+  std::array<char, CURL_ERROR_SIZE> error{};
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  static_cast<Transfer*>(user)->response.body.append(data, size * count);
+  return size * count;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * count);
+  if (line.starts_with("HTTP/")) {
+    t->response.headers.clear(); // a new response (after 100 Continue or a redirect)
+    return size * count;
+  }
+  size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    t->response.headers[util::to_lower_ascii(util::trim(line.substr(0, colon)))] =
+      std::string(util::trim(line.substr(colon + 1)));
+  }
+  return size * count;
+}
+
+class CurlTransport final : public Transport {
+public:
+  explicit CurlTransport(const TransportOptions& options)
+    : m_options(options), m_multi(curl_multi_init()) {
+    if (!m_multi) {
+      throw std::runtime_error("curl_multi_init failed");
+    }
+    curl_multi_setopt(m_multi.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(m_multi.get(), CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_connections));
+  }
+
+  ~CurlTransport() override {
+    for (auto& [easy, transfer] : m_transfers) {
+      curl_multi_remove_handle(m_multi.get(), easy); // before the easy handle dies
+    }
+  }
+
+  void start(uint64_t tag, HttpRequest request) override {
+    auto t = std::make_unique<Transfer>();
+    t->tag = tag;
+    t->request = std::move(request);
+    t->easy.reset(curl_easy_init());
+    if (!t->easy) {
+      throw std::runtime_error("curl_easy_init failed");
+    }
+    for (const auto& h : t->request.headers) {
+      util::slist_append(t->headers, h.c_str());
+    }
+    configure(*t);
+    CURL* easy = t->easy.get();
+    m_transfers.emplace(easy, std::move(t));
+    curl_multi_add_handle(m_multi.get(), easy);
+  }
+
+  std::vector<Completion> wait(std::chrono::milliseconds timeout) override {
+    int running = 0;
+    curl_multi_perform(m_multi.get(), &running);
+    std::vector<Completion> done = collect();
+    if (done.empty()) {
+      curl_multi_poll(m_multi.get(), nullptr, 0, static_cast<int>(timeout.count()), nullptr);
+      curl_multi_perform(m_multi.get(), &running);
+      done = collect();
+    }
+    return done;
+  }
+
+private:
+  void configure(Transfer& t) {
+    CURL* e = t.easy.get();
+    curl_easy_setopt(e, CURLOPT_URL, t.request.url.c_str());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.c_str());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers.get());
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error.data());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); // every encoding libcurl can decode
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, to_ms(m_options.connect_timeout_s));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, to_ms(m_options.request_timeout_s));
+    // A stall detector rather than a short whole-request timeout: slow local
+    // models are legitimate, silence is not.
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(m_options.stall_timeout_s));
+  }
+
+  static long to_ms(double seconds) { return static_cast<long>(seconds * 1000); }
+
+  std::vector<Completion> collect() {
+    std::vector<Completion> done;
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(m_multi.get(), &left)) {
+      if (msg->msg != CURLMSG_DONE) {
+        continue;
+      }
+      CURL* easy = msg->easy_handle;
+      auto it = m_transfers.find(easy);
+      Transfer& t = *it->second;
+      t.response.curl_code = msg->data.result;
+      if (msg->data.result != CURLE_OK) {
+        t.response.curl_error = t.error[0] ? t.error.data() : curl_easy_strerror(msg->data.result);
+      }
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t.response.status);
+      curl_multi_remove_handle(m_multi.get(), easy);
+      done.push_back({t.tag, std::move(t.response)});
+      m_transfers.erase(it);
+    }
+    return done;
+  }
+
+  TransportOptions m_options;
+  util::CurlMulti m_multi;
+  std::map<CURL*, std::unique_ptr<Transfer>> m_transfers;
+};
+
+} // namespace
+
+std::unique_ptr<Transport> make_curl_transport(const TransportOptions& options) {
+  return std::make_unique<CurlTransport>(options);
+}
+
+} // namespace llm

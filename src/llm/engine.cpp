@@ -1,0 +1,130 @@
+#include "llm/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace llm {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto k_max_poll = 100ms; // bounds how stale progress output can get
+
+} // namespace
+
+Engine::Engine(Endpoint endpoint, const config::Limits& limits, Transport& transport,
+               const Clock& clock, OnDone on_done)
+  : m_endpoint(std::move(endpoint)), m_limits(limits), m_transport(transport), m_clock(clock),
+    m_on_done(std::move(on_done)), m_policy(limits) {}
+
+void Engine::submit(uint64_t id, ChatRequest request) {
+  m_ready.push_back({id, std::move(request), 0, {}});
+  ++m_stats.waiting;
+}
+
+void Engine::run() {
+  while (!m_ready.empty() || !m_backoff.empty() || !m_in_flight.empty()) {
+    if (m_stop_reason) {
+      cancel_all();
+      if (m_in_flight.empty()) {
+        break;
+      }
+    }
+    dispatch();
+    for (auto& completion : m_transport.wait(next_wakeup())) {
+      handle(std::move(completion));
+    }
+    if (m_on_progress) {
+      m_on_progress(m_stats);
+    }
+  }
+}
+
+void Engine::dispatch() {
+  const auto now = m_clock.now();
+  while (!m_backoff.empty() && m_backoff.begin()->first <= now) {
+    m_ready.push_front(std::move(m_backoff.begin()->second)); // retries go first
+    m_backoff.erase(m_backoff.begin());
+  }
+  while (!m_stop_reason && !m_ready.empty() &&
+         static_cast<int>(m_in_flight.size()) < m_limits.max_in_flight) {
+    Pending p = std::move(m_ready.front());
+    m_ready.pop_front();
+    ++p.attempts;
+    const uint64_t tag = m_next_tag++;
+    m_transport.start(tag, encode_openai(p.request, m_endpoint));
+    m_in_flight.emplace(tag, std::move(p));
+    ++m_stats.sent;
+    --m_stats.waiting;
+    ++m_stats.in_flight;
+  }
+}
+
+std::chrono::milliseconds Engine::next_wakeup() const {
+  if (!m_ready.empty() && static_cast<int>(m_in_flight.size()) < m_limits.max_in_flight &&
+      !m_stop_reason) {
+    return 0ms;
+  }
+  auto wait = std::chrono::milliseconds(k_max_poll);
+  if (!m_backoff.empty()) {
+    auto until = std::chrono::ceil<std::chrono::milliseconds>(m_backoff.begin()->first -
+                                                              m_clock.now());
+    wait = std::clamp(until, 0ms, wait);
+  }
+  return wait;
+}
+
+void Engine::handle(Completion completion) {
+  auto it = m_in_flight.find(completion.tag);
+  if (it == m_in_flight.end()) {
+    return;
+  }
+  Pending p = std::move(it->second);
+  m_in_flight.erase(it);
+  --m_stats.in_flight;
+  ChatOutcome outcome = decode_openai(completion.response);
+  if (outcome) {
+    ++m_stats.succeeded;
+    m_on_done(p.id, outcome);
+    return;
+  }
+  const ChatError& error = outcome.error();
+  RetryDecision decision = m_policy.decide(error, p.attempts);
+  if (decision.verdict == Verdict::retry) {
+    spdlog::debug("request {} attempt {} failed ({}); retrying in {:.2f} s", p.id, p.attempts,
+                  describe(error), decision.delay_s);
+    ++m_stats.retries;
+    ++m_stats.retries_by_cause[kind_name(error.kind)];
+    ++m_stats.waiting;
+    auto due = m_clock.now() + std::chrono::duration_cast<Clock::time_point::duration>(
+                                 std::chrono::duration<double>(decision.delay_s));
+    m_backoff.emplace(due, std::move(p));
+    return;
+  }
+  if (decision.verdict == Verdict::stop_endpoint && !m_stop_reason) {
+    m_stop_reason = decision.reason;
+  }
+  ++m_stats.failed;
+  m_on_done(p.id, outcome);
+}
+
+void Engine::cancel_all() {
+  ChatError cancelled;
+  cancelled.kind = ErrorKind::cancelled;
+  cancelled.message = "not sent: the endpoint was stopped";
+  auto fail = [&](Pending& p) {
+    --m_stats.waiting;
+    m_on_done(p.id, std::unexpected(cancelled));
+  };
+  while (!m_ready.empty()) {
+    Pending p = std::move(m_ready.front());
+    m_ready.pop_front();
+    fail(p);
+  }
+  for (auto& [due, p] : m_backoff) {
+    fail(p);
+  }
+  m_backoff.clear();
+}
+
+} // namespace llm

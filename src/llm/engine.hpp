@@ -1,0 +1,78 @@
+// Drives chat requests through one Transport: at most max_in_flight at once,
+// failed attempts retried per RetryPolicy, and the whole endpoint stopped on
+// auth, quota or not-found errors so one bad key costs one request, not a
+// thousand. Single-threaded: callbacks run on the caller's thread inside
+// run(), and may submit further requests.
+#pragma once
+
+#include "config/config.hpp"
+#include "llm/chat.hpp"
+#include "llm/openai_codec.hpp"
+#include "llm/retry.hpp"
+#include "llm/transport.hpp"
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+
+namespace llm {
+
+struct EngineStats {
+  int sent = 0;                       // HTTP attempts made
+  int retries = 0;
+  int in_flight = 0;
+  int waiting = 0;                    // queued or backing off
+  int succeeded = 0;
+  int failed = 0;
+  std::map<std::string, int> retries_by_cause;
+};
+
+class Engine {
+public:
+  using OnDone = std::function<void(uint64_t id, const ChatOutcome& outcome)>;
+  using OnProgress = std::function<void(const EngineStats& stats)>;
+
+  Engine(Endpoint endpoint, const config::Limits& limits, Transport& transport, const Clock& clock,
+         OnDone on_done);
+
+  void submit(uint64_t id, ChatRequest request);
+  // Returns when every submitted request has finished, failed or been
+  // cancelled because the endpoint stopped.
+  void run();
+
+  void set_progress(OnProgress on_progress) { m_on_progress = std::move(on_progress); }
+  void set_retry_policy(RetryPolicy policy) { m_policy = std::move(policy); }
+  const EngineStats& stats() const { return m_stats; }
+  // Why the endpoint was stopped, if it was.
+  const std::optional<std::string>& stop_reason() const { return m_stop_reason; }
+
+private:
+  struct Pending {
+    uint64_t id;
+    ChatRequest request;
+    int attempts = 0;
+    Clock::time_point due;
+  };
+
+  void dispatch();
+  void handle(Completion completion);
+  void cancel_all();
+  std::chrono::milliseconds next_wakeup() const;
+
+  Endpoint m_endpoint;
+  config::Limits m_limits;
+  Transport& m_transport;
+  const Clock& m_clock;
+  OnDone m_on_done;
+  OnProgress m_on_progress;
+  RetryPolicy m_policy;
+  std::deque<Pending> m_ready;
+  std::multimap<Clock::time_point, Pending> m_backoff;
+  std::map<uint64_t, Pending> m_in_flight;     // by transport tag
+  uint64_t m_next_tag = 1;
+  EngineStats m_stats;
+  std::optional<std::string> m_stop_reason;
+};
+
+} // namespace llm

@@ -1,0 +1,32 @@
+// A plain HTTP exchange, as the transport sees it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace llm {
+
+struct HttpRequest {
+  std::string url;
+  std::vector<std::string> headers;   // "Name: value"; may hold the API key: never log
+  std::string body;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::map<std::string, std::string> headers; // names lower-cased; last value wins
+  std::string body;
+  int curl_code = 0;                  // CURLcode; non-zero means no complete response
+  std::string curl_error;
+
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+// The URL with any user:password@ removed, for messages.
+std::string redact_url(const std::string& url);
+
+} // namespace llm

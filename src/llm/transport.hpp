@@ -1,0 +1,50 @@
+// The HTTP seam. CurlTransport drives every transfer from one curl multi
+// handle; tests substitute a fake that answers from a script.
+#pragma once
+
+#include "llm/http.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace llm {
+
+struct Completion {
+  uint64_t tag = 0;
+  HttpResponse response;
+};
+
+class Transport {
+public:
+  virtual ~Transport() = default;
+  virtual void start(uint64_t tag, HttpRequest request) = 0;
+  // Drives transfers for at most `timeout`; returns those that finished.
+  virtual std::vector<Completion> wait(std::chrono::milliseconds timeout) = 0;
+};
+
+struct TransportOptions {
+  double connect_timeout_s = 10;
+  double request_timeout_s = 600;
+  double stall_timeout_s = 120;       // no byte for this long aborts the transfer
+  int max_connections = 16;
+};
+
+std::unique_ptr<Transport> make_curl_transport(const TransportOptions& options);
+
+// Monotonic time source; tests use a fake to make backoff instant.
+class Clock {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+  virtual ~Clock() = default;
+  virtual time_point now() const = 0;
+};
+
+class SteadyClock : public Clock {
+public:
+  time_point now() const override { return std::chrono::steady_clock::now(); }
+};
+
+} // namespace llm

@@ -1,0 +1,23 @@
+// load → clean → segment for a set of inputs: what both `run` and `export`
+// start from, so they plan identical jobs and therefore identical cache keys.
+#pragma once
+
+#include "article/article.hpp"
+#include "article/cleaner.hpp"
+#include "article/loader.hpp"
+#include "config/config.hpp"
+
+#include <string>
+#include <vector>
+
+namespace pipeline {
+
+struct Prepared {
+  std::vector<article::Document> docs;
+  std::vector<std::vector<article::Removal>> removals; // parallel to docs
+  std::vector<article::LoadProblem> problems;
+};
+
+Prepared prepare(const config::Config& config, const std::vector<std::string>& paths);
+
+} // namespace pipeline

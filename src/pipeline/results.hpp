@@ -1,0 +1,64 @@
+// What a run (or an export from the cache) produced, per article: the model
+// for the exporters. Raw answers are kept as cached; exporters format them.
+#pragma once
+
+#include "article/article.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pipeline {
+
+struct JobResult {
+  std::string content;
+  std::string model;                  // as the server reported it
+  std::string endpoint;               // "provider:model" as configured
+  std::string prompt_hash;            // SHA-256 of the prompt file used
+  std::string key;                    // cache key
+  int prompt_tokens = 0;
+  int completion_tokens = 0;
+  int64_t created = 0;
+  bool from_cache = false;
+};
+
+struct SectionOutput {
+  std::optional<JobResult> translation;
+  std::optional<JobResult> summary;   // never for the title
+};
+
+struct ArticleOutput {
+  article::Document doc;
+  std::vector<SectionOutput> sections; // parallel to doc.sections
+  std::optional<JobResult> summary;
+};
+
+struct Missing {
+  std::string article_id;
+  std::string section_id;             // empty for the article summary
+  std::string task;
+  std::string reason;                 // "not cached", or the failure
+};
+
+struct RunStats {
+  int articles = 0;
+  int sections = 0;
+  int jobs = 0;
+  int cache_hits = 0;
+  int requests = 0;                   // HTTP attempts
+  int retries = 0;
+  int failed = 0;
+  int not_sent = 0;
+  int64_t prompt_tokens = 0;          // of requests sent in this run
+  int64_t completion_tokens = 0;
+  double seconds = 0;
+};
+
+struct RunResult {
+  std::vector<ArticleOutput> articles;
+  std::vector<Missing> missing;
+  RunStats stats;
+  std::optional<std::string> stop_reason; // the endpoint was stopped (auth, quota, ...)
+};
+
+} // namespace pipeline

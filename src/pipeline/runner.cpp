@@ -1,0 +1,274 @@
+#include "pipeline/runner.hpp"
+
+#include "cache/key.hpp"
+#include "llm/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fmt/format.h>
+
+namespace pipeline {
+
+using prompt::Task;
+
+struct Runner::Job {
+  size_t article = 0;
+  int section = -1;                   // index into doc.sections; -1: the article summary
+  Task task = Task::translate;
+  llm::ChatRequest request;
+  cache::KeyInput key_input;
+  std::string key;
+};
+
+namespace {
+
+// The text a section job sends: the heading (first part only) above the body,
+// so the translation's first line is the translated heading.
+std::string section_text(const article::Section& s) {
+  if (s.heading.empty() || s.part != 1) {
+    return s.text;
+  }
+  return s.text.empty() ? s.heading : s.heading + "\n\n" + s.text;
+}
+
+std::string endpoint_label(const config::Endpoint& e) { return e.provider + ":" + e.model; }
+
+} // namespace
+
+class Runner::Batch {
+public:
+  Batch(Runner& runner, std::vector<article::Document> docs) : m_runner(runner) {
+    for (auto& doc : docs) {
+      ArticleOutput out;
+      out.sections.resize(doc.sections.size());
+      out.doc = std::move(doc);
+      m_result.articles.push_back(std::move(out));
+    }
+    m_pending_summaries.resize(m_result.articles.size(), 0);
+    m_article_failed.resize(m_result.articles.size(), false);
+  }
+
+  void set_engine(llm::Engine* engine) { m_engine = engine; }
+
+  void plan() {
+    for (size_t a = 0; a < m_result.articles.size(); ++a) {
+      const auto& doc = m_result.articles[a].doc;
+      m_result.stats.sections += static_cast<int>(doc.sections.size());
+      // Count first: cache hits are recorded synchronously inside add(), and
+      // the article job must wait for every section summary.
+      m_pending_summaries[a] = static_cast<int>(std::ranges::count_if(
+        doc.sections, [](const auto& s) { return s.kind != article::SectionKind::title; }));
+      for (size_t s = 0; s < doc.sections.size(); ++s) {
+        add(a, static_cast<int>(s), Task::translate);
+        if (doc.sections[s].kind != article::SectionKind::title) {
+          add(a, static_cast<int>(s), Task::summarize);
+        }
+      }
+      release_article_if_ready(a);
+    }
+    m_result.stats.articles = static_cast<int>(m_result.articles.size());
+  }
+
+  void on_done(uint64_t id, const llm::ChatOutcome& outcome) {
+    const Job& job = m_jobs[id];
+    if (!outcome) {
+      fail(id, llm::describe(outcome.error()), outcome.error().kind == llm::ErrorKind::cancelled);
+      return;
+    }
+    cache::Entry entry;
+    entry.content = outcome->content;
+    entry.finish_reason = outcome->finish_reason;
+    entry.model = outcome->model;
+    entry.endpoint = endpoint_label(m_runner.m_config.endpoint);
+    entry.prompt_tokens = outcome->usage.prompt_tokens;
+    entry.completion_tokens = outcome->usage.completion_tokens;
+    entry.created = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    m_runner.m_cache.put(job.key, prompt::task_name(job.task), entry);
+    m_result.stats.prompt_tokens += entry.prompt_tokens;
+    m_result.stats.completion_tokens += entry.completion_tokens;
+    record(id, entry, false);
+  }
+
+  RunResult take() { return std::move(m_result); }
+  Progress progress() const { return m_progress; }
+
+private:
+  void add(size_t a, int s, Task task) {
+    Job job;
+    job.article = a;
+    job.section = s;
+    job.task = task;
+    const auto& doc = m_result.articles[a].doc;
+    prompt::Vars vars = base_vars(doc);
+    vars.text = s >= 0 ? section_text(doc.sections[static_cast<size_t>(s)]) : article_digest(a);
+    const auto& e = m_runner.m_config.endpoint;
+    job.request.model = e.model;
+    job.request.temperature = e.temperature;
+    job.request.max_output_tokens = e.max_output_tokens;
+    job.key_input.provider = e.provider;
+    job.key_input.model = e.model;
+    job.key_input.params = {{"temperature", fmt::format("{}", e.temperature)},
+                            {"max_output_tokens", std::to_string(e.max_output_tokens)}};
+    for (auto& m : m_runner.m_prompts.render(task, vars)) {
+      job.key_input.messages.emplace_back(m.role, m.content);
+      job.request.messages.push_back({m.role, std::move(m.content)});
+    }
+    job.key = cache::cache_key(job.key_input);
+    const uint64_t id = m_jobs.size();
+    m_jobs.push_back(std::move(job));
+    ++m_result.stats.jobs;
+    ++m_progress.total;
+    resolve(id);
+  }
+
+  prompt::Vars base_vars(const article::Document& doc) const {
+    const auto& lang = m_runner.m_config.languages;
+    return {lang.source == "auto" ? "the original language" : lang.source, lang.target, doc.title,
+            ""};
+  }
+
+  // The article summary's input: each section summary under its heading.
+  std::string article_digest(size_t a) const {
+    const ArticleOutput& out = m_result.articles[a];
+    std::string text;
+    for (size_t s = 0; s < out.sections.size(); ++s) {
+      const auto& section = out.doc.sections[s];
+      if (!out.sections[s].summary) {
+        continue;
+      }
+      if (!text.empty()) text += "\n\n";
+      if (!section.heading.empty() && section.part == 1) text += "## " + section.heading + "\n";
+      text += out.sections[s].summary->content;
+    }
+    return text;
+  }
+
+  void resolve(uint64_t id) {
+    const Job& job = m_jobs[id];
+    spdlog::debug("job {} {} key {}", job.section >= 0 ? section_id(job) : article_id(job),
+                  prompt::task_name(job.task), job.key);
+    spdlog::trace("key inputs:\n{}", cache::describe_key_inputs(job.key_input));
+    if (auto hit = m_runner.m_cache.get(job.key)) {
+      ++m_result.stats.cache_hits;
+      ++m_progress.cached;
+      record(id, *hit, true);
+    } else if (m_engine) {
+      m_engine->submit(id, job.request);
+    } else {
+      fail(id, "not cached", false);
+    }
+  }
+
+  void record(uint64_t id, const cache::Entry& entry, bool from_cache) {
+    const Job& job = m_jobs[id];
+    JobResult r{entry.content,      entry.model,          entry.endpoint,
+                m_runner.m_prompts.hash(job.task), job.key, entry.prompt_tokens,
+                entry.completion_tokens, entry.created, from_cache};
+    ++m_progress.done;
+    ArticleOutput& out = m_result.articles[job.article];
+    if (job.section < 0) {
+      out.summary = std::move(r);
+      return;
+    }
+    SectionOutput& so = out.sections[static_cast<size_t>(job.section)];
+    if (job.task == Task::translate) {
+      so.translation = std::move(r);
+    } else {
+      so.summary = std::move(r);
+      --m_pending_summaries[job.article];
+      release_article_if_ready(job.article);
+    }
+  }
+
+  void fail(uint64_t id, const std::string& reason, bool not_sent) {
+    const Job& job = m_jobs[id];
+    ++m_progress.done;
+    if (not_sent) {
+      ++m_result.stats.not_sent;
+    } else if (m_engine) {
+      ++m_result.stats.failed;
+      ++m_progress.failed;
+      spdlog::warn("{} {}: {}", job.section >= 0 ? section_id(job) : article_id(job),
+                   prompt::task_name(job.task), reason);
+    }
+    m_result.missing.push_back({article_id(job), job.section >= 0 ? section_id(job) : "",
+                                prompt::task_name(job.task), reason});
+    if (job.task == Task::summarize && !m_article_failed[job.article]) {
+      m_article_failed[job.article] = true;
+      const auto& doc = m_result.articles[job.article].doc;
+      m_result.missing.push_back({doc.article.id, "", prompt::task_name(Task::summarize_article),
+                                  "a section summary is missing"});
+      ++m_progress.total;
+      ++m_progress.done;
+    }
+  }
+
+  void release_article_if_ready(size_t a) {
+    if (m_pending_summaries[a] == 0 && !m_article_failed[a] &&
+        m_result.articles[a].doc.sections.size() > 1) {
+      m_pending_summaries[a] = -1; // released once
+      add(a, -1, Task::summarize_article);
+    }
+  }
+
+  std::string section_id(const Job& job) const {
+    return m_result.articles[job.article].doc.sections[static_cast<size_t>(job.section)].id;
+  }
+  std::string article_id(const Job& job) const {
+    return m_result.articles[job.article].doc.article.id;
+  }
+
+  Runner& m_runner;
+  llm::Engine* m_engine = nullptr;
+  std::vector<Job> m_jobs;
+  std::vector<int> m_pending_summaries;
+  std::vector<bool> m_article_failed;
+  RunResult m_result;
+  Progress m_progress;
+};
+
+Runner::Runner(const config::Config& config, const prompt::PromptSet& prompts,
+               cache::CacheStore& cache)
+  : m_config(config), m_prompts(prompts), m_cache(cache) {}
+
+RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& transport,
+                      const llm::Clock& clock) {
+  const auto start = std::chrono::steady_clock::now();
+  Batch batch(*this, std::move(docs));
+  const char* key = std::getenv(m_config.endpoint.api_key_env.c_str());
+  llm::Engine engine({m_config.endpoint.base_url, key ? key : ""}, m_config.limits, transport,
+                     clock, [&batch](uint64_t id, const llm::ChatOutcome& outcome) {
+                       batch.on_done(id, outcome);
+                     });
+  engine.set_progress([&](const llm::EngineStats& s) {
+    if (m_progress) {
+      Progress p = batch.progress();
+      p.in_flight = s.in_flight;
+      p.retries = s.retries;
+      m_progress(p);
+    }
+  });
+  batch.set_engine(&engine);
+  batch.plan();
+  engine.run();
+  RunResult result = batch.take();
+  result.stats.requests = engine.stats().sent;
+  result.stats.retries = engine.stats().retries;
+  result.stop_reason = engine.stop_reason();
+  result.stats.seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+RunResult Runner::from_cache(std::vector<article::Document> docs) {
+  Batch batch(*this, std::move(docs));
+  batch.plan();
+  return batch.take();
+}
+
+} // namespace pipeline

@@ -1,0 +1,55 @@
+// Plans the jobs of a batch (per section: translate, and summarize unless it
+// is the title; per article: summarize_article over the section summaries),
+// answers each from the cache where it can, sends the rest through the
+// engine, and commits every answer to the cache as it arrives. An article's
+// summary job is released as soon as that article's section summaries are
+// done. Without a transport it only reads the cache (the export path).
+#pragma once
+
+#include "article/article.hpp"
+#include "cache/store.hpp"
+#include "config/config.hpp"
+#include "llm/transport.hpp"
+#include "pipeline/results.hpp"
+#include "prompt/prompt_set.hpp"
+
+#include <functional>
+#include <vector>
+
+namespace pipeline {
+
+struct Progress {
+  int done = 0;
+  int total = 0;
+  int cached = 0;
+  int in_flight = 0;
+  int retries = 0;
+  int failed = 0;
+};
+
+class Runner {
+public:
+  Runner(const config::Config& config, const prompt::PromptSet& prompts,
+         cache::CacheStore& cache);
+
+  // Network run: misses go to `transport`.
+  RunResult run(std::vector<article::Document> docs, llm::Transport& transport,
+                const llm::Clock& clock);
+  // Cache only: misses are listed in RunResult::missing.
+  RunResult from_cache(std::vector<article::Document> docs);
+
+  void on_progress(std::function<void(const Progress&)> callback) {
+    m_progress = std::move(callback);
+  }
+
+private:
+  struct Job;
+  class Batch;
+
+  config::Config m_config;
+  const prompt::PromptSet& m_prompts;
+  cache::CacheStore& m_cache;
+  std::function<void(const Progress&)> m_progress;
+};
+
+} // namespace pipeline

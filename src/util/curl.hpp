@@ -1,0 +1,37 @@
+// RAII owners for libcurl handles. Every CURL*, CURLM* and curl_slist* is
+// owned on the line that creates it.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <memory>
+
+namespace util {
+
+struct CurlEasyDeleter {
+  void operator()(CURL* h) const { curl_easy_cleanup(h); }
+};
+struct CurlMultiDeleter {
+  void operator()(CURLM* h) const { curl_multi_cleanup(h); }
+};
+struct CurlSlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+using CurlMulti = std::unique_ptr<CURLM, CurlMultiDeleter>;
+using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+
+// Appends to an owned header list; keeps ownership on failure.
+void slist_append(CurlSlist& list, const char* line);
+
+// Calls curl_global_init / curl_global_cleanup; main owns exactly one.
+class CurlGlobal {
+public:
+  CurlGlobal();
+  ~CurlGlobal();
+  CurlGlobal(const CurlGlobal&) = delete;
+  CurlGlobal& operator=(const CurlGlobal&) = delete;
+};
+
+} // namespace util
