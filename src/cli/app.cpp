@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
                "through an LLM endpoint, with every result cached."};
   app.set_version_flag("--version", "lingopipe 0.1.0");
   app.require_subcommand(1);
+  app.fallthrough(); // global flags work after the subcommand too
   app.add_option("-c,--config", o.config, "Configuration file")->capture_default_str();
   app.add_flag("-v,--verbose", o.verbosity, "More log output (-vv: cache key inputs)");
   app.add_flag("-q,--quiet", o.quiet, "Only errors; no progress or summary");

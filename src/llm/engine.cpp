@@ -47,7 +47,7 @@ void Engine::dispatch() {
     m_backoff.erase(m_backoff.begin());
   }
   while (!m_stop_reason && !m_ready.empty() &&
-         static_cast<int>(m_in_flight.size()) < m_limits.max_in_flight) {
+         static_cast<int>(m_in_flight.size()) < in_flight_limit()) {
     Pending p = std::move(m_ready.front());
     m_ready.pop_front();
     ++p.attempts;
@@ -61,7 +61,7 @@ void Engine::dispatch() {
 }
 
 std::chrono::milliseconds Engine::next_wakeup() const {
-  if (!m_ready.empty() && static_cast<int>(m_in_flight.size()) < m_limits.max_in_flight &&
+  if (!m_ready.empty() && static_cast<int>(m_in_flight.size()) < in_flight_limit() &&
       !m_stop_reason) {
     return 0ms;
   }
@@ -74,6 +74,8 @@ std::chrono::milliseconds Engine::next_wakeup() const {
   return wait;
 }
 
+int Engine::in_flight_limit() const { return m_proven ? m_limits.max_in_flight : 1; }
+
 void Engine::handle(Completion completion) {
   auto it = m_in_flight.find(completion.tag);
   if (it == m_in_flight.end()) {
@@ -84,6 +86,7 @@ void Engine::handle(Completion completion) {
   --m_stats.in_flight;
   ChatOutcome outcome = decode_openai(completion.response);
   if (outcome) {
+    m_proven = true;
     ++m_stats.succeeded;
     m_on_done(p.id, outcome);
     return;

@@ -1,7 +1,7 @@
 // Drives chat requests through one Transport: at most max_in_flight at once,
 // failed attempts retried per RetryPolicy, and the whole endpoint stopped on
 // auth, quota or not-found errors so one bad key costs one request, not a
-// thousand. Single-threaded: callbacks run on the caller's thread inside
+// thousand: until the first success only one request is in flight. Single-threaded: callbacks run on the caller's thread inside
 // run(), and may submit further requests.
 #pragma once
 
@@ -59,6 +59,7 @@ private:
   void handle(Completion completion);
   void cancel_all();
   std::chrono::milliseconds next_wakeup() const;
+  int in_flight_limit() const;
 
   Endpoint m_endpoint;
   config::Limits m_limits;
@@ -73,6 +74,7 @@ private:
   uint64_t m_next_tag = 1;
   EngineStats m_stats;
   std::optional<std::string> m_stop_reason;
+  bool m_proven = false;                       // a request has succeeded
 };
 
 } // namespace llm

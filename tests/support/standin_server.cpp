@@ -47,7 +47,7 @@ std::string first_sentence(const std::string& text) {
   if (auto nl = body.find("\n\n"); nl != std::string::npos && nl < 120) {
     body = body.substr(nl + 2); // skip a heading line
   }
-  size_t end = body.find(". ");
+  size_t end = std::min(body.find(". "), body.find('\n'));
   if (end == std::string::npos || end > 240) end = std::min<size_t>(body.size(), 240);
   std::string out = body.substr(0, end);
   while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();

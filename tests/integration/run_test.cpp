@@ -1,0 +1,181 @@
+// Runs the built lingopipe binary against the stand-in server on loopback.
+#include "support/test_env.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
+
+using namespace testenv;
+using nlohmann::json;
+
+namespace {
+
+// "plan: 2 articles, 12 sections, 24 jobs: 0 cached, 24 to send" → 24
+int planned_to_send(const ProcessResult& dry_run) {
+  std::smatch m;
+  std::regex re(R"((\d+) to send)");
+  EXPECT_TRUE(std::regex_search(dry_run.out, m, re)) << dry_run.out;
+  return std::stoi(m[1]);
+}
+
+int count_tasks(const StandIn& s, const std::string& marker) {
+  int n = 0;
+  for (const auto& line : s.log_lines()) {
+    n += line.find(marker) != std::string::npos;
+  }
+  return n;
+}
+
+class RunTest : public ::testing::Test {
+protected:
+  void SetUp() override { copy_project(dir.path()); }
+  TempDir dir;
+};
+
+TEST_F(RunTest, ColdRunSendsThePlannedRequestsAndWarmRunSendsNone) {
+  StandIn standin(dir.path());
+  const int expected = planned_to_send(lingopipe(dir.path(), standin, {"run", "--dry-run"}));
+  EXPECT_EQ(expected, 24); // 2 titles, 10 sections × 2 tasks, 2 article summaries
+
+  auto cold = lingopipe(dir.path(), standin, {"run"});
+  ASSERT_EQ(cold.exit_code, 0) << cold.err;
+  EXPECT_EQ(standin.requests(), expected);
+  EXPECT_NE(cold.err.find("24 requests sent, 0 cache hits"), std::string::npos) << cold.err;
+
+  json exported = json::parse(read(dir / "out/lingopipe.json"));
+  ASSERT_EQ(exported["articles"].size(), 2u);
+  for (const auto& a : exported["articles"]) {
+    EXPECT_FALSE(a["summary"].is_null()) << a["id"];
+    for (const auto& s : a["sections"]) {
+      EXPECT_FALSE(s["translation"].is_null()) << s["id"];
+      EXPECT_EQ(s["summary"].is_null(), s["kind"] == "title") << s["id"];
+    }
+  }
+  EXPECT_TRUE(fs::exists(dir / "out/digest.md"));
+  EXPECT_TRUE(fs::exists(dir / "out/articles/meta-ki-investitionen.md"));
+
+  auto warm = lingopipe(dir.path(), standin, {"run"});
+  ASSERT_EQ(warm.exit_code, 0) << warm.err;
+  EXPECT_EQ(standin.requests(), expected);
+  EXPECT_NE(warm.err.find("0 requests sent, 24 cache hits"), std::string::npos) << warm.err;
+  EXPECT_EQ(read(dir / "out/digest.md"), read(dir / "out/digest.md"));
+}
+
+TEST_F(RunTest, ExportFromCacheMatchesRunAndNeverContactsTheEndpoint) {
+  StandIn standin(dir.path());
+  ASSERT_EQ(lingopipe(dir.path(), standin, {"run"}).exit_code, 0);
+  const std::string digest = read(dir / "out/digest.md");
+  fs::remove_all(dir / "out");
+  const int before = standin.requests();
+  auto exp = lingopipe(dir.path(), standin, {"export", "--out", "exported"});
+  EXPECT_EQ(exp.exit_code, 0) << exp.err;
+  EXPECT_EQ(standin.requests(), before);
+  EXPECT_EQ(read(dir / "exported/digest.md"), digest);
+}
+
+TEST_F(RunTest, ExportListsWhatIsMissing) {
+  StandIn standin(dir.path());
+  auto exp = lingopipe(dir.path(), standin, {"export"});
+  EXPECT_EQ(exp.exit_code, 1);
+  EXPECT_EQ(standin.requests(), 0);
+  EXPECT_NE(exp.err.find("missing: meta-ki-investitionen#00 translate: not cached"),
+            std::string::npos)
+    << exp.err;
+  EXPECT_NE(read(dir / "out/digest.md").find("not available yet"), std::string::npos);
+}
+
+TEST_F(RunTest, EditingOnePromptResendsOnlyThatTask) {
+  StandIn standin(dir.path());
+  ASSERT_EQ(lingopipe(dir.path(), standin, {"run"}).exit_code, 0);
+  const int translate_jobs = 12;
+  write(dir / "prompts/translate.md",
+        read(dir / "prompts/translate.md") + "Keep product names in their original spelling.\n");
+  auto again = lingopipe(dir.path(), standin, {"run"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(standin.requests(), 24 + translate_jobs);
+  EXPECT_EQ(count_tasks(standin, "original spelling"), translate_jobs);
+}
+
+TEST_F(RunTest, RetryAfterIsHonouredThenTheRequestSucceeds) {
+  StandIn standin(dir.path(), R"([{"nth":1,"status":429,"headers":{"retry-after":"1"},
+    "body":"{\"error\":{\"message\":\"slow down\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}"}])");
+  const auto start = std::chrono::steady_clock::now();
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(standin.requests(), 6 + 1);
+  EXPECT_GE(elapsed, std::chrono::seconds(1));
+  EXPECT_NE(r.err.find("1 retries, 0 failed"), std::string::npos) << r.err;
+}
+
+TEST_F(RunTest, UnauthorizedStopsAfterOneRequestWithExitCode3) {
+  StandIn standin(dir.path(), R"([{"every":true,"status":401,
+    "body":"{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}"}])");
+  auto r = lingopipe(dir.path(), standin, {"run", "-c", "config.yaml"},
+                     {{"OPENAI_API_KEY", "sk-secret-test-key"}});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(standin.requests(), 1);
+  EXPECT_NE(r.err.find("endpoint " + standin.base_url() +
+                       " stopped: HTTP 401 auth invalid_api_key: Incorrect API key provided"),
+            std::string::npos)
+    << r.err;
+  EXPECT_NE(r.err.find("check the key in $OPENAI_API_KEY"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("sk-secret-test-key"), std::string::npos);
+  EXPECT_EQ(read(dir / ".lingopipe/cache.sqlite").find("sk-secret"), std::string::npos);
+}
+
+TEST_F(RunTest, ApiKeyIsSentButIsNotPartOfTheCacheKey) {
+  StandIn standin(dir.path());
+  ASSERT_EQ(lingopipe(dir.path(), standin, {"run"}, {{"OPENAI_API_KEY", "key-one"}}).exit_code, 0);
+  EXPECT_NE(standin.log_lines()[0].find("\"authorization\":true"), std::string::npos);
+  auto r = lingopipe(dir.path(), standin, {"run"}, {{"OPENAI_API_KEY", "key-two"}});
+  EXPECT_EQ(standin.requests(), 24);
+  EXPECT_NE(r.err.find("0 requests sent"), std::string::npos) << r.err;
+}
+
+TEST_F(RunTest, BadArticleIsReportedAndTheOthersStillRun) {
+  write(dir / "articles/broken.txt", std::string("Titel\n\nGut \xC3\x28 kaputt\n"));
+  write(dir / "articles/empty.md", "");
+  StandIn standin(dir.path());
+  auto r = lingopipe(dir.path(), standin, {"run", "articles", "missing.txt"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("articles/broken.txt: invalid UTF-8 at byte offset 11"), std::string::npos)
+    << r.err;
+  EXPECT_NE(r.err.find("articles/empty.md: file is empty"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("missing.txt: no such file or folder"), std::string::npos) << r.err;
+  EXPECT_EQ(standin.requests(), 24);
+  EXPECT_TRUE(fs::exists(dir / "out/articles/meta-ki-investitionen.md"));
+}
+
+TEST_F(RunTest, KilledRunResumesSendingOnlyWhatIsMissing) {
+  // Slow answers and a small in-flight limit so the kill lands mid-run.
+  write(dir / "config.yaml", std::regex_replace(read(dir / "config.yaml"),
+                                                std::regex("max_in_flight: 16"),
+                                                "max_in_flight: 2"));
+  StandIn standin(dir.path(), "", 150);
+  pid_t pid = spawn({LINGOPIPE_BINARY, "run"}, dir.path(),
+                    {{"LINGOPIPE_BASE_URL", standin.base_url()},
+                     {"LINGOPIPE_MODEL", "lingopipe-standin"}});
+  while (standin.requests() < 9) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  const int first = standin.requests();
+  ASSERT_LT(first, 24);
+
+  auto resumed = lingopipe(dir.path(), standin, {"run"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const int resent = standin.requests() - first;
+  // Only what was in flight at the kill (at most 2) is paid twice.
+  EXPECT_LE(standin.requests(), 24 + 2);
+  EXPECT_GE(resent, 24 - first);
+  json exported = json::parse(read(dir / "out/lingopipe.json"));
+  for (const auto& a : exported["articles"]) EXPECT_FALSE(a["summary"].is_null());
+}
+
+} // namespace
