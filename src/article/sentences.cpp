@@ -72,11 +72,16 @@ bool all_digits(std::string_view w) {
 SentenceSplitter::SentenceSplitter(std::vector<std::string> abbreviations)
   : m_abbreviations(std::move(abbreviations)) {}
 
-bool SentenceSplitter::ends_with_abbreviation(std::string_view before) const {
+// True when the period at `punct` belongs to a known abbreviation, including
+// the inner periods of multi-part ones such as "z. B." and "d. h.".
+bool SentenceSplitter::inside_abbreviation(std::string_view text, size_t punct) const {
   for (const auto& abbr : m_abbreviations) {
-    if (before.ends_with(abbr)) {
-      size_t start = before.size() - abbr.size();
-      if (start == 0 || before[start - 1] == ' ' || before[start - 1] == '(') {
+    for (size_t k = abbr.find('.'); k != std::string::npos; k = abbr.find('.', k + 1)) {
+      if (k > punct || text.substr(punct - k, abbr.size()) != abbr) {
+        continue;
+      }
+      size_t start = punct - k;
+      if (start == 0 || text[start - 1] == ' ' || text[start - 1] == '(') {
         return true;
       }
     }
@@ -98,7 +103,7 @@ bool SentenceSplitter::is_boundary(std::string_view text, size_t punct, size_t n
     return true;
   }
   std::string_view word = word_before(text, punct);
-  if (ends_with_abbreviation(text.substr(0, punct + 1))) {
+  if (inside_abbreviation(text, punct)) {
     return false;
   }
   // Initials ("Mark E. Zuckerberg") and German ordinals ("am 1. Juli").

@@ -17,7 +17,7 @@ public:
 
 private:
   bool is_boundary(std::string_view text, size_t punct, size_t next) const;
-  bool ends_with_abbreviation(std::string_view before) const;
+  bool inside_abbreviation(std::string_view text, size_t punct) const;
 
   std::vector<std::string> m_abbreviations;
 };
