@@ -1,0 +1,80 @@
+// A Transport that answers from a script, instantly, and a clock it advances
+// while "waiting", so backoff delays cost no real time in tests.
+#pragma once
+
+#include "llm/transport.hpp"
+
+#include <deque>
+#include <functional>
+
+namespace testenv {
+
+class FakeClock : public llm::Clock {
+public:
+  time_point now() const override { return m_now; }
+  void advance(std::chrono::milliseconds d) { m_now += d; }
+
+private:
+  time_point m_now{};
+};
+
+class FakeTransport : public llm::Transport {
+public:
+  using Responder = std::function<llm::HttpResponse(const llm::HttpRequest&, int nth)>;
+
+  FakeTransport(FakeClock& clock, Responder responder)
+    : m_clock(clock), m_responder(std::move(responder)) {}
+
+  void start(uint64_t tag, llm::HttpRequest request) override {
+    ++m_started;
+    m_max_concurrent = std::max(m_max_concurrent, static_cast<int>(m_pending.size()) + 1);
+    m_requests.push_back(request);
+    m_start_times.push_back(m_clock.now());
+    m_pending.push_back({tag, m_responder(request, m_started)});
+  }
+
+  std::vector<llm::Completion> wait(std::chrono::milliseconds timeout) override {
+    if (m_pending.empty()) {
+      m_clock.advance(std::max(timeout, std::chrono::milliseconds(1)));
+      return {};
+    }
+    std::vector<llm::Completion> done(m_pending.begin(), m_pending.end());
+    m_pending.clear();
+    return done;
+  }
+
+  int started() const { return m_started; }
+  int max_concurrent() const { return m_max_concurrent; }
+  const std::vector<llm::HttpRequest>& requests() const { return m_requests; }
+  const std::vector<llm::Clock::time_point>& start_times() const { return m_start_times; }
+
+private:
+  FakeClock& m_clock;
+  Responder m_responder;
+  std::deque<llm::Completion> m_pending;
+  std::vector<llm::HttpRequest> m_requests;
+  std::vector<llm::Clock::time_point> m_start_times;
+  int m_started = 0;
+  int m_max_concurrent = 0;
+};
+
+inline llm::HttpResponse ok_response(const std::string& content) {
+  llm::HttpResponse r;
+  r.status = 200;
+  r.headers["content-type"] = "application/json";
+  r.body = R"({"choices":[{"message":{"role":"assistant","content":")" + content +
+           R"("},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5}})";
+  return r;
+}
+
+inline llm::HttpResponse status_response(long status, const std::string& body,
+                                         std::map<std::string, std::string> headers = {}) {
+  llm::HttpResponse r;
+  r.status = status;
+  r.body = body;
+  r.headers = std::move(headers);
+  r.headers["content-type"] = "application/json";
+  return r;
+}
+
+} // namespace testenv

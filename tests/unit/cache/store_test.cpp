@@ -1,0 +1,82 @@
+#include "cache/store.hpp"
+#include "support/test_env.hpp"
+#include "util/sqlite.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+cache::Entry entry(const std::string& content) {
+  cache::Entry e;
+  e.content = content;
+  e.finish_reason = "stop";
+  e.model = "m";
+  e.endpoint = "openai:m";
+  e.prompt_tokens = 10;
+  e.completion_tokens = 4;
+  return e;
+}
+
+TEST(CacheStoreTest, PutThenGetAcrossReopen) {
+  testenv::TempDir dir;
+  const auto path = dir / "sub/cache.sqlite";
+  {
+    cache::CacheStore store(path);
+    EXPECT_FALSE(store.get("k1"));
+    store.put("k1", "translate", entry("Hello"));
+  }
+  cache::CacheStore store(path);
+  auto got = store.get("k1");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->content, "Hello");
+  EXPECT_EQ(got->endpoint, "openai:m");
+  EXPECT_GT(got->created, 0);
+  auto s = store.stats();
+  EXPECT_EQ(s.entries, 1);
+  EXPECT_EQ(s.prompt_tokens, 10);
+  EXPECT_EQ(s.completion_tokens, 4);
+}
+
+TEST(CacheStoreTest, UsesWalMode) {
+  testenv::TempDir dir;
+  cache::CacheStore store(dir / "c.sqlite");
+  util::SqliteDb db((dir / "c.sqlite").string());
+  auto stmt = db.prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(stmt.step());
+  EXPECT_EQ(stmt.column_text(0), "wal");
+}
+
+TEST(CacheStoreTest, UnreadableEntryIsAMissNotACrash) {
+  testenv::TempDir dir;
+  cache::CacheStore store(dir / "c.sqlite");
+  store.put("k", "translate", entry("x"));
+  util::SqliteDb db((dir / "c.sqlite").string());
+  db.exec("UPDATE results SET payload = '{broken'");
+  EXPECT_FALSE(store.get("k"));
+  db.exec("UPDATE results SET payload = '{\"v\":99,\"content\":\"x\"}'");
+  EXPECT_FALSE(store.get("k"));
+  EXPECT_EQ(store.corrupt_reads(), 2);
+}
+
+TEST(CacheStoreTest, ClearRemovesEverything) {
+  testenv::TempDir dir;
+  cache::CacheStore store(dir / "c.sqlite");
+  store.put("a", "translate", entry("1"));
+  store.put("b", "summarize", entry("2"));
+  EXPECT_EQ(store.clear(), 2);
+  EXPECT_EQ(store.stats().entries, 0);
+}
+
+TEST(CacheStoreTest, UnopenablePathSaysWhatToCheck) {
+  testenv::TempDir dir;
+  testenv::write(dir / "file", "x");
+  try {
+    cache::CacheStore store(dir / "file/cache.sqlite");
+    FAIL();
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create folder"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("check cache.path"), std::string::npos) << e.what();
+  }
+}
+
+} // namespace

@@ -1,0 +1,118 @@
+#include "llm/engine.hpp"
+#include "support/fake_transport.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+using testenv::FakeClock;
+using testenv::FakeTransport;
+
+struct Outcomes {
+  std::map<uint64_t, llm::ChatOutcome> by_id;
+};
+
+llm::ChatRequest request() { return {"m", {{"user", "hallo"}}, 0.2, 64}; }
+
+config::Limits limits(int in_flight = 4, int attempts = 6) {
+  config::Limits l;
+  l.max_in_flight = in_flight;
+  l.max_attempts = attempts;
+  return l;
+}
+
+TEST(EngineTest, RunsEverythingWithinTheInFlightLimit) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int n) { return testenv::ok_response(std::to_string(n)); });
+  Outcomes out;
+  llm::Engine engine({"http://h/v1", ""}, limits(3), transport, clock,
+                     [&](uint64_t id, const llm::ChatOutcome& o) { out.by_id.emplace(id, o); });
+  for (uint64_t i = 0; i < 10; ++i) engine.submit(i, request());
+  engine.run();
+  EXPECT_EQ(out.by_id.size(), 10u);
+  EXPECT_EQ(transport.started(), 10);
+  EXPECT_EQ(transport.max_concurrent(), 3);
+  for (auto& [id, o] : out.by_id) EXPECT_TRUE(o.has_value()) << id;
+}
+
+TEST(EngineTest, RetryAfterDelaysTheNextAttempt) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int n) {
+    return n == 1 ? testenv::status_response(429, R"({"error":{"code":"rate_limit_exceeded"}})",
+                                             {{"retry-after-ms", "1500"}})
+                  : testenv::ok_response("ok");
+  });
+  std::optional<llm::ChatOutcome> result;
+  llm::Engine engine({"http://h/v1", ""}, limits(), transport, clock,
+                     [&](uint64_t, const llm::ChatOutcome& o) { result = o; });
+  engine.submit(1, request());
+  engine.run();
+  ASSERT_TRUE(result && result->has_value());
+  ASSERT_EQ(transport.start_times().size(), 2u);
+  EXPECT_GE(transport.start_times()[1] - transport.start_times()[0], 1500ms);
+  EXPECT_EQ(engine.stats().retries, 1);
+  EXPECT_EQ(engine.stats().retries_by_cause.at("rate_limited"), 1);
+}
+
+TEST(EngineTest, AttemptsNeverExceedTheBudget) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return testenv::status_response(503, "{}"); });
+  std::optional<llm::ChatOutcome> result;
+  llm::Engine engine({"http://h/v1", ""}, limits(4, 3), transport, clock,
+                     [&](uint64_t, const llm::ChatOutcome& o) { result = o; });
+  engine.submit(1, request());
+  engine.run();
+  EXPECT_EQ(transport.started(), 3);
+  ASSERT_TRUE(result && !result->has_value());
+  EXPECT_EQ(result->error().kind, llm::ErrorKind::overloaded);
+}
+
+TEST(EngineTest, AuthErrorStopsTheEndpointAfterOneRequest) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) {
+    return testenv::status_response(401, R"({"error":{"message":"bad key","code":"invalid_api_key"}})");
+  });
+  int cancelled = 0, failed = 0;
+  llm::Engine engine({"http://h/v1", "sk-x"}, limits(8), transport, clock,
+                     [&](uint64_t, const llm::ChatOutcome& o) {
+                       (o.error().kind == llm::ErrorKind::cancelled ? cancelled : failed)++;
+                     });
+  for (uint64_t i = 0; i < 20; ++i) engine.submit(i, request());
+  engine.run();
+  EXPECT_EQ(transport.started(), 1);
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(cancelled, 19);
+  ASSERT_TRUE(engine.stop_reason());
+  EXPECT_EQ(*engine.stop_reason(), "HTTP 401 auth invalid_api_key: bad key");
+}
+
+TEST(EngineTest, QuotaErrorIsNotRetried) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) {
+    return testenv::status_response(429, R"({"error":{"code":"insufficient_quota","type":"insufficient_quota","message":"You exceeded your current quota"}})");
+  });
+  llm::Engine engine({"http://h/v1", ""}, limits(), transport, clock, [](uint64_t, auto&) {});
+  engine.submit(1, request());
+  engine.submit(2, request());
+  engine.run();
+  EXPECT_EQ(transport.started(), 1);
+  EXPECT_TRUE(engine.stop_reason());
+}
+
+TEST(EngineTest, CallbacksMaySubmitMoreWork) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
+  int done = 0;
+  llm::Engine* self = nullptr;
+  llm::Engine engine({"http://h/v1", ""}, limits(), transport, clock, [&](uint64_t id, auto&) {
+    ++done;
+    if (id < 5) self->submit(id + 1, request());
+  });
+  self = &engine;
+  engine.submit(0, request());
+  engine.run();
+  EXPECT_EQ(done, 6);
+}
+
+} // namespace

@@ -1,0 +1,173 @@
+#include "llm/openai_codec.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using llm::ErrorKind;
+using llm::HttpResponse;
+
+HttpResponse response(long status, std::string body,
+                      std::map<std::string, std::string> headers = {}) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  if (!r.headers.contains("content-type")) r.headers["content-type"] = "application/json";
+  return r;
+}
+
+std::string completion(const std::string& content_json, const std::string& finish,
+                       const std::string& extra_message = "", const std::string& usage = "") {
+  return R"({"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":)" +
+         content_json + extra_message + R"(},"finish_reason":)" + finish + "}]" +
+         (usage.empty() ? "" : ",\"usage\":" + usage) + "}";
+}
+
+ErrorKind kind_of(const HttpResponse& r) {
+  auto out = llm::decode_openai(r);
+  EXPECT_FALSE(out.has_value());
+  return out ? ErrorKind::cancelled : out.error().kind;
+}
+
+TEST(OpenAiCodecTest, EncodesTheRequest) {
+  llm::ChatRequest req{"gpt-x", {{"system", "s"}, {"user", "u"}}, 0.2, 100};
+  auto http = llm::encode_openai(req, {"http://h/v1/", "sk-1"});
+  EXPECT_EQ(http.url, "http://h/v1/chat/completions");
+  auto body = nlohmann::json::parse(http.body);
+  EXPECT_EQ(body["model"], "gpt-x");
+  EXPECT_EQ(body["messages"][1]["content"], "u");
+  EXPECT_EQ(body["max_tokens"], 100);
+  EXPECT_EQ(body["stream"], false);
+  EXPECT_NE(std::ranges::find(http.headers, "Authorization: Bearer sk-1"), http.headers.end());
+  auto keyless = llm::encode_openai(req, {"http://h/v1", ""});
+  for (const auto& h : keyless.headers) EXPECT_FALSE(h.starts_with("Authorization"));
+}
+
+TEST(OpenAiCodecTest, ParsesContentFinishReasonAndUsage) {
+  auto out = llm::decode_openai(response(
+    200, completion("\"X\"", "\"stop\"", "",
+                    R"({"prompt_tokens":12,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}})"),
+    {{"x-request-id", "req-9"}}));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->content, "X");
+  EXPECT_EQ(out->finish_reason, "stop");
+  EXPECT_EQ(out->usage.prompt_tokens, 12);
+  EXPECT_EQ(out->usage.completion_tokens, 3);
+  EXPECT_EQ(out->usage.cached_tokens, 4);
+  EXPECT_EQ(out->request_id, "req-9");
+}
+
+TEST(OpenAiCodecTest, UsageWithoutDetailsOrWithDeepSeekFields) {
+  auto a = llm::decode_openai(response(200, completion("\"X\"", "\"stop\"", "", R"({"prompt_tokens":1,"completion_tokens":1})")));
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->usage.cached_tokens, 0);
+  auto b = llm::decode_openai(response(200, completion("\"X\"", "\"stop\"", "", R"({"prompt_tokens":5,"completion_tokens":1,"prompt_cache_hit_tokens":2})")));
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->usage.cached_tokens, 2);
+}
+
+TEST(OpenAiCodecTest, LeadingBlankLinesBeforeJson) {
+  auto out = llm::decode_openai(response(200, "\n\n\n" + completion("\"X\"", "\"stop\"")));
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->content, "X");
+}
+
+TEST(OpenAiCodecTest, LengthIsTruncatedNeverSuccess) {
+  auto out = llm::decode_openai(response(200, completion("\"Half a sent\"", "\"length\"")));
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().kind, ErrorKind::truncated);
+  EXPECT_EQ(out.error().message, "answer truncated at max_output_tokens");
+  auto empty = llm::decode_openai(response(200, completion("null", "\"length\"")));
+  EXPECT_EQ(empty.error().message, "budget consumed by reasoning: no text within max_output_tokens");
+}
+
+TEST(OpenAiCodecTest, RefusalAndContentFilter) {
+  EXPECT_EQ(kind_of(response(200, completion("null", "\"stop\"", R"(,"refusal":"no")"))), ErrorKind::refused);
+  EXPECT_EQ(kind_of(response(200, completion("\"\"", "\"content_filter\""))), ErrorKind::refused);
+}
+
+TEST(OpenAiCodecTest, EmptyInvalidHtmlAndShapelessBodies) {
+  EXPECT_EQ(kind_of(response(200, completion("\"  \"", "\"stop\""))), ErrorKind::empty);
+  EXPECT_EQ(kind_of(response(200, "{not json")), ErrorKind::malformed);
+  EXPECT_EQ(kind_of(response(200, R"({"id":"x"})")), ErrorKind::malformed);
+  auto html = llm::decode_openai(response(200, "<!DOCTYPE html><html>Open WebUI</html>",
+                                          {{"content-type", "text/html"}}));
+  EXPECT_EQ(html.error().kind, ErrorKind::gateway);
+  EXPECT_EQ(html.error().message, "HTML instead of JSON (check the base URL, it usually ends in "
+                                  "/v1): <!DOCTYPE html><html>Open WebUI</html>");
+}
+
+TEST(OpenAiCodecTest, ClassifiesStatuses) {
+  EXPECT_EQ(kind_of(response(429, R"({"error":{"code":"rate_limit_exceeded","message":"m"}})")), ErrorKind::throttle);
+  EXPECT_EQ(kind_of(response(429, R"({"error":{"code":"insufficient_quota","type":"insufficient_quota","message":"You exceeded your current quota"}})")), ErrorKind::quota);
+  EXPECT_EQ(kind_of(response(402, R"({"error":{"message":"Insufficient Balance"}})")), ErrorKind::quota);
+  EXPECT_EQ(kind_of(response(400, R"({"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API."}})")), ErrorKind::quota);
+  EXPECT_EQ(kind_of(response(401, "{}")), ErrorKind::auth);
+  EXPECT_EQ(kind_of(response(403, "{}")), ErrorKind::auth);
+  EXPECT_EQ(kind_of(response(404, "{}")), ErrorKind::not_found);
+  for (long s : {408L, 409L, 500L, 502L, 503L, 504L, 529L}) {
+    EXPECT_EQ(kind_of(response(s, "{}")), ErrorKind::overloaded) << s;
+  }
+  for (long s : {400L, 413L, 422L}) EXPECT_EQ(kind_of(response(s, "{}")), ErrorKind::bad_request) << s;
+}
+
+TEST(OpenAiCodecTest, ContextTooLongInEveryDialect) {
+  EXPECT_EQ(kind_of(response(400, R"({"error":{"code":"context_length_exceeded","message":"This model's maximum context length is 8192 tokens."}})")), ErrorKind::input_too_long);
+  EXPECT_EQ(kind_of(response(400, R"({"error":{"code":400,"type":"exceed_context_size_error","message":"request (9000 tokens) exceeds the available context size (4096 tokens), try increasing it","n_prompt_tokens":9000,"n_ctx":4096}})")), ErrorKind::input_too_long);
+  EXPECT_EQ(kind_of(response(400, R"({"object":"error","message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError","code":400})")), ErrorKind::input_too_long);
+}
+
+TEST(OpenAiCodecTest, ExtractsMessageFromEveryErrorShape) {
+  struct Case { std::string body; std::string message; std::string type; };
+  for (const auto& c : std::vector<Case>{
+         {R"({"error":{"message":"m1","type":"t1"}})", "m1", "t1"},
+         {R"({"error":"model 'x' not found"})", "model 'x' not found", ""},
+         {R"({"object":"error","message":"m3","type":"BadRequestError","code":400})", "m3", "BadRequestError"},
+         {R"([{"error":{"code":429,"message":"m4","status":"RESOURCE_EXHAUSTED"}}])", "m4", "RESOURCE_EXHAUSTED"},
+         {R"({"type":"error","error":{"type":"overloaded_error","message":"m5"},"request_id":"r"})", "m5", "overloaded_error"}}) {
+    auto out = llm::decode_openai(response(500, c.body));
+    ASSERT_FALSE(out.has_value());
+    EXPECT_EQ(out.error().message, c.message) << c.body;
+    EXPECT_EQ(out.error().type, c.type) << c.body;
+  }
+}
+
+TEST(OpenAiCodecTest, ErrorCodeStringOrInteger) {
+  auto a = llm::decode_openai(response(429, R"({"error":{"code":"429","message":"Rate limit is exceeded."}})"));
+  EXPECT_EQ(a.error().code, "429");
+  auto b = llm::decode_openai(response(400, R"({"error":{"code":400,"message":"bad"}})"));
+  EXPECT_EQ(b.error().code, "400");
+}
+
+TEST(OpenAiCodecTest, RequestIdAndShouldRetryHeaders) {
+  auto out = llm::decode_openai(response(500, "{}", {{"x-request-id", "req_1"}, {"x-should-retry", "false"}}));
+  EXPECT_EQ(out.error().request_id, "req_1");
+  EXPECT_EQ(out.error().should_retry, false);
+  EXPECT_EQ(llm::describe(out.error()), "HTTP 500 server_error: {} (request req_1)");
+}
+
+TEST(OpenAiCodecTest, RetryAfterHeaders) {
+  EXPECT_EQ(llm::parse_retry_after(response(429, "", {{"retry-after-ms", "1500"}, {"retry-after", "9"}})), 1.5);
+  EXPECT_EQ(llm::parse_retry_after(response(429, "", {{"retry-after", "2"}})), 2.0);
+  EXPECT_EQ(llm::parse_retry_after(response(429, "", {})), std::nullopt);
+  auto date = llm::parse_retry_after(response(429, "", {{"retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"}}));
+  EXPECT_EQ(date, 0.0); // in the past: no wait
+}
+
+TEST(OpenAiCodecTest, TransportFailure) {
+  HttpResponse r;
+  r.curl_code = 7;
+  r.curl_error = "Failed to connect to 127.0.0.1 port 9: Connection refused";
+  auto out = llm::decode_openai(r);
+  EXPECT_EQ(out.error().kind, ErrorKind::transport);
+  EXPECT_EQ(out.error().message, r.curl_error);
+}
+
+TEST(HttpTest, RedactsCredentialsInUrls) {
+  EXPECT_EQ(llm::redact_url("https://user:pw@host/v1"), "https://***@host/v1");
+  EXPECT_EQ(llm::redact_url("http://host/v1/a@b"), "http://host/v1/a@b");
+}
+
+} // namespace

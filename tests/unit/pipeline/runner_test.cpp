@@ -1,0 +1,114 @@
+#include "pipeline/runner.hpp"
+#include "support/fake_transport.hpp"
+#include "support/test_env.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using testenv::FakeClock;
+using testenv::FakeTransport;
+
+// Answers with the user message, upper-cased marker first, so outputs are traceable.
+llm::HttpResponse echo(const llm::HttpRequest& req, int) {
+  auto body = nlohmann::json::parse(req.body);
+  std::string user = body["messages"].back()["content"];
+  nlohmann::json out = {{"model", "fake"},
+                        {"choices", {{{"message", {{"role", "assistant"}, {"content", "EN " + user}}},
+                                      {"finish_reason", "stop"}}}},
+                        {"usage", {{"prompt_tokens", 3}, {"completion_tokens", 2}}}};
+  llm::HttpResponse r;
+  r.status = 200;
+  r.headers["content-type"] = "application/json";
+  r.body = out.dump();
+  return r;
+}
+
+article::Document doc() {
+  article::Document d;
+  d.article = {"a", "a.txt", "txt", ""};
+  d.title = "Titel";
+  d.sections = {{"a#00", article::SectionKind::title, 0, 1, 1, "", "Titel"},
+                {"a#01", article::SectionKind::lead, 1, 1, 1, "", "Lead."},
+                {"a#02", article::SectionKind::body, 2, 1, 1, "Kopf", "Text."}};
+  return d;
+}
+
+class RunnerTest : public ::testing::Test {
+protected:
+  RunnerTest() : cache(dir / "c.sqlite") {
+    cfg.endpoint.model = "m";
+    cfg.endpoint.base_url = "http://h/v1";
+  }
+  testenv::TempDir dir;
+  config::Config cfg;
+  prompt::PromptSet prompts = prompt::PromptSet::load(testenv::source_dir() / "prompts");
+  cache::CacheStore cache;
+};
+
+TEST_F(RunnerTest, PlansTranslateSummarizeAndArticleSummary) {
+  FakeClock clock;
+  FakeTransport transport(clock, echo);
+  pipeline::Runner runner(cfg, prompts, cache);
+  auto r = runner.run({doc()}, transport, clock);
+  EXPECT_EQ(transport.started(), 3 + 2 + 1);
+  EXPECT_TRUE(r.missing.empty());
+  const auto& a = r.articles[0];
+  EXPECT_EQ(a.sections[0].translation->content, "EN Titel");
+  EXPECT_FALSE(a.sections[0].summary); // no summary of the title
+  EXPECT_EQ(a.sections[2].translation->content, "EN Kopf\n\nText."); // heading rides along
+  // The article summary is built from the section summaries, in order.
+  ASSERT_TRUE(a.summary);
+  EXPECT_EQ(a.summary->content, "EN EN Lead.\n\n## Kopf\nEN Kopf\n\nText.");
+  EXPECT_EQ(a.summary->endpoint, "openai:m");
+  EXPECT_EQ(r.stats.prompt_tokens, 6 * 3);
+}
+
+TEST_F(RunnerTest, SecondRunAndExportAreServedFromTheCache) {
+  FakeClock clock;
+  FakeTransport first(clock, echo);
+  pipeline::Runner runner(cfg, prompts, cache);
+  runner.run({doc()}, first, clock);
+  FakeTransport second(clock, echo);
+  auto r = runner.run({doc()}, second, clock);
+  EXPECT_EQ(second.started(), 0);
+  EXPECT_EQ(r.stats.cache_hits, 6);
+  EXPECT_TRUE(r.articles[0].summary->from_cache);
+  auto exported = runner.from_cache({doc()});
+  EXPECT_TRUE(exported.missing.empty());
+  EXPECT_EQ(exported.articles[0].summary->content, r.articles[0].summary->content);
+}
+
+TEST_F(RunnerTest, FailedSectionIsNotCachedAndBlocksOnlyItsArticleSummary) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](const llm::HttpRequest& req, int n) {
+    if (req.body.find("Text.") != std::string::npos && req.body.find("ummar") != std::string::npos)
+      return testenv::status_response(400, R"({"error":{"message":"bad"}})");
+    return echo(req, n);
+  });
+  pipeline::Runner runner(cfg, prompts, cache);
+  auto r = runner.run({doc()}, transport, clock);
+  EXPECT_EQ(r.stats.failed, 1);
+  EXPECT_FALSE(r.articles[0].summary);
+  ASSERT_EQ(r.missing.size(), 2u);
+  EXPECT_EQ(r.missing[0].section_id, "a#02");
+  EXPECT_EQ(r.missing[0].reason, "HTTP 400 bad_request: bad");
+  EXPECT_EQ(r.missing[1].task, "summarize_article");
+  EXPECT_EQ(cache.stats().entries, 4);
+}
+
+TEST_F(RunnerTest, TruncatedAnswerIsNeverCached) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) {
+    return testenv::status_response(
+      200, R"({"choices":[{"message":{"role":"assistant","content":"half"},"finish_reason":"length"}]})");
+  });
+  pipeline::Runner runner(cfg, prompts, cache);
+  auto r = runner.run({doc()}, transport, clock);
+  EXPECT_EQ(cache.stats().entries, 0);
+  EXPECT_FALSE(r.missing.empty());
+  EXPECT_EQ(r.missing[0].reason, "HTTP 200 truncated: answer truncated at max_output_tokens");
+}
+
+} // namespace
