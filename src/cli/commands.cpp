@@ -76,54 +76,62 @@ int exit_code_for(const pipeline::Prepared& prepared, const pipeline::RunResult&
 
 } // namespace
 
+// What run and export both start from: config, prompts, prepared articles
+// (problems reported), the cache and a runner over them.
+struct Session {
+  explicit Session(const Options& o)
+    : cfg(config::load(o.config)), prompts(prompt::PromptSet::load(cfg.prompts_dir)),
+      prepared(pipeline::prepare(cfg, o.paths)), cache(cfg.cache.path),
+      runner(cfg, prompts, cache) {
+    report_problems(prepared);
+  }
+
+  config::Config cfg;
+  prompt::PromptSet prompts;
+  pipeline::Prepared prepared;
+  cache::CacheStore cache;
+  pipeline::Runner runner;
+};
+
 int run_command(const Options& o) {
-  const config::Config cfg = config::load(o.config);
-  const auto prompts = prompt::PromptSet::load(cfg.prompts_dir);
-  pipeline::Prepared prepared = pipeline::prepare(cfg, o.paths);
-  report_problems(prepared);
-  cache::CacheStore cache(cfg.cache.path);
-  pipeline::Runner runner(cfg, prompts, cache);
+  Session s(o);
   if (o.dry_run) {
-    print_dry_run(prepared, runner.from_cache(prepared.docs));
+    print_dry_run(s.prepared, s.runner.from_cache(s.prepared.docs));
     return code(ExitCode::ok);
   }
-  require_endpoint(cfg);
-  auto transport = llm::make_curl_transport({cfg.endpoint.connect_timeout_s,
-                                        cfg.endpoint.request_timeout_s,
-                                        cfg.endpoint.stall_timeout_s, cfg.limits.max_in_flight});
+  require_endpoint(s.cfg);
+  const auto& e = s.cfg.endpoint;
+  auto transport = llm::make_curl_transport(
+    {e.connect_timeout_s, e.request_timeout_s, e.stall_timeout_s, s.cfg.limits.max_in_flight});
   ProgressLine progress(!o.quiet && isatty(STDERR_FILENO));
-  runner.on_progress([&](const pipeline::Progress& p) { progress.update(p); });
-  pipeline::RunResult result = runner.run(std::move(prepared.docs), *transport, llm::SteadyClock());
-  exporter::write_all(result, cfg.exports.dir, cfg.exports.formats);
+  s.runner.on_progress([&](const pipeline::Progress& p) { progress.update(p); });
+  pipeline::RunResult result =
+    s.runner.run(std::move(s.prepared.docs), *transport, llm::SteadyClock());
+  exporter::write_all(result, s.cfg.exports.dir, s.cfg.exports.formats);
   if (result.stop_reason) {
     spdlog::error("endpoint {} stopped: {}; check the key in ${} and endpoint.model '{}' "
                   "({} requests not sent; finished results are cached)",
-                  llm::redact_url(cfg.endpoint.base_url), *result.stop_reason,
-                  cfg.endpoint.api_key_env, cfg.endpoint.model, result.stats.not_sent);
+                  llm::redact_url(e.base_url), *result.stop_reason, e.api_key_env, e.model,
+                  result.stats.not_sent);
   }
   if (!o.quiet) {
     std::fprintf(stderr, "%s\n", summary_line(result.stats).c_str());
-    std::fprintf(stderr, "exported to %s\n", cfg.exports.dir.c_str());
+    std::fprintf(stderr, "exported to %s\n", s.cfg.exports.dir.c_str());
   }
-  return exit_code_for(prepared, result);
+  return exit_code_for(s.prepared, result);
 }
 
 int export_command(const Options& o) {
-  const config::Config cfg = config::load(o.config);
-  const auto prompts = prompt::PromptSet::load(cfg.prompts_dir);
-  pipeline::Prepared prepared = pipeline::prepare(cfg, o.paths);
-  report_problems(prepared);
-  cache::CacheStore cache(cfg.cache.path);
-  pipeline::Runner runner(cfg, prompts, cache);
-  pipeline::RunResult result = runner.from_cache(std::move(prepared.docs));
-  const auto dir = o.out.empty() ? cfg.exports.dir : o.out;
-  exporter::write_all(result, dir, cfg.exports.formats);
+  Session s(o);
+  pipeline::RunResult result = s.runner.from_cache(std::move(s.prepared.docs));
+  const auto dir = o.out.empty() ? s.cfg.exports.dir : o.out;
+  exporter::write_all(result, dir, s.cfg.exports.formats);
   report_missing(result);
   if (!o.quiet) {
     std::fprintf(stderr, "exported %d articles to %s from the cache; %zu items missing\n",
                  result.stats.articles, dir.c_str(), result.missing.size());
   }
-  return exit_code_for(prepared, result);
+  return exit_code_for(s.prepared, result);
 }
 
 int cache_stats_command(const Options& o) {

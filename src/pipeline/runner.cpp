@@ -150,9 +150,11 @@ private:
 
   void resolve(uint64_t id) {
     const Job& job = m_jobs[id];
-    spdlog::debug("job {} {} key {}", job.section >= 0 ? section_id(job) : article_id(job),
-                  prompt::task_name(job.task), job.key);
-    spdlog::trace("key inputs:\n{}", cache::describe_key_inputs(job.key_input));
+    if (spdlog::should_log(spdlog::level::debug)) { // -v explains every key, -vv its inputs
+      spdlog::debug("job {} {} key {}", job.section >= 0 ? section_id(job) : article_id(job),
+                    prompt::task_name(job.task), job.key);
+      spdlog::trace("key inputs:\n{}", cache::describe_key_inputs(job.key_input));
+    }
     if (auto hit = m_runner.m_cache.get(job.key)) {
       ++m_result.stats.cache_hits;
       ++m_progress.cached;

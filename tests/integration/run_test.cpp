@@ -179,3 +179,49 @@ TEST_F(RunTest, KilledRunResumesSendingOnlyWhatIsMissing) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(RunTest, ConfigErrorExitsWith2AndNamesTheLine) {
+  write(dir / "config.yaml", std::regex_replace(read(dir / "config.yaml"),
+                                                std::regex("  max_attempts: 6"),
+                                                "  max_atempts: 6"));
+  StandIn standin(dir.path());
+  auto r = lingopipe(dir.path(), standin, {"run"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("lingopipe: error: config.yaml:19:3: limits.max_atempts: unknown key "
+                       "'max_atempts' (did you mean 'max_attempts'?)"),
+            std::string::npos)
+    << r.err;
+  EXPECT_EQ(standin.requests(), 0);
+}
+
+TEST_F(RunTest, NoEndpointConfiguredSaysHowToSetOne) {
+  auto r = run({LINGOPIPE_BINARY, "run"}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("config.yaml: endpoint.base_url is empty; set it"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("or export LINGOPIPE_BASE_URL"), std::string::npos) << r.err;
+}
+
+TEST_F(RunTest, DryRunShowsRemovalsAndSendsNothing) {
+  StandIn standin(dir.path());
+  auto r = lingopipe(dir.path(), standin, {"run", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("removed line 7 [line:image-credit]: Bildquelle: Marck Zuckerberg auf Facebook"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("removed line 13 [block:newsletter]: KI WEEKLY"), std::string::npos);
+  EXPECT_EQ(standin.requests(), 0);
+}
+
+TEST_F(RunTest, CacheStatsAndClear) {
+  StandIn standin(dir.path());
+  ASSERT_EQ(lingopipe(dir.path(), standin, {"run", "-q"}).exit_code, 0);
+  auto stats = lingopipe(dir.path(), standin, {"cache", "stats"});
+  EXPECT_NE(stats.out.find("entries: 24\n"), std::string::npos) << stats.out;
+  auto clear = lingopipe(dir.path(), standin, {"cache", "clear"});
+  EXPECT_NE(clear.out.find("removed 24 cached results"), std::string::npos) << clear.out;
+  EXPECT_NE(lingopipe(dir.path(), standin, {"cache", "stats"}).out.find("entries: 0\n"),
+            std::string::npos);
+}
+
+} // namespace
