@@ -12,6 +12,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -144,7 +146,10 @@ private:
   }
 
   void log(int n, const json& body, const httplib::Request& req) {
-    json entry = {{"n", n}, {"authorization", req.has_header("Authorization")}};
+    const auto since_start = std::chrono::steady_clock::now() - m_started;
+    json entry = {{"n", n},
+                  {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(since_start).count()},
+                  {"authorization", req.has_header("Authorization")}};
     if (!body.is_discarded() && body.contains("messages")) {
       entry["model"] = body.value("model", "");
       entry["messages"] = body["messages"];
@@ -157,6 +162,7 @@ private:
   Options m_options;
   json m_faults;
   std::atomic<int> m_count{0};
+  std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
   std::mutex m_log_mutex;
   std::ofstream m_log;
 };
@@ -184,6 +190,19 @@ int main(int argc, char** argv) {
     StandIn standin(o);
     httplib::Server server;
     server.new_task_queue = [threads = o.threads] { return new httplib::ThreadPool(threads); };
+    // Keep connections open like a real API server; httplib's default closes
+    // each one after 5 requests, which would measure reconnects, not the client.
+    server.set_keep_alive_max_count(1000000);
+    server.set_keep_alive_timeout(60);
+    // httplib listens with a backlog of 5, so a client opening 64 connections
+    // at once sees dropped SYNs and 1 s retransmits. Linux lets a second
+    // listen() raise the backlog; the socket is captured for that.
+    int listen_fd = -1;
+    server.set_socket_options([&listen_fd](socket_t fd) {
+      int yes = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_fd = fd;
+    });
     server.Post("/v1/chat/completions", [&](const auto& req, auto& res) { standin.chat(req, res); });
     server.Post("/chat/completions", [&](const auto& req, auto& res) { standin.chat(req, res); });
     server.Get("/_stats", [&](const auto&, auto& res) {
@@ -195,6 +214,7 @@ int main(int argc, char** argv) {
       std::cerr << "lingopipe-standin: cannot bind 127.0.0.1:" << o.port << "\n";
       return 1;
     }
+    ::listen(listen_fd, 4096);
     if (!o.port_file.empty()) {
       std::ofstream(o.port_file + ".tmp") << port << "\n";
       std::rename((o.port_file + ".tmp").c_str(), o.port_file.c_str());

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Benchmark: a synthetic batch against the stand-in server with a fixed answer
+# latency. Reports wall time, efficiency against the ideal for the in-flight
+# limit, client CPU, peak RSS, and the warm (all cached) re-run.
+#
+#   bash scripts/bench.sh [COPIES] [LATENCY_MS] [IN_FLIGHT]
+#
+# COPIES copies of each sample article are made, each with a unique first
+# paragraph so every request has its own cache key.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+copies=${1:-100}
+latency=${2:-200}
+in_flight=${3:-64}
+bash scripts/build.sh >/dev/null
+command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+
+work=$(mktemp -d)
+trap 'kill "$standin" 2>/dev/null || true; rm -rf "$work"' EXIT
+mkdir -p "$work/articles"
+cp -r prompts "$work/"
+sed -e "s/max_in_flight: 16/max_in_flight: $in_flight/" config.yaml >"$work/config.yaml"
+for i in $(seq "$copies"); do
+  for f in articles/*.txt; do
+    { head -n 3 "$f"; echo; echo "Kopie Nummer $i des Artikels."; echo; tail -n +4 "$f"; } \
+      >"$work/articles/$(basename "$f" .txt)-$i.txt"
+  done
+done
+
+build/tests/support/lingopipe-standin --port-file "$work/port" --latency-ms "$latency" ${BENCH_LOG:+--log "$BENCH_LOG"} \
+  --threads 512 >"$work/standin.log" 2>&1 &
+standin=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+export LINGOPIPE_BASE_URL="http://127.0.0.1:$(cat "$work/port")/v1" LINGOPIPE_MODEL=bench
+
+measure() { # label, then the command
+  local label=$1; shift
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || true
+  read -r wall user sys rss <"$work/time"
+  local summary
+  summary=$(grep '^lingopipe:' "$work/err" | tail -n1)
+  echo "$label: wall ${wall}s, cpu $(echo "$user + $sys" | bc)s, peak RSS $((rss / 1024)) MB"
+  echo "  $summary"
+}
+
+requests=$(build/src/lingopipe -c "$work/config.yaml" run --dry-run | sed -n 's/.* \([0-9]*\) to send/\1/p')
+ideal=$(echo "scale=2; ($requests + $in_flight - 1) / $in_flight * $latency / 1000" | bc)
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "batch: $((copies * 2)) articles, $requests requests, latency ${latency} ms, in flight $in_flight"
+echo "ideal (ceil(requests / in flight) x latency): ${ideal}s"
+measure cold build/src/lingopipe -c "$work/config.yaml" run
+measure warm build/src/lingopipe -c "$work/config.yaml" run
