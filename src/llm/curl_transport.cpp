@@ -6,13 +6,18 @@
 #include "util/curl.hpp"
 #include "util/text.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
+#include <chrono>
 #include <map>
 #include <stdexcept>
 
 namespace llm {
 
 namespace {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 struct Transfer {
   uint64_t tag = 0;
@@ -21,7 +26,32 @@ struct Transfer {
   util::CurlEasy easy;
   util::CurlSlist headers;
   std::array<char, CURL_ERROR_SIZE> error{};
+  // Stall detection: the last time a byte moved in either direction.
+  std::chrono::duration<double> stall_limit{};
+  SteadyTime last_activity = std::chrono::steady_clock::now();
+  curl_off_t last_down = 0;
+  curl_off_t last_up = 0;
+  bool stalled = false;
 };
+
+// libcurl's LOW_SPEED check averages over a window that includes the request
+// upload, so it misses short stalls; this aborts after `stall_limit` with no
+// byte sent or received, however slow a steadily streaming answer is.
+int on_progress(void* user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t up) {
+  auto* t = static_cast<Transfer*>(user);
+  const auto now = std::chrono::steady_clock::now();
+  if (down != t->last_down || up != t->last_up) {
+    t->last_down = down;
+    t->last_up = up;
+    t->last_activity = now;
+    return 0;
+  }
+  if (now - t->last_activity > t->stall_limit) {
+    t->stalled = true;
+    return 1; // CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
+}
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   static_cast<Transfer*>(user)->response.body.append(data, size * count);
@@ -110,8 +140,10 @@ private:
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, to_ms(m_options.request_timeout_s));
     // A stall detector rather than a short whole-request timeout: slow local
     // models are legitimate, silence is not.
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(m_options.stall_timeout_s));
+    t.stall_limit = std::chrono::duration<double>(m_options.stall_timeout_s);
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
   }
 
   static long to_ms(double seconds) { return static_cast<long>(seconds * 1000); }
@@ -127,7 +159,10 @@ private:
       auto it = m_transfers.find(easy);
       Transfer& t = *it->second;
       t.response.curl_code = msg->data.result;
-      if (msg->data.result != CURLE_OK) {
+      if (t.stalled) {
+        t.response.curl_error = fmt::format("stalled: no data for {:g} s (endpoint.stall_timeout_s)",
+                                            m_options.stall_timeout_s);
+      } else if (msg->data.result != CURLE_OK) {
         t.response.curl_error = t.error[0] ? t.error.data() : curl_easy_strerror(msg->data.result);
       }
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t.response.status);

@@ -106,10 +106,12 @@ TEST_F(RunTest, RetryAfterIsHonouredThenTheRequestSucceeds) {
   StandIn standin(dir.path(), R"([{"nth":1,"status":429,"headers":{"retry-after":"1"},
     "body":"{\"error\":{\"message\":\"slow down\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}"}])");
   const auto start = std::chrono::steady_clock::now();
-  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt", "-v"});
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(standin.requests(), 6 + 1);
+  EXPECT_NE(r.err.find("transport: stalled: no data for 1 s (endpoint.stall_timeout_s)"),
+            std::string::npos) << r.err;
   EXPECT_GE(elapsed, std::chrono::seconds(1));
   EXPECT_NE(r.err.find("1 retries, 0 failed"), std::string::npos) << r.err;
 }
@@ -222,6 +224,67 @@ TEST_F(RunTest, CacheStatsAndClear) {
   EXPECT_NE(clear.out.find("removed 24 cached results"), std::string::npos) << clear.out;
   EXPECT_NE(lingopipe(dir.path(), standin, {"cache", "stats"}).out.find("entries: 0\n"),
             std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+void set_config(const fs::path& dir, const std::string& from, const std::string& to) {
+  write(dir / "config.yaml", std::regex_replace(read(dir / "config.yaml"), std::regex(from), to));
+}
+
+TEST_F(RunTest, StalledResponseTimesOutAndIsRetried) {
+  set_config(dir.path(), "stall_timeout_s: 120", "stall_timeout_s: 1");
+  StandIn standin(dir.path(), R"([{"nth":1,"delay_ms":4000,"status":200,"body":"{}"}])");
+  const auto start = std::chrono::steady_clock::now();
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt", "-v"});
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(standin.requests(), 6 + 1);
+  EXPECT_NE(r.err.find("transport: stalled: no data for 1 s (endpoint.stall_timeout_s)"),
+            std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 retries, 0 failed"), std::string::npos) << r.err;
+  EXPECT_LT(elapsed, std::chrono::milliseconds(3900)); // gave up on the stall, did not wait it out
+}
+
+TEST_F(RunTest, BadGatewayHtmlIsRetried) {
+  StandIn standin(dir.path(), R"([{"nth":1,"status":502,"content_type":"text/html",
+    "body":"<html><body><h1>502 Bad Gateway</h1></body></html>"},
+    {"nth":2,"status":503,"body":"{\"error\":{\"message\":\"overloaded\"}}"}])");
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt", "-v"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(standin.requests(), 6 + 2);
+  EXPECT_NE(r.err.find("HTTP 502 server_error: HTML instead of JSON (check the base URL): "
+                       "<html><body><h1>502 Bad Gateway</h1></body></html>"),
+            std::string::npos)
+    << r.err;
+}
+
+TEST_F(RunTest, InsufficientQuotaStopsAfterOneRequest) {
+  StandIn standin(dir.path(), R"([{"every":true,"status":429,
+    "body":"{\"error\":{\"message\":\"You exceeded your current quota\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}"}])");
+  auto r = lingopipe(dir.path(), standin, {"run"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(standin.requests(), 1);
+  EXPECT_NE(r.err.find("HTTP 429 quota insufficient_quota: You exceeded your current quota"),
+            std::string::npos)
+    << r.err;
+  // 21 sections were never sent; the 2 article summaries wait on them.
+  EXPECT_NE(r.err.find("1 failed, 21 not sent"), std::string::npos) << r.err;
+}
+
+TEST_F(RunTest, TruncatedAnswerIsReportedAndNotCached) {
+  StandIn standin(dir.path(), R"([{"every":true,"status":200,
+    "body":"{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Half\"},\"finish_reason\":\"length\"}]}"}])");
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("meta-ki-investitionen#00 translate: HTTP 200 truncated: answer truncated "
+                       "at max_output_tokens"),
+            std::string::npos)
+    << r.err;
+  auto stats = lingopipe(dir.path(), standin, {"cache", "stats"});
+  EXPECT_NE(stats.out.find("entries: 0\n"), std::string::npos) << stats.out;
 }
 
 } // namespace
