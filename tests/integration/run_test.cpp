@@ -110,7 +110,8 @@ TEST_F(RunTest, RetryAfterIsHonouredThenTheRequestSucceeds) {
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(standin.requests(), 6 + 1);
-  EXPECT_NE(r.err.find("transport: stalled: no data for 1 s (endpoint.stall_timeout_s)"),
+  EXPECT_NE(r.err.find("attempt 1 failed (HTTP 429 rate_limited rate_limit_exceeded: slow down); "
+                       "retrying in 1.00 s"),
             std::string::npos) << r.err;
   EXPECT_GE(elapsed, std::chrono::seconds(1));
   EXPECT_NE(r.err.find("1 retries, 0 failed"), std::string::npos) << r.err;
