@@ -109,9 +109,9 @@ int run_command(const Options& o) {
     s.runner.run(std::move(s.prepared.docs), *transport, llm::SteadyClock());
   exporter::write_all(result, s.cfg.exports.dir, s.cfg.exports.formats);
   if (result.stop_reason) {
-    spdlog::error("endpoint {} stopped: {}; check the key in ${} and endpoint.model '{}' "
-                  "({} requests not sent; finished results are cached)",
-                  llm::redact_url(e.base_url), *result.stop_reason, e.api_key_env, e.model,
+    spdlog::error("endpoint {} stopped: {}; check endpoint.base_url, endpoint.model '{}' and "
+                  "the key in ${} ({} requests not sent; finished results are cached)",
+                  llm::redact_url(e.base_url), *result.stop_reason, e.model, e.api_key_env,
                   result.stats.not_sent);
   }
   if (!o.quiet) {

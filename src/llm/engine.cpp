@@ -1,5 +1,6 @@
 #include "llm/engine.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace llm {
@@ -9,6 +10,11 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto k_max_poll = 100ms; // bounds how stale progress output can get
+
+// Failures that say more about the endpoint (down, wrong URL) than the request.
+bool points_at_endpoint(ErrorKind kind) {
+  return kind == ErrorKind::transport || kind == ErrorKind::gateway || kind == ErrorKind::malformed;
+}
 
 } // namespace
 
@@ -103,6 +109,12 @@ void Engine::handle(Completion completion) {
                                  std::chrono::duration<double>(decision.delay_s));
     m_backoff.emplace(due, std::move(p));
     return;
+  }
+  if (decision.verdict == Verdict::fail && !m_proven && points_at_endpoint(error.kind)) {
+    // The first request used every attempt and the endpoint never answered
+    // usefully: every other request would do the same, one backoff at a time.
+    decision = {Verdict::stop_endpoint, 0,
+                fmt::format("unreachable after {} attempts: {}", p.attempts, describe(error))};
   }
   if (decision.verdict == Verdict::stop_endpoint && !m_stop_reason) {
     m_stop_reason = decision.reason;

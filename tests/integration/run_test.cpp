@@ -128,7 +128,10 @@ TEST_F(RunTest, UnauthorizedStopsAfterOneRequestWithExitCode3) {
                        " stopped: HTTP 401 auth invalid_api_key: Incorrect API key provided"),
             std::string::npos)
     << r.err;
-  EXPECT_NE(r.err.find("check the key in $OPENAI_API_KEY"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("check endpoint.base_url, endpoint.model 'lingopipe-standin' and the key "
+                       "in $OPENAI_API_KEY (21 requests not sent; finished results are cached)"),
+            std::string::npos)
+    << r.err;
   EXPECT_EQ(r.err.find("sk-secret-test-key"), std::string::npos);
   EXPECT_EQ(read(dir / ".lingopipe/cache.sqlite").find("sk-secret"), std::string::npos);
 }
@@ -286,6 +289,23 @@ TEST_F(RunTest, TruncatedAnswerIsReportedAndNotCached) {
     << r.err;
   auto stats = lingopipe(dir.path(), standin, {"cache", "stats"});
   EXPECT_NE(stats.out.find("entries: 0\n"), std::string::npos) << stats.out;
+}
+
+} // namespace
+
+namespace {
+
+TEST_F(RunTest, UnreachableEndpointStopsAfterTheFirstRequestsAttempts) {
+  set_config(dir.path(), "max_attempts: 6", "max_attempts: 2");
+  set_config(dir.path(), "backoff_base_s: 0.5", "backoff_base_s: 0.01");
+  auto r = run({LINGOPIPE_BINARY, "run"}, dir.path(),
+               {{"LINGOPIPE_BASE_URL", "http://127.0.0.1:1/v1"}, {"LINGOPIPE_MODEL", "m"}});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("error: endpoint http://127.0.0.1:1/v1 stopped: unreachable after 2 "
+                       "attempts: transport: Failed to connect to 127.0.0.1 port 1"),
+            std::string::npos)
+    << r.err;
+  EXPECT_NE(r.err.find("21 not sent"), std::string::npos) << r.err;
 }
 
 } // namespace

@@ -100,6 +100,39 @@ TEST(EngineTest, QuotaErrorIsNotRetried) {
   EXPECT_TRUE(engine.stop_reason());
 }
 
+llm::HttpResponse refused() {
+  llm::HttpResponse r;
+  r.curl_code = 7;
+  r.curl_error = "Failed to connect";
+  return r;
+}
+
+TEST(EngineTest, EndpointThatNeverAnswersIsStoppedAfterTheFirstRequest) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return refused(); });
+  llm::Engine engine({"http://h/v1", ""}, limits(8, 3), transport, clock, [](uint64_t, auto&) {});
+  for (uint64_t i = 0; i < 10; ++i) engine.submit(i, request());
+  engine.run();
+  EXPECT_EQ(transport.started(), 3);
+  ASSERT_TRUE(engine.stop_reason());
+  EXPECT_EQ(*engine.stop_reason(), "unreachable after 3 attempts: transport: Failed to connect");
+}
+
+TEST(EngineTest, ProvenEndpointOnlyFailsTheRequestThatFailed) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int n) {
+    return n == 1 ? testenv::ok_response("ok") : refused();
+  });
+  int failed = 0;
+  llm::Engine engine({"http://h/v1", ""}, limits(1, 2), transport, clock,
+                     [&](uint64_t, const llm::ChatOutcome& o) { failed += !o.has_value(); });
+  for (uint64_t i = 0; i < 3; ++i) engine.submit(i, request());
+  engine.run();
+  EXPECT_FALSE(engine.stop_reason());
+  EXPECT_EQ(failed, 2);
+  EXPECT_EQ(transport.started(), 1 + 2 * 2);
+}
+
 TEST(EngineTest, CallbacksMaySubmitMoreWork) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
