@@ -52,8 +52,7 @@ void Engine::dispatch() {
     m_ready.push_front(std::move(m_backoff.begin()->second)); // retries go first
     m_backoff.erase(m_backoff.begin());
   }
-  while (!m_stop_reason && !m_ready.empty() &&
-         static_cast<int>(m_in_flight.size()) < in_flight_limit()) {
+  while (!m_stop_reason && !m_ready.empty() && has_capacity()) {
     Pending p = std::move(m_ready.front());
     m_ready.pop_front();
     ++p.attempts;
@@ -67,8 +66,7 @@ void Engine::dispatch() {
 }
 
 std::chrono::milliseconds Engine::next_wakeup() const {
-  if (!m_ready.empty() && static_cast<int>(m_in_flight.size()) < in_flight_limit() &&
-      !m_stop_reason) {
+  if (!m_ready.empty() && has_capacity() && !m_stop_reason) {
     return 0ms;
   }
   auto wait = std::chrono::milliseconds(k_max_poll);
@@ -80,7 +78,14 @@ std::chrono::milliseconds Engine::next_wakeup() const {
   return wait;
 }
 
-int Engine::in_flight_limit() const { return m_proven ? m_limits.max_in_flight : 1; }
+// Until a request has succeeded, one request at a time, counting one that is
+// backing off: the probe must fail for good before anything else is sent.
+bool Engine::has_capacity() const {
+  if (!m_proven) {
+    return m_in_flight.empty() && m_backoff.empty();
+  }
+  return static_cast<int>(m_in_flight.size()) < m_limits.max_in_flight;
+}
 
 void Engine::handle(Completion completion) {
   auto it = m_in_flight.find(completion.tag);

@@ -59,7 +59,7 @@ private:
   void handle(Completion completion);
   void cancel_all();
   std::chrono::milliseconds next_wakeup() const;
-  int in_flight_limit() const;
+  bool has_capacity() const;
 
   Endpoint m_endpoint;
   config::Limits m_limits;
