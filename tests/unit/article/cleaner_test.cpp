@@ -22,6 +22,14 @@ Sample clean_sample(const std::string& name) {
   return s;
 }
 
+std::vector<int> kept_lines(const article::CleanResult& r) {
+  std::vector<int> out;
+  for (size_t i = 0; i < r.lines.size(); ++i) {
+    if (r.lines[i].find_first_not_of(" \t") != std::string::npos) out.push_back(static_cast<int>(i + 1));
+  }
+  return out;
+}
+
 std::vector<std::string> removed(const article::CleanResult& r) {
   std::vector<std::string> out;
   for (const auto& x : r.removals) out.push_back(std::to_string(x.line) + " " + x.rule);
@@ -36,6 +44,9 @@ TEST(CleanerTest, GoogleMetaSampleLosesExactlyItsBoilerplate) {
   EXPECT_EQ(s.result.removals[2].text, " Wie beurteilen Sie die Meta-Google-KI-Allianz? Diskutieren "
                                        "Sie mit uns in den Kommentaren – und gestalten Sie die "
                                        "KI-Zukunft aktiv mit!");
+  EXPECT_EQ(kept_lines(s.result),
+            (std::vector<int>{3,  7,  9,  11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35,
+                              37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 58, 59, 61, 63, 65}));
   // Title, statistics, list items and the rest of the last paragraph stay.
   for (const char* kept : {"Google und Meta: Ein neues KI-Bündnis mit Milliardenpotenzial\n",
                            "Statistik 1: Der weltweite Markt",
@@ -56,6 +67,7 @@ TEST(CleanerTest, MetaInvestmentSampleLosesExactlyItsBoilerplate) {
                                       "27 block:navigation", "28 block:navigation",
                                       "30 block:navigation", "32 block:navigation",
                                       "33 block:navigation", "35 block:navigation"}));
+  EXPECT_EQ(kept_lines(s.result), (std::vector<int>{1, 3, 9, 11, 21, 23, 25}));
   EXPECT_NE(s.kept.find("Meta steigert KI-Investitionen"), std::string::npos);
   EXPECT_NE(s.kept.find("wie KI künftig in unseren Alltag Einzug hält."), std::string::npos);
   for (const char* gone : {"KI WEEKLY", "Abmeldung", "Zurück", "Weiter", "Perplexity",
