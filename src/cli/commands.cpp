@@ -103,7 +103,9 @@ int run_command(const Options& o) {
   const auto& e = s.cfg.endpoint;
   auto transport = llm::make_curl_transport(
     {e.connect_timeout_s, e.request_timeout_s, e.stall_timeout_s, s.cfg.limits.max_in_flight});
-  ProgressLine progress(!o.quiet && isatty(STDERR_FILENO));
+  ProgressLine progress(o.quiet                   ? ProgressStyle::none
+                        : isatty(STDERR_FILENO) ? ProgressStyle::terminal
+                                                : ProgressStyle::log);
   s.runner.on_progress([&](const pipeline::Progress& p) { progress.update(p); });
   pipeline::RunResult result =
     s.runner.run(std::move(s.prepared.docs), *transport, llm::SteadyClock());

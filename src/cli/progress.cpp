@@ -1,29 +1,40 @@
 #include "cli/progress.hpp"
 
-#include <cstdio>
 #include <fmt/format.h>
+
+#include <cstdio>
 
 namespace cli {
 
-ProgressLine::ProgressLine(bool enabled) : m_enabled(enabled) {}
+using namespace std::chrono_literals;
+
+ProgressLine::ProgressLine(ProgressStyle style) : m_style(style) {}
 
 ProgressLine::~ProgressLine() {
   if (m_drawn) {
-    std::fputs("\r\033[K", stderr);
+    std::fputs("\r\033[K", stderr); // leave the terminal clean for the summary
   }
 }
 
 void ProgressLine::update(const pipeline::Progress& p) {
-  using namespace std::chrono_literals;
-  auto now = std::chrono::steady_clock::now();
-  if (!m_enabled || now - m_last < 100ms) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto interval = m_style == ProgressStyle::terminal ? 100ms : 5000ms;
+  if (m_style == ProgressStyle::none || now - m_last < interval) {
     return;
   }
   m_last = now;
-  m_drawn = true;
-  std::fprintf(stderr, "\r\033[K[%d/%d] cached %d, in flight %d, retries %d, failed %d", p.done,
-               p.total, p.cached, p.in_flight, p.retries, p.failed);
+  if (m_style == ProgressStyle::terminal) {
+    m_drawn = true;
+    std::fprintf(stderr, "\r\033[K%s", progress_text(p).c_str());
+  } else {
+    std::fprintf(stderr, "progress: %s\n", progress_text(p).c_str());
+  }
   std::fflush(stderr);
+}
+
+std::string progress_text(const pipeline::Progress& p) {
+  return fmt::format("[{}/{}] cached {}, in flight {}, retries {}, failed {}", p.done, p.total,
+                     p.cached, p.in_flight, p.retries, p.failed);
 }
 
 std::string summary_line(const pipeline::RunStats& s) {

@@ -1,5 +1,6 @@
-// The live progress line on a terminal (stderr), redrawn at most ten times a
-// second, and the one-line summary at the end of a run.
+// Progress output on stderr: on a terminal a live line redrawn at most ten
+// times a second; otherwise one plain log line every five seconds, so long
+// batch runs show life in logs. Also the one-line summary at the end of a run.
 #pragma once
 
 #include "pipeline/results.hpp"
@@ -10,18 +11,23 @@
 
 namespace cli {
 
+enum class ProgressStyle { none, terminal, log };
+
 class ProgressLine {
 public:
-  explicit ProgressLine(bool enabled);
+  explicit ProgressLine(ProgressStyle style);
   ~ProgressLine();
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
   void update(const pipeline::Progress& p);
 
 private:
-  bool m_enabled;
+  ProgressStyle m_style;
   bool m_drawn = false;
-  std::chrono::steady_clock::time_point m_last{};
+  std::chrono::steady_clock::time_point m_last = std::chrono::steady_clock::now();
 };
 
+std::string progress_text(const pipeline::Progress& p);
 std::string summary_line(const pipeline::RunStats& s);
 
 } // namespace cli

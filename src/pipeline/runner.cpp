@@ -61,6 +61,8 @@ public:
       // the article job must wait for every section summary.
       m_pending_summaries[a] = static_cast<int>(std::ranges::count_if(
         doc.sections, [](const auto& s) { return s.kind != article::SectionKind::title; }));
+      m_progress.total += static_cast<int>(doc.sections.size()) + m_pending_summaries[a] +
+                          (has_article_summary(a) ? 1 : 0);
       for (size_t s = 0; s < doc.sections.size(); ++s) {
         add(a, static_cast<int>(s), Task::translate);
         if (doc.sections[s].kind != article::SectionKind::title) {
@@ -122,7 +124,6 @@ private:
     const uint64_t id = m_jobs.size();
     m_jobs.push_back(std::move(job));
     ++m_result.stats.jobs;
-    ++m_progress.total;
     resolve(id);
   }
 
@@ -205,14 +206,15 @@ private:
       const auto& doc = m_result.articles[job.article].doc;
       m_result.missing.push_back({doc.article.id, "", prompt::task_name(Task::summarize_article),
                                   "a section summary is missing"});
-      ++m_progress.total;
       ++m_progress.done;
     }
   }
 
+  // An article made of its title alone has no section summaries to summarize.
+  bool has_article_summary(size_t a) const { return m_result.articles[a].doc.sections.size() > 1; }
+
   void release_article_if_ready(size_t a) {
-    if (m_pending_summaries[a] == 0 && !m_article_failed[a] &&
-        m_result.articles[a].doc.sections.size() > 1) {
+    if (m_pending_summaries[a] == 0 && !m_article_failed[a] && has_article_summary(a)) {
       m_pending_summaries[a] = -1; // released once
       add(a, -1, Task::summarize_article);
     }

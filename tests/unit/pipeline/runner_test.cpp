@@ -65,6 +65,18 @@ TEST_F(RunnerTest, PlansTranslateSummarizeAndArticleSummary) {
   EXPECT_EQ(r.stats.prompt_tokens, 6 * 3);
 }
 
+TEST_F(RunnerTest, ProgressTotalIsKnownFromTheStart) {
+  FakeClock clock;
+  FakeTransport transport(clock, echo);
+  pipeline::Runner runner(cfg, prompts, cache);
+  std::vector<pipeline::Progress> seen;
+  runner.on_progress([&](const pipeline::Progress& p) { seen.push_back(p); });
+  runner.run({doc(), doc()}, transport, clock);
+  ASSERT_FALSE(seen.empty());
+  for (const auto& p : seen) EXPECT_EQ(p.total, 12);
+  EXPECT_EQ(seen.back().done, 12);
+}
+
 TEST_F(RunnerTest, SecondRunAndExportAreServedFromTheCache) {
   FakeClock clock;
   FakeTransport first(clock, echo);
