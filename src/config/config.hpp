@@ -22,7 +22,9 @@ struct Endpoint {
 };
 
 struct Limits {
-  int max_in_flight = 16;
+  int max_in_flight = 16;                 // the ceiling; 429/503/529 shrink the window below it
+  double requests_per_minute = 0;         // client-side pacing; 0: unlimited
+  double tokens_per_minute = 0;           // estimated before a call, corrected by its usage
   int max_attempts = 6;                   // per request, first attempt included
   double backoff_base_s = 0.5;
   double backoff_max_s = 30;

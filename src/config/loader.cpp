@@ -184,6 +184,10 @@ std::vector<Field> limits_fields(const Loader& l, Limits& x) {
   return {
     {"max_in_flight", [&](auto& n, auto& p) { x.max_in_flight = l.number(n, p, 1, 4096); }},
     {"max_attempts", [&](auto& n, auto& p) { x.max_attempts = l.number(n, p, 1, 100); }},
+    {"requests_per_minute",
+     [&](auto& n, auto& p) { x.requests_per_minute = l.number(n, p, 0.0, 1e9); }},
+    {"tokens_per_minute",
+     [&](auto& n, auto& p) { x.tokens_per_minute = l.number(n, p, 0.0, 1e12); }},
     {"backoff_base_s", [&](auto& n, auto& p) { x.backoff_base_s = l.number(n, p, 0.0, 60.0); }},
     {"backoff_max_s", [&](auto& n, auto& p) { x.backoff_max_s = l.number(n, p, 0.0, 3600.0); }},
     {"max_retry_after_s",

@@ -19,6 +19,7 @@ struct ChatRequest {
   std::vector<Message> messages;
   double temperature = 0.2;
   int max_output_tokens = 2048;
+  int estimated_tokens = 0;           // prompt + expected answer, for tokens-per-minute pacing
 };
 
 struct Usage {

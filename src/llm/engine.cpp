@@ -21,7 +21,9 @@ bool points_at_endpoint(ErrorKind kind) {
 Engine::Engine(Endpoint endpoint, const config::Limits& limits, Transport& transport,
                const Clock& clock, OnDone on_done)
   : m_endpoint(std::move(endpoint)), m_limits(limits), m_transport(transport), m_clock(clock),
-    m_on_done(std::move(on_done)), m_policy(limits) {}
+    m_on_done(std::move(on_done)), m_policy(limits),
+    m_limiter(limits.requests_per_minute, limits.tokens_per_minute, clock.now()),
+    m_window(limits.max_in_flight) {}
 
 void Engine::submit(uint64_t id, ChatRequest request) {
   m_ready.push_back({id, std::move(request), 0, {}});
@@ -52,10 +54,12 @@ void Engine::dispatch() {
     m_ready.push_front(std::move(m_backoff.begin()->second)); // retries go first
     m_backoff.erase(m_backoff.begin());
   }
-  while (!m_stop_reason && !m_ready.empty() && has_capacity()) {
+  m_paced_until.reset();
+  while (!m_stop_reason && !m_ready.empty() && has_capacity() && !paced(m_ready.front(), now)) {
     Pending p = std::move(m_ready.front());
     m_ready.pop_front();
     ++p.attempts;
+    m_limiter.consume(p.request.estimated_tokens, now);
     const uint64_t tag = m_next_tag++;
     m_transport.start(tag, encode_openai(p.request, m_endpoint));
     m_in_flight.emplace(tag, std::move(p));
@@ -65,16 +69,27 @@ void Engine::dispatch() {
   }
 }
 
+// True when the rate limits hold `next` back; remembers until when.
+bool Engine::paced(const Pending& next, Clock::time_point now) {
+  const auto at = m_limiter.ready_at(next.request.estimated_tokens, now);
+  if (at <= now) {
+    return false;
+  }
+  m_paced_until = at;
+  return true;
+}
+
 std::chrono::milliseconds Engine::next_wakeup() const {
-  if (!m_ready.empty() && has_capacity() && !m_stop_reason) {
+  if (!m_ready.empty() && has_capacity() && !m_stop_reason && !m_paced_until) {
     return 0ms;
   }
   auto wait = std::chrono::milliseconds(k_max_poll);
-  if (!m_backoff.empty()) {
-    auto until = std::chrono::ceil<std::chrono::milliseconds>(m_backoff.begin()->first -
-                                                              m_clock.now());
+  auto wait_until = [&](Clock::time_point t) {
+    auto until = std::chrono::ceil<std::chrono::milliseconds>(t - m_clock.now());
     wait = std::clamp(until, 0ms, wait);
-  }
+  };
+  if (!m_backoff.empty()) wait_until(m_backoff.begin()->first);
+  if (m_paced_until) wait_until(*m_paced_until);
   return wait;
 }
 
@@ -84,7 +99,26 @@ bool Engine::has_capacity() const {
   if (!m_proven) {
     return m_in_flight.empty() && m_backoff.empty();
   }
-  return static_cast<int>(m_in_flight.size()) < m_limits.max_in_flight;
+  return static_cast<int>(m_in_flight.size()) < static_cast<int>(m_window);
+}
+
+// AIMD: an overloaded or throttling answer halves the window (at most once a
+// second, so one burst of 429s counts once); each success adds 1/window, i.e.
+// one request per window of successes. Never below 1 nor above max_in_flight.
+void Engine::adapt_window(const ChatOutcome& outcome) {
+  if (outcome) {
+    m_window = std::min<double>(m_limits.max_in_flight, m_window + 1.0 / m_window);
+  } else {
+    const int s = outcome.error().status;
+    const auto now = m_clock.now();
+    if ((s == 429 || s == 503 || s == 529) && (!m_last_shrink || now - *m_last_shrink >= 1s)) {
+      m_window = std::max(1.0, m_window / 2);
+      m_last_shrink = now;
+      spdlog::debug("endpoint overloaded (HTTP {}): in-flight window now {}", s,
+                    static_cast<int>(m_window));
+    }
+  }
+  m_stats.window = static_cast<int>(m_window);
 }
 
 void Engine::handle(Completion completion) {
@@ -96,7 +130,11 @@ void Engine::handle(Completion completion) {
   m_in_flight.erase(it);
   --m_stats.in_flight;
   ChatOutcome outcome = decode_openai(completion.response);
+  m_limiter.observe(completion.response, m_clock.now());
+  adapt_window(outcome);
   if (outcome) {
+    m_limiter.correct(p.request.estimated_tokens,
+                      outcome->usage.prompt_tokens + outcome->usage.completion_tokens);
     m_proven = true;
     ++m_stats.succeeded;
     m_on_done(p.id, outcome);

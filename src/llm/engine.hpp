@@ -1,5 +1,7 @@
-// Drives chat requests through one Transport: at most max_in_flight at once,
-// failed attempts retried per RetryPolicy, and the whole endpoint stopped on
+// Drives chat requests through one Transport: at most a window of requests in
+// flight (max_in_flight, halved on 429/503/529 and grown back by one per
+// window of successes), paced by the RateLimiter, failed attempts retried per
+// RetryPolicy, and the whole endpoint stopped on
 // auth, quota or not-found errors so one bad key costs one request, not a
 // thousand: until the first success only one request is in flight. Single-threaded: callbacks run on the caller's thread inside
 // run(), and may submit further requests.
@@ -8,6 +10,7 @@
 #include "config/config.hpp"
 #include "llm/chat.hpp"
 #include "llm/openai_codec.hpp"
+#include "llm/rate_limiter.hpp"
 #include "llm/retry.hpp"
 #include "llm/transport.hpp"
 
@@ -22,6 +25,7 @@ struct EngineStats {
   int sent = 0;                       // HTTP attempts made
   int retries = 0;
   int in_flight = 0;
+  int window = 0;                     // current in-flight limit (adaptive)
   int waiting = 0;                    // queued or backing off
   int succeeded = 0;
   int failed = 0;
@@ -56,7 +60,9 @@ private:
   };
 
   void dispatch();
+  bool paced(const Pending& next, Clock::time_point now);
   void handle(Completion completion);
+  void adapt_window(const ChatOutcome& outcome);
   void cancel_all();
   std::chrono::milliseconds next_wakeup() const;
   bool has_capacity() const;
@@ -75,6 +81,10 @@ private:
   EngineStats m_stats;
   std::optional<std::string> m_stop_reason;
   bool m_proven = false;                       // a request has succeeded
+  RateLimiter m_limiter;
+  std::optional<Clock::time_point> m_paced_until;
+  double m_window;                             // adaptive in-flight limit, ≥ 1
+  std::optional<Clock::time_point> m_last_shrink;
 };
 
 } // namespace llm

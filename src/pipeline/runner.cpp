@@ -1,5 +1,6 @@
 #include "pipeline/runner.hpp"
 
+#include "article/tokens.hpp"
 #include "cache/key.hpp"
 #include "llm/engine.hpp"
 
@@ -35,6 +36,15 @@ std::string section_text(const article::Section& s) {
 }
 
 std::string endpoint_label(const config::Endpoint& e) { return e.provider + ":" + e.model; }
+
+// Prompt plus an answer as long as the user text (a translation), capped by
+// the output budget; the server's usage corrects it after the call.
+int estimate_request_tokens(const llm::ChatRequest& r) {
+  int prompt = 0;
+  for (const auto& m : r.messages) prompt += article::estimate_tokens(m.content);
+  const int answer = r.messages.empty() ? 0 : article::estimate_tokens(r.messages.back().content);
+  return prompt + std::min(answer, r.max_output_tokens);
+}
 
 } // namespace
 
@@ -120,6 +130,7 @@ private:
       job.key_input.messages.emplace_back(m.role, m.content);
       job.request.messages.push_back({m.role, std::move(m.content)});
     }
+    job.request.estimated_tokens = estimate_request_tokens(job.request);
     job.key = cache::cache_key(job.key_input);
     const uint64_t id = m_jobs.size();
     m_jobs.push_back(std::move(job));

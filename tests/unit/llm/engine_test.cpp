@@ -133,6 +133,89 @@ TEST(EngineTest, ProvenEndpointOnlyFailsTheRequestThatFailed) {
   EXPECT_EQ(transport.started(), 1 + 2 * 2);
 }
 
+TEST(EngineTest, RequestsPerMinuteArePaced) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
+  auto l = limits(64);
+  l.requests_per_minute = 60; // a burst of 10, then one per second
+  llm::Engine engine({"http://h/v1", ""}, l, transport, clock, [](uint64_t, auto&) {});
+  for (uint64_t i = 0; i < 15; ++i) engine.submit(i, request());
+  engine.run();
+  const auto& t = transport.start_times();
+  ASSERT_EQ(t.size(), 15u);
+  EXPECT_LT(t[9] - t[0], 100ms);
+  EXPECT_GE(t[10] - t[0], 900ms);
+  EXPECT_GE(t[14] - t[0], 4900ms);
+  EXPECT_LT(t[14] - t[0], 6s);
+}
+
+TEST(EngineTest, TokensPerMinuteUseTheRequestEstimate) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int n) {
+    auto r = testenv::ok_response("x");
+    if (n > 1) { // the first reports 15 tokens, the others their whole estimate
+      r.body = R"({"choices":[{"message":{"role":"assistant","content":"x"},"finish_reason":"stop"}],)"
+               R"("usage":{"prompt_tokens":600,"completion_tokens":0}})";
+    }
+    return r;
+  });
+  auto l = limits(64);
+  l.tokens_per_minute = 6000; // 100 tokens/s, a bucket of 1000
+  llm::Engine engine({"http://h/v1", ""}, l, transport, clock, [](uint64_t, auto&) {});
+  for (uint64_t i = 0; i < 3; ++i) {
+    auto r = request();
+    r.estimated_tokens = 600;
+    engine.submit(i, r);
+  }
+  engine.run();
+  const auto& t = transport.start_times();
+  ASSERT_EQ(t.size(), 3u);
+  // The first call's usage (15 tokens) refunds most of its estimate, so the
+  // second starts at once; the third waits for the bucket to refill.
+  EXPECT_LT(t[1] - t[0], 100ms);
+  EXPECT_GE(t[2] - t[0], 2s);
+  EXPECT_LT(t[2] - t[0], 3s);
+}
+
+TEST(EngineTest, OverloadHalvesTheWindowAndSuccessGrowsItBack) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int n) {
+    if (n >= 2 && n <= 9) {
+      return testenv::status_response(429, R"({"error":{"code":"rate_limit_exceeded"}})",
+                                      {{"retry-after-ms", "10"}});
+    }
+    return testenv::ok_response("x");
+  });
+  int smallest = 1000;
+  llm::Engine engine({"http://h/v1", ""}, limits(8), transport, clock, [](uint64_t, auto&) {});
+  engine.set_progress([&](const llm::EngineStats& s) {
+    if (s.window > 0) smallest = std::min(smallest, s.window);
+  });
+  for (uint64_t i = 0; i < 60; ++i) engine.submit(i, request());
+  engine.run();
+  EXPECT_EQ(smallest, 4);              // one burst of 429s halves once, not eight times
+  EXPECT_EQ(engine.stats().window, 8); // grown back by the successes
+  EXPECT_EQ(engine.stats().retries, 8);
+}
+
+TEST(EngineTest, WindowNeverDropsBelowOne) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int n) {
+    return n == 1 || n > 40 ? testenv::ok_response("x") : testenv::status_response(503, "{}");
+  });
+  int smallest = 1000;
+  auto l = limits(4, 100);
+  l.backoff_base_s = 1.5; // each retry lands after the one-second shrink guard
+  llm::Engine engine({"http://h/v1", ""}, l, transport, clock, [](uint64_t, auto&) {});
+  engine.set_progress([&](const llm::EngineStats& s) {
+    if (s.window > 0) smallest = std::min(smallest, s.window);
+  });
+  for (uint64_t i = 0; i < 4; ++i) engine.submit(i, request());
+  engine.run();
+  EXPECT_EQ(smallest, 1);
+  EXPECT_EQ(transport.started(), 43); // 1 success, 39 answers 503, then 3 successes
+}
+
 TEST(EngineTest, CallbacksMaySubmitMoreWork) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });

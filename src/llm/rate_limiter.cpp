@@ -1,0 +1,119 @@
+#include "llm/rate_limiter.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <string>
+
+namespace llm {
+
+namespace {
+
+using seconds_d = std::chrono::duration<double>;
+
+RateLimiter::time_point after(RateLimiter::time_point t, double seconds) {
+  return t + std::chrono::duration_cast<std::chrono::steady_clock::duration>(seconds_d(seconds));
+}
+
+std::optional<double> header_number(const HttpResponse& r, const std::string& name) {
+  const std::string v = r.header(name);
+  double out = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+} // namespace
+
+std::optional<double> parse_reset_duration(std::string_view text) {
+  double total = 0;
+  bool any = false;
+  while (!text.empty()) {
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc()) {
+      return std::nullopt;
+    }
+    text.remove_prefix(static_cast<size_t>(end - text.data()));
+    // "ms" must be matched before "m".
+    if (text.starts_with("ms")) { total += value / 1000; text.remove_prefix(2); }
+    else if (text.starts_with("h")) { total += value * 3600; text.remove_prefix(1); }
+    else if (text.starts_with("m")) { total += value * 60; text.remove_prefix(1); }
+    else if (text.starts_with("s")) { total += value; text.remove_prefix(1); }
+    else if (text.empty() && !any) { total += value; } // a bare number means seconds
+    else { return std::nullopt; }
+    any = true;
+  }
+  return any ? std::optional<double>(total) : std::nullopt;
+}
+
+void RateLimiter::Bucket::refill(time_point now) {
+  if (per_second <= 0) return;
+  const double elapsed = seconds_d(now - updated).count();
+  level = std::min(capacity, level + elapsed * per_second);
+  updated = now;
+}
+
+RateLimiter::RateLimiter(double requests_per_minute, double tokens_per_minute, time_point now) {
+  for (auto [bucket, per_minute] : {std::pair{&m_requests, requests_per_minute},
+                                    std::pair{&m_tokens, tokens_per_minute}}) {
+    bucket->per_second = per_minute / 60.0;
+    bucket->capacity = std::max(1.0, per_minute / 6.0);
+    bucket->level = bucket->capacity;
+    bucket->updated = now;
+  }
+}
+
+RateLimiter::time_point RateLimiter::when_available(const Bucket& b, double amount,
+                                                    time_point now) {
+  if (b.per_second <= 0) return now;
+  // A request larger than the whole bucket waits for a full bucket, not forever.
+  const double needed = std::min(amount, b.capacity) - b.level;
+  return needed <= 0 ? now : after(now, needed / b.per_second);
+}
+
+RateLimiter::time_point RateLimiter::when_window_allows(const ServerWindow& w, double amount,
+                                                        time_point now) {
+  if (!w.remaining || *w.remaining >= amount || now >= w.reset) return now;
+  return w.reset;
+}
+
+RateLimiter::time_point RateLimiter::ready_at(int tokens, time_point now) {
+  m_requests.refill(now);
+  m_tokens.refill(now);
+  return std::max({when_available(m_requests, 1, now), when_available(m_tokens, tokens, now),
+                   when_window_allows(m_server_requests, 1, now),
+                   when_window_allows(m_server_tokens, tokens, now)});
+}
+
+void RateLimiter::consume(int tokens, time_point now) {
+  m_requests.refill(now);
+  m_tokens.refill(now);
+  if (m_requests.per_second > 0) m_requests.level -= 1;
+  if (m_tokens.per_second > 0) m_tokens.level -= tokens;
+  if (m_server_requests.remaining) *m_server_requests.remaining -= 1;
+  if (m_server_tokens.remaining) *m_server_tokens.remaining -= tokens;
+}
+
+void RateLimiter::correct(int estimated, int actual) {
+  if (m_tokens.per_second > 0) {
+    m_tokens.level = std::min(m_tokens.capacity, m_tokens.level + estimated - actual);
+  }
+}
+
+void RateLimiter::observe(const HttpResponse& r, time_point now) {
+  auto window = [&](ServerWindow& w, const char* remaining, const char* reset) {
+    auto left = header_number(r, remaining);
+    auto wait = parse_reset_duration(r.header(reset));
+    if (left && wait) {
+      w.remaining = *left;
+      w.reset = after(now, *wait);
+    }
+  };
+  window(m_server_requests, "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests");
+  window(m_server_tokens, "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens");
+}
+
+} // namespace llm

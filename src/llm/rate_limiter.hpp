@@ -1,0 +1,59 @@
+// Client-side pacing for one endpoint: requests-per-minute and
+// tokens-per-minute token buckets (0 = unlimited), plus what the server's
+// x-ratelimit-remaining-* / x-ratelimit-reset-* headers say, so a run slows
+// down before a 429 rather than after. Pure: time is passed in.
+//
+// Buckets hold at most a sixth of the per-minute limit (ten seconds' worth),
+// so a run may burst briefly but cannot spend a whole minute's budget at once.
+#pragma once
+
+#include "llm/http.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+namespace llm {
+
+class RateLimiter {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  RateLimiter(double requests_per_minute, double tokens_per_minute, time_point now);
+
+  // Earliest time a request estimated at `tokens` may start (≤ now: at once).
+  time_point ready_at(int tokens, time_point now);
+  // A request of `tokens` starts now.
+  void consume(int tokens, time_point now);
+  // The server reported the real usage of a request estimated at `estimated`.
+  void correct(int estimated, int actual);
+  // Reads x-ratelimit-remaining-{requests,tokens} and x-ratelimit-reset-*.
+  void observe(const HttpResponse& response, time_point now);
+
+private:
+  struct Bucket {
+    double per_second = 0;            // 0: unlimited
+    double capacity = 0;
+    double level = 0;
+    time_point updated;
+    void refill(time_point now);
+  };
+  struct ServerWindow {
+    std::optional<double> remaining;  // as of the last response, minus what was sent since
+    time_point reset;
+  };
+
+  static time_point when_available(const Bucket& b, double amount, time_point now);
+  static time_point when_window_allows(const ServerWindow& w, double amount, time_point now);
+
+  Bucket m_requests;
+  Bucket m_tokens;
+  ServerWindow m_server_requests;
+  ServerWindow m_server_tokens;
+};
+
+// Go-style durations from rate-limit headers: "1s", "6m0s", "12ms", "2m59.56s",
+// "1h2m". Returns seconds, or nullopt when the text is not such a duration.
+std::optional<double> parse_reset_duration(std::string_view text);
+
+} // namespace llm

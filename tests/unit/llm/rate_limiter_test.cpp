@@ -1,0 +1,82 @@
+#include "llm/rate_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+using llm::RateLimiter;
+
+const RateLimiter::time_point t0{};
+
+double seconds_after_t0(RateLimiter::time_point t) {
+  return std::chrono::duration<double>(t - t0).count();
+}
+
+TEST(ResetDurationTest, ParsesGoStyleDurations) {
+  EXPECT_DOUBLE_EQ(*llm::parse_reset_duration("1s"), 1.0);
+  EXPECT_DOUBLE_EQ(*llm::parse_reset_duration("6m0s"), 360.0);
+  EXPECT_DOUBLE_EQ(*llm::parse_reset_duration("12ms"), 0.012);
+  EXPECT_NEAR(*llm::parse_reset_duration("2m59.56s"), 179.56, 1e-9);
+  EXPECT_DOUBLE_EQ(*llm::parse_reset_duration("1h2m"), 3720.0);
+  EXPECT_DOUBLE_EQ(*llm::parse_reset_duration("7.66s"), 7.66);
+  EXPECT_DOUBLE_EQ(*llm::parse_reset_duration("20"), 20.0);
+  EXPECT_FALSE(llm::parse_reset_duration(""));
+  EXPECT_FALSE(llm::parse_reset_duration("soon"));
+  EXPECT_FALSE(llm::parse_reset_duration("5x"));
+}
+
+TEST(RateLimiterTest, UnlimitedNeverWaits) {
+  RateLimiter limiter(0, 0, t0);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(limiter.ready_at(100000, t0), t0);
+    limiter.consume(100000, t0);
+  }
+}
+
+TEST(RateLimiterTest, RequestsPerMinuteAllowTenSecondsOfBurstThenPace) {
+  RateLimiter limiter(60, 0, t0); // one per second, bucket of 10
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(limiter.ready_at(1, t0), t0) << i;
+    limiter.consume(1, t0);
+  }
+  EXPECT_NEAR(seconds_after_t0(limiter.ready_at(1, t0)), 1.0, 1e-6);
+}
+
+TEST(RateLimiterTest, TokensPerMinuteWithCorrection) {
+  RateLimiter limiter(0, 6000, t0); // 100 tokens/s, bucket of 1000
+  limiter.consume(1000, t0);
+  EXPECT_NEAR(seconds_after_t0(limiter.ready_at(500, t0)), 5.0, 1e-6);
+  limiter.correct(1000, 600); // the server counted fewer: 400 come back
+  EXPECT_NEAR(seconds_after_t0(limiter.ready_at(500, t0)), 1.0, 1e-6);
+}
+
+TEST(RateLimiterTest, OversizedRequestWaitsForAFullBucketNotForever) {
+  RateLimiter limiter(0, 600, t0); // 10 tokens/s, bucket of 100
+  limiter.consume(100, t0);
+  EXPECT_NEAR(seconds_after_t0(limiter.ready_at(5000, t0)), 10.0, 1e-6);
+}
+
+TEST(RateLimiterTest, ServerHeadersHoldRequestsUntilTheReset) {
+  RateLimiter limiter(0, 0, t0);
+  llm::HttpResponse r;
+  r.headers = {{"x-ratelimit-remaining-tokens", "300"}, {"x-ratelimit-reset-tokens", "6m0s"},
+               {"x-ratelimit-remaining-requests", "5"}, {"x-ratelimit-reset-requests", "12ms"}};
+  limiter.observe(r, t0);
+  EXPECT_EQ(limiter.ready_at(200, t0), t0);
+  limiter.consume(200, t0);
+  // 100 tokens left on the server's count: a 200-token request waits for the reset.
+  EXPECT_NEAR(seconds_after_t0(limiter.ready_at(200, t0)), 360.0, 1e-6);
+  EXPECT_EQ(limiter.ready_at(200, t0 + 361s), t0 + 361s);
+}
+
+TEST(RateLimiterTest, MissingOrMalformedHeadersChangeNothing) {
+  RateLimiter limiter(0, 0, t0);
+  llm::HttpResponse r;
+  r.headers = {{"x-ratelimit-remaining-tokens", "lots"}, {"x-ratelimit-reset-tokens", "1s"}};
+  limiter.observe(r, t0);
+  limiter.observe(llm::HttpResponse{}, t0);
+  EXPECT_EQ(limiter.ready_at(1000000, t0), t0);
+}
+
+} // namespace
