@@ -26,40 +26,19 @@ struct Transfer {
   util::CurlEasy easy;
   util::CurlSlist headers;
   std::array<char, CURL_ERROR_SIZE> error{};
-  // Stall detection: the last time a byte moved in either direction.
-  std::chrono::duration<double> stall_limit{};
-  SteadyTime last_activity = std::chrono::steady_clock::now();
-  curl_off_t last_down = 0;
-  curl_off_t last_up = 0;
-  bool stalled = false;
+  SteadyTime last_activity = std::chrono::steady_clock::now(); // last byte received
 };
 
-// libcurl's LOW_SPEED check averages over a window that includes the request
-// upload, so it misses short stalls; this aborts after `stall_limit` with no
-// byte sent or received, however slow a steadily streaming answer is.
-int on_progress(void* user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t up) {
-  auto* t = static_cast<Transfer*>(user);
-  const auto now = std::chrono::steady_clock::now();
-  if (down != t->last_down || up != t->last_up) {
-    t->last_down = down;
-    t->last_up = up;
-    t->last_activity = now;
-    return 0;
-  }
-  if (now - t->last_activity > t->stall_limit) {
-    t->stalled = true;
-    return 1; // CURLE_ABORTED_BY_CALLBACK
-  }
-  return 0;
-}
-
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<Transfer*>(user)->response.body.append(data, size * count);
+  auto* t = static_cast<Transfer*>(user);
+  t->last_activity = std::chrono::steady_clock::now();
+  t->response.body.append(data, size * count);
   return size * count;
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  t->last_activity = std::chrono::steady_clock::now();
   std::string_view line(data, size * count);
   if (line.starts_with("HTTP/")) {
     t->response.headers.clear(); // a new response (after 100 Continue or a redirect)
@@ -116,6 +95,7 @@ public:
       curl_multi_perform(m_multi.get(), &running);
       done = collect();
     }
+    sweep_stalls(done);
     return done;
   }
 
@@ -138,15 +118,37 @@ private:
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, to_ms(m_options.connect_timeout_s));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, to_ms(m_options.request_timeout_s));
-    // A stall detector rather than a short whole-request timeout: slow local
-    // models are legitimate, silence is not.
-    t.stall_limit = std::chrono::duration<double>(m_options.stall_timeout_s);
-    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &t);
-    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    // Stalls are found by sweep_stalls(), not here: slow local models are
+    // legitimate, silence is not, and the whole-request timeout stays long.
   }
 
   static long to_ms(double seconds) { return static_cast<long>(seconds * 1000); }
+
+  // Aborts transfers that received no byte for stall_timeout_s. libcurl's
+  // LOW_SPEED check averages over a window that includes the request upload
+  // and misses short stalls; its progress callback costs CPU on every
+  // transfer at every perform. A sweep a few times a second costs neither.
+  void sweep_stalls(std::vector<Completion>& done) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - m_last_sweep < std::chrono::milliseconds(200)) {
+      return;
+    }
+    m_last_sweep = now;
+    const std::chrono::duration<double> limit(m_options.stall_timeout_s);
+    for (auto it = m_transfers.begin(); it != m_transfers.end();) {
+      Transfer& t = *it->second;
+      if (now - t.last_activity <= limit) {
+        ++it;
+        continue;
+      }
+      curl_multi_remove_handle(m_multi.get(), it->first);
+      t.response.curl_code = CURLE_OPERATION_TIMEDOUT;
+      t.response.curl_error = fmt::format("stalled: no data for {:g} s (endpoint.stall_timeout_s)",
+                                          m_options.stall_timeout_s);
+      done.push_back({t.tag, std::move(t.response)});
+      it = m_transfers.erase(it);
+    }
+  }
 
   std::vector<Completion> collect() {
     std::vector<Completion> done;
@@ -159,10 +161,7 @@ private:
       auto it = m_transfers.find(easy);
       Transfer& t = *it->second;
       t.response.curl_code = msg->data.result;
-      if (t.stalled) {
-        t.response.curl_error = fmt::format("stalled: no data for {:g} s (endpoint.stall_timeout_s)",
-                                            m_options.stall_timeout_s);
-      } else if (msg->data.result != CURLE_OK) {
+      if (msg->data.result != CURLE_OK) {
         t.response.curl_error = t.error[0] ? t.error.data() : curl_easy_strerror(msg->data.result);
       }
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t.response.status);
@@ -176,6 +175,7 @@ private:
   TransportOptions m_options;
   util::CurlMulti m_multi;
   std::map<CURL*, std::unique_ptr<Transfer>> m_transfers;
+  SteadyTime m_last_sweep = std::chrono::steady_clock::now();
 };
 
 } // namespace
