@@ -37,7 +37,12 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Translate and summarize articles, then export");
   run->add_option("paths", o.paths, "Article files or folders (default: config inputs)");
   run->add_flag("--dry-run", o.dry_run,
-                "Show removed boilerplate, sections and what would be sent; send nothing");
+                "Show removed boilerplate, sections, and the requests, tokens and cost still to "
+                "send; send nothing");
+  run->add_option("--max-cost", o.max_cost,
+                  "Stop sending new requests once the estimated spend would pass this amount "
+                  "(currency and prices in config.yaml)")
+    ->check(CLI::NonNegativeNumber);
 
   auto* exp = app.add_subcommand("export", "Write the exports from the cache alone");
   exp->add_option("paths", o.paths, "Article files or folders (default: config inputs)");

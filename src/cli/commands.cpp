@@ -8,9 +8,11 @@
 #include "llm/http.hpp"
 #include "llm/transport.hpp"
 #include "pipeline/prepare.hpp"
+#include "pipeline/report.hpp"
 #include "pipeline/runner.hpp"
 #include "prompt/prompt_set.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -41,7 +43,8 @@ void require_endpoint(const config::Config& c) {
   }
 }
 
-void print_dry_run(const pipeline::Prepared& prepared, const pipeline::RunResult& plan) {
+void print_dry_run(const config::Config& cfg, const pipeline::Prepared& prepared,
+                   const pipeline::RunResult& plan) {
   for (size_t i = 0; i < prepared.docs.size(); ++i) {
     const auto& doc = prepared.docs[i];
     std::printf("article %s (%s)\n", doc.article.id.c_str(), doc.article.source.c_str());
@@ -58,6 +61,13 @@ void print_dry_run(const pipeline::Prepared& prepared, const pipeline::RunResult
   std::printf("plan: %d articles, %d sections, %d jobs: %d cached, %d to send\n",
               plan.stats.articles, plan.stats.sections, plan.stats.cache_hits + missing,
               plan.stats.cache_hits, missing);
+  const auto& s = plan.stats;
+  std::printf("to send: ~%lld tokens in, ~%lld tokens out, estimated cost %.4f %s%s\n",
+              static_cast<long long>(s.pending_tokens_in),
+              static_cast<long long>(s.pending_tokens_out),
+              pipeline::estimate_cost(cfg, s.pending_tokens_in, s.pending_tokens_out),
+              cfg.currency.c_str(),
+              cfg.prices.contains(cfg.endpoint.model) ? "" : " (model not in prices: counted as free)");
 }
 
 void report_missing(const pipeline::RunResult& result) {
@@ -96,7 +106,7 @@ struct Session {
 int run_command(const Options& o) {
   Session s(o);
   if (o.dry_run) {
-    print_dry_run(s.prepared, s.runner.from_cache(s.prepared.docs));
+    print_dry_run(s.cfg, s.prepared, s.runner.from_cache(s.prepared.docs));
     return code(ExitCode::ok);
   }
   require_endpoint(s.cfg);
@@ -107,9 +117,16 @@ int run_command(const Options& o) {
                         : isatty(STDERR_FILENO) ? ProgressStyle::terminal
                                                 : ProgressStyle::log);
   s.runner.on_progress([&](const pipeline::Progress& p) { progress.update(p); });
+  s.runner.set_max_cost(o.max_cost);
   pipeline::RunResult result =
     s.runner.run(std::move(s.prepared.docs), *transport, llm::SteadyClock());
   exporter::write_all(result, s.cfg.exports.dir, s.cfg.exports.formats);
+  util::write_file_atomic(s.cfg.exports.dir / "run-report.json", pipeline::report_json(s.cfg, result));
+  if (result.budget_reached) {
+    spdlog::warn("--max-cost {} {} reached: {} requests not sent; run again with a higher limit "
+                 "to finish (what is done is cached and exported)",
+                 *o.max_cost, s.cfg.currency, result.stats.not_sent);
+  }
   if (result.stop_reason) {
     spdlog::error("endpoint {} stopped: {}; check endpoint.base_url, endpoint.model '{}' and "
                   "the key in ${} ({} requests not sent; finished results are cached)",
@@ -117,7 +134,10 @@ int run_command(const Options& o) {
                   result.stats.not_sent);
   }
   if (!o.quiet) {
-    std::fprintf(stderr, "%s\n", summary_line(result.stats).c_str());
+    std::fprintf(stderr, "%s, est. cost %.4f %s\n", summary_line(result.stats).c_str(),
+                 pipeline::estimate_cost(s.cfg, result.stats.prompt_tokens,
+                                         result.stats.completion_tokens),
+                 s.cfg.currency.c_str());
     std::fprintf(stderr, "exported to %s\n", s.cfg.exports.dir.c_str());
   }
   return exit_code_for(s.prepared, result);

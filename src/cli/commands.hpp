@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@ struct Options {
   bool quiet = false;
   std::vector<std::string> paths;     // articles; empty: config inputs
   bool dry_run = false;
+  std::optional<double> max_cost;     // run: stop sending once the estimate would pass it
   std::filesystem::path out;          // export: overrides export.dir
 };
 

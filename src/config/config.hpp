@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,12 @@ struct Export {
   std::vector<std::string> formats = {"md", "json"};
 };
 
+// Price of one model in some currency per million tokens, for cost estimates.
+struct Price {
+  double input_per_mtok = 0;
+  double output_per_mtok = 0;
+};
+
 struct Config {
   std::filesystem::path file;             // where it was read from
   Endpoint endpoint;
@@ -90,6 +97,8 @@ struct Config {
   Export exports;
   std::filesystem::path prompts_dir = "prompts";
   std::vector<std::string> inputs = {"articles"};
+  std::map<std::string, Price> prices;    // by model name; a model without a price costs 0
+  std::string currency = "USD";
 };
 
 // Reads and validates `path`, resolves relative paths against its folder and

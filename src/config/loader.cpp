@@ -278,6 +278,18 @@ std::vector<Field> top_fields(const Loader& l, Config& c) {
        l.read_map(n, p, {{"dir", [&](auto& n2, auto& p2) { c.prompts_dir = l.string(n2, p2); }}});
      }},
     {"inputs", [&](auto& n, auto& p) { c.inputs = l.strings(n, p); }},
+    {"currency", [&](auto& n, auto& p) { c.currency = l.string(n, p); }},
+    {"prices", [&](const YAML::Node& n, const std::string& p) {
+       if (!n.IsMap()) l.fail(n, p, "expected a mapping of model names to prices");
+       for (const auto& item : n) {
+         const std::string model = item.first.as<std::string>();
+         Price& price = c.prices[model];
+         l.read_map(item.second, p + "." + model, {
+           {"input_per_mtok", [&](auto& n2, auto& p2) { price.input_per_mtok = l.number(n2, p2, 0.0, 1e6); }, true},
+           {"output_per_mtok", [&](auto& n2, auto& p2) { price.output_per_mtok = l.number(n2, p2, 0.0, 1e6); }, true},
+         });
+       }
+     }},
   };
 }
 

@@ -58,6 +58,10 @@ void Engine::dispatch() {
   while (!m_stop_reason && !m_ready.empty() && has_capacity() && !paced(m_ready.front(), now)) {
     Pending p = std::move(m_ready.front());
     m_ready.pop_front();
+    if (p.attempts == 0 && m_admit && !m_admit(p.id)) {
+      cancel(p, m_refusal);
+      continue;
+    }
     ++p.attempts;
     m_limiter.consume(p.request.estimated_tokens, now);
     const uint64_t tag = m_next_tag++;
@@ -166,21 +170,23 @@ void Engine::handle(Completion completion) {
   m_on_done(p.id, outcome);
 }
 
-void Engine::cancel_all() {
+void Engine::cancel(const Pending& p, const std::string& message) {
   ChatError cancelled;
   cancelled.kind = ErrorKind::cancelled;
-  cancelled.message = "not sent: the endpoint was stopped";
-  auto fail = [&](Pending& p) {
-    --m_stats.waiting;
-    m_on_done(p.id, std::unexpected(cancelled));
-  };
+  cancelled.message = message;
+  --m_stats.waiting;
+  m_on_done(p.id, std::unexpected(cancelled));
+}
+
+void Engine::cancel_all() {
+  const std::string message = "not sent: the endpoint was stopped";
   while (!m_ready.empty()) {
     Pending p = std::move(m_ready.front());
     m_ready.pop_front();
-    fail(p);
+    cancel(p, message);
   }
   for (auto& [due, p] : m_backoff) {
-    fail(p);
+    cancel(p, message);
   }
   m_backoff.clear();
 }

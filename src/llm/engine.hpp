@@ -36,6 +36,8 @@ class Engine {
 public:
   using OnDone = std::function<void(uint64_t id, const ChatOutcome& outcome)>;
   using OnProgress = std::function<void(const EngineStats& stats)>;
+  // Asked before a request's first attempt; false: the request is not sent.
+  using Admit = std::function<bool(uint64_t id)>;
 
   Engine(Endpoint endpoint, const config::Limits& limits, Transport& transport, const Clock& clock,
          OnDone on_done);
@@ -47,6 +49,10 @@ public:
 
   void set_progress(OnProgress on_progress) { m_on_progress = std::move(on_progress); }
   void set_retry_policy(RetryPolicy policy) { m_policy = std::move(policy); }
+  void set_admission(Admit admit, std::string refusal) {
+    m_admit = std::move(admit);
+    m_refusal = std::move(refusal);
+  }
   const EngineStats& stats() const { return m_stats; }
   // Why the endpoint was stopped, if it was.
   const std::optional<std::string>& stop_reason() const { return m_stop_reason; }
@@ -64,6 +70,7 @@ private:
   void handle(Completion completion);
   void adapt_window(const ChatOutcome& outcome);
   void cancel_all();
+  void cancel(const Pending& p, const std::string& message);
   std::chrono::milliseconds next_wakeup() const;
   bool has_capacity() const;
 
@@ -73,6 +80,8 @@ private:
   const Clock& m_clock;
   OnDone m_on_done;
   OnProgress m_on_progress;
+  Admit m_admit;
+  std::string m_refusal;
   RetryPolicy m_policy;
   std::deque<Pending> m_ready;
   std::multimap<Clock::time_point, Pending> m_backoff;

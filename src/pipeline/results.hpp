@@ -4,6 +4,7 @@
 
 #include "article/article.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,11 @@ struct RunStats {
   int not_sent = 0;
   int64_t prompt_tokens = 0;          // of requests sent in this run
   int64_t completion_tokens = 0;
+  int64_t cached_prompt_tokens = 0;   // what the cache hits cost when they were fetched
+  int64_t cached_completion_tokens = 0;
+  std::map<std::string, int> retries_by_cause;
+  int64_t pending_tokens_in = 0;      // estimates for what is not cached (export, --dry-run)
+  int64_t pending_tokens_out = 0;
   double seconds = 0;
 };
 
@@ -59,6 +65,7 @@ struct RunResult {
   std::vector<Missing> missing;
   RunStats stats;
   std::optional<std::string> stop_reason; // the endpoint was stopped (auth, quota, ...)
+  bool budget_reached = false;        // --max-cost held requests back
 };
 
 } // namespace pipeline

@@ -3,7 +3,9 @@
 #include "article/tokens.hpp"
 #include "cache/key.hpp"
 #include "llm/engine.hpp"
+#include "pipeline/report.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -22,6 +24,10 @@ struct Runner::Job {
   llm::ChatRequest request;
   cache::KeyInput key_input;
   std::string key;
+  int estimate_in = 0;
+  int estimate_out = 0;
+  double estimated_cost = 0;
+  bool admitted = false;              // counted against --max-cost
 };
 
 namespace {
@@ -37,14 +43,24 @@ std::string section_text(const article::Section& s) {
 
 std::string endpoint_label(const config::Endpoint& e) { return e.provider + ":" + e.model; }
 
-// Prompt plus an answer as long as the user text (a translation), capped by
-// the output budget; the server's usage corrects it after the call.
-int estimate_request_tokens(const llm::ChatRequest& r) {
-  int prompt = 0;
-  for (const auto& m : r.messages) prompt += article::estimate_tokens(m.content);
+struct TokenEstimate {
+  int in = 0;
+  int out = 0;
+};
+
+// The prompt, and an answer as long as the user text (a translation), capped
+// by the output budget; the server's usage corrects it after the call.
+TokenEstimate estimate_request(const llm::ChatRequest& r) {
+  TokenEstimate e;
+  for (const auto& m : r.messages) e.in += article::estimate_tokens(m.content);
   const int answer = r.messages.empty() ? 0 : article::estimate_tokens(r.messages.back().content);
-  return prompt + std::min(answer, r.max_output_tokens);
+  e.out = std::min(answer, r.max_output_tokens);
+  return e;
 }
+
+// An article summary cannot be rendered before its section summaries exist;
+// for --dry-run it is estimated from a typical section summary size.
+constexpr int k_summary_tokens_estimate = 80;
 
 } // namespace
 
@@ -86,6 +102,13 @@ public:
 
   void on_done(uint64_t id, const llm::ChatOutcome& outcome) {
     const Job& job = m_jobs[id];
+    if (job.admitted) {
+      m_committed -= job.estimated_cost;
+    }
+    if (outcome) {
+      m_spent += estimate_cost(m_runner.m_config, outcome->usage.prompt_tokens,
+                               outcome->usage.completion_tokens);
+    }
     if (!outcome) {
       fail(id, llm::describe(outcome.error()), outcome.error().kind == llm::ErrorKind::cancelled);
       return;
@@ -104,6 +127,20 @@ public:
     m_result.stats.prompt_tokens += entry.prompt_tokens;
     m_result.stats.completion_tokens += entry.completion_tokens;
     record(id, entry, false);
+  }
+
+  // --max-cost: admit a job only while what is spent, plus the estimates of
+  // what is in flight, plus this job's estimate stays within the budget.
+  bool admit(uint64_t id) {
+    Job& job = m_jobs[id];
+    const auto& max = m_runner.m_max_cost;
+    if (max && m_spent + m_committed + job.estimated_cost > *max) {
+      m_result.budget_reached = true;
+      return false;
+    }
+    job.admitted = true;
+    m_committed += job.estimated_cost;
+    return true;
   }
 
   RunResult take() { return std::move(m_result); }
@@ -130,7 +167,11 @@ private:
       job.key_input.messages.emplace_back(m.role, m.content);
       job.request.messages.push_back({m.role, std::move(m.content)});
     }
-    job.request.estimated_tokens = estimate_request_tokens(job.request);
+    const TokenEstimate estimate = estimate_request(job.request);
+    job.request.estimated_tokens = estimate.in + estimate.out;
+    job.estimate_in = estimate.in;
+    job.estimate_out = estimate.out;
+    job.estimated_cost = estimate_cost(m_runner.m_config, estimate.in, estimate.out);
     job.key = cache::cache_key(job.key_input);
     const uint64_t id = m_jobs.size();
     m_jobs.push_back(std::move(job));
@@ -169,11 +210,15 @@ private:
     }
     if (auto hit = m_runner.m_cache.get(job.key)) {
       ++m_result.stats.cache_hits;
+      m_result.stats.cached_prompt_tokens += hit->prompt_tokens;
+      m_result.stats.cached_completion_tokens += hit->completion_tokens;
       ++m_progress.cached;
       record(id, *hit, true);
     } else if (m_engine) {
       m_engine->submit(id, job.request);
     } else {
+      m_result.stats.pending_tokens_in += job.estimate_in;
+      m_result.stats.pending_tokens_out += job.estimate_out;
       fail(id, "not cached", false);
     }
   }
@@ -218,6 +263,11 @@ private:
       m_result.missing.push_back({doc.article.id, "", prompt::task_name(Task::summarize_article),
                                   "a section summary is missing"});
       ++m_progress.done;
+      if (!m_engine) {
+        const auto sections = static_cast<int>(doc.sections.size());
+        m_result.stats.pending_tokens_in += sections * k_summary_tokens_estimate + 200;
+        m_result.stats.pending_tokens_out += 3 * k_summary_tokens_estimate;
+      }
     }
   }
 
@@ -245,6 +295,8 @@ private:
   std::vector<bool> m_article_failed;
   RunResult m_result;
   Progress m_progress;
+  double m_spent = 0;                 // cost of answers received in this run
+  double m_committed = 0;             // estimated cost of admitted, unfinished jobs
 };
 
 Runner::Runner(const config::Config& config, const prompt::PromptSet& prompts,
@@ -269,11 +321,17 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
     }
   });
   batch.set_engine(&engine);
+  if (m_max_cost) {
+    engine.set_admission([&batch](uint64_t id) { return batch.admit(id); },
+                         fmt::format("not sent: --max-cost {} {} reached", *m_max_cost,
+                                     m_config.currency));
+  }
   batch.plan();
   engine.run();
   RunResult result = batch.take();
   result.stats.requests = engine.stats().sent;
   result.stats.retries = engine.stats().retries;
+  result.stats.retries_by_cause = engine.stats().retries_by_cause;
   result.stop_reason = engine.stop_reason();
   result.stats.seconds =
     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -14,6 +14,7 @@
 #include "prompt/prompt_set.hpp"
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace pipeline {
@@ -41,6 +42,8 @@ public:
   void on_progress(std::function<void(const Progress&)> callback) {
     m_progress = std::move(callback);
   }
+  // Stop sending new requests once the estimated spend would pass `max_cost`.
+  void set_max_cost(std::optional<double> max_cost) { m_max_cost = max_cost; }
 
 private:
   struct Job;
@@ -50,6 +53,7 @@ private:
   const prompt::PromptSet& m_prompts;
   cache::CacheStore& m_cache;
   std::function<void(const Progress&)> m_progress;
+  std::optional<double> m_max_cost;
 };
 
 } // namespace pipeline

@@ -312,3 +312,50 @@ TEST_F(RunTest, UnreachableEndpointStopsAfterTheFirstRequestsAttempts) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(RunTest, RunReportCountsOutcomesRetriesAndFailures) {
+  StandIn standin(dir.path(), R"([{"nth":2,"status":503,"body":"{}"},
+    {"nth":3,"status":200,"body":"{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Half\"},\"finish_reason\":\"length\"}]}"}])");
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  json report = json::parse(read(dir / "out/run-report.json"));
+  EXPECT_EQ(report["schema"], 1);
+  EXPECT_EQ(report["endpoint"]["model"], "lingopipe-standin");
+  EXPECT_EQ(report["jobs"]["total"], 5); // the article summary waits on the failed section
+  EXPECT_EQ(report["jobs"]["failed"], 1);
+  EXPECT_EQ(report["jobs"]["sent_ok"], 4);
+  EXPECT_EQ(report["requests"], 6);
+  EXPECT_EQ(report["retries"]["by_cause"]["server_error"], 1);
+  ASSERT_EQ(report["failures"].size(), 2u);
+  EXPECT_EQ(report["failures"][0]["reason"], "HTTP 200 truncated: answer truncated at max_output_tokens");
+  EXPECT_EQ(report["failures"][1]["task"], "summarize_article");
+  EXPECT_GT(report["tokens"]["in"].get<int>(), 0);
+  EXPECT_EQ(report["cost"]["priced"], false);
+  EXPECT_EQ(r.err.find("\"schema\""), std::string::npos); // the report is a file, not stderr
+}
+
+TEST_F(RunTest, MaxCostStopsSendingAndARerunFinishesTheRest) {
+  set_config(dir.path(), "  gpt-4o-mini: ", "  lingopipe-standin: {input_per_mtok: 1000, output_per_mtok: 1000}\n  gpt-4o-mini: ");
+  StandIn standin(dir.path());
+  auto dry = lingopipe(dir.path(), standin, {"run", "--dry-run"});
+  EXPECT_NE(dry.out.find("estimated cost"), std::string::npos) << dry.out;
+  EXPECT_EQ(dry.out.find("counted as free"), std::string::npos) << dry.out;
+
+  auto capped = lingopipe(dir.path(), standin, {"run", "--max-cost", "1"});
+  EXPECT_EQ(capped.exit_code, 1) << capped.err;
+  const int sent = standin.requests();
+  EXPECT_GT(sent, 0);
+  EXPECT_LT(sent, 24);
+  EXPECT_NE(capped.err.find("--max-cost 1 USD reached"), std::string::npos) << capped.err;
+  json report = json::parse(read(dir / "out/run-report.json"));
+  EXPECT_LE(report["cost"]["estimated"].get<double>(), 1.0);
+  EXPECT_GT(report["jobs"]["not_sent"].get<int>(), 0);
+
+  auto rest = lingopipe(dir.path(), standin, {"run"});
+  EXPECT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_EQ(standin.requests(), 24); // nothing paid for twice
+}
+
+} // namespace

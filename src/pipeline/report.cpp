@@ -1,0 +1,53 @@
+#include "pipeline/report.hpp"
+
+#include "llm/http.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace pipeline {
+
+using nlohmann::ordered_json;
+
+double estimate_cost(const config::Config& config, int64_t tokens_in, int64_t tokens_out) {
+  auto it = config.prices.find(config.endpoint.model);
+  if (it == config.prices.end()) {
+    return 0;
+  }
+  return (static_cast<double>(tokens_in) * it->second.input_per_mtok +
+          static_cast<double>(tokens_out) * it->second.output_per_mtok) /
+         1e6;
+}
+
+std::string report_json(const config::Config& config, const RunResult& r) {
+  const RunStats& s = r.stats;
+  ordered_json failures = ordered_json::array();
+  for (const auto& m : r.missing) {
+    failures.push_back(
+      {{"article", m.article_id}, {"section", m.section_id}, {"task", m.task}, {"reason", m.reason}});
+  }
+  ordered_json report = {
+    {"schema", 1},
+    {"endpoint", {{"base_url", llm::redact_url(config.endpoint.base_url)},
+                  {"model", config.endpoint.model}}},
+    {"wall_seconds", s.seconds},
+    {"jobs", {{"total", s.jobs},
+              {"cached", s.cache_hits},
+              {"sent_ok", s.jobs - s.cache_hits - s.failed - s.not_sent},
+              {"failed", s.failed},
+              {"not_sent", s.not_sent}}},
+    {"requests", s.requests},
+    {"retries", {{"total", s.retries}, {"by_cause", s.retries_by_cause}}},
+    {"tokens", {{"in", s.prompt_tokens},
+                {"out", s.completion_tokens},
+                {"saved_by_cache", {{"in", s.cached_prompt_tokens}, {"out", s.cached_completion_tokens}}}}},
+    {"cost", {{"currency", config.currency},
+              {"estimated", estimate_cost(config, s.prompt_tokens, s.completion_tokens)},
+              {"saved_by_cache", estimate_cost(config, s.cached_prompt_tokens, s.cached_completion_tokens)},
+              {"priced", config.prices.contains(config.endpoint.model)}}},
+    {"stopped", r.stop_reason ? ordered_json(*r.stop_reason) : ordered_json(nullptr)},
+    {"failures", std::move(failures)},
+  };
+  return report.dump(2) + "\n";
+}
+
+} // namespace pipeline

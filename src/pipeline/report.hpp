@@ -1,0 +1,25 @@
+// Cost estimates from the price table, and the run report: a JSON file
+// beside the exports with counts per outcome, retries by cause, every
+// failure with its article, section and reason, tokens, cost and wall time.
+//
+// run-report.json, schema 1:
+// {"schema":1,"endpoint":{"base_url","model"},"wall_seconds",
+//  "jobs":{"total","cached","sent_ok","failed","not_sent"},"requests","retries":{"total","by_cause":{}},
+//  "tokens":{"in","out","saved_by_cache":{"in","out"}},
+//  "cost":{"currency","estimated","saved_by_cache","priced"},
+//  "stopped":reason|null,"failures":[{"article","section","task","reason"}]}
+#pragma once
+
+#include "config/config.hpp"
+#include "pipeline/results.hpp"
+
+#include <string>
+
+namespace pipeline {
+
+// Estimated cost of `tokens_in` / `tokens_out` on the configured model; 0 when unpriced.
+double estimate_cost(const config::Config& config, int64_t tokens_in, int64_t tokens_out);
+
+std::string report_json(const config::Config& config, const RunResult& result);
+
+} // namespace pipeline
