@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
                   "Stop sending new requests once the estimated spend would pass this amount "
                   "(currency and prices in config.yaml)")
     ->check(CLI::NonNegativeNumber);
+  run->add_option("--deadline", o.deadline_s,
+                  "Stop sending new requests after this many seconds; in-flight ones finish")
+    ->check(CLI::PositiveNumber);
 
   auto* exp = app.add_subcommand("export", "Write the exports from the cache alone");
   exp->add_option("paths", o.paths, "Article files or folders (default: config inputs)");

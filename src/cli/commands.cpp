@@ -118,6 +118,7 @@ int run_command(const Options& o) {
                                                 : ProgressStyle::log);
   s.runner.on_progress([&](const pipeline::Progress& p) { progress.update(p); });
   s.runner.set_max_cost(o.max_cost);
+  s.runner.set_deadline(o.deadline_s);
   pipeline::RunResult result =
     s.runner.run(std::move(s.prepared.docs), *transport, llm::SteadyClock());
   exporter::write_all(result, s.cfg.exports.dir, s.cfg.exports.formats);

@@ -15,6 +15,7 @@ struct Options {
   std::vector<std::string> paths;     // articles; empty: config inputs
   bool dry_run = false;
   std::optional<double> max_cost;     // run: stop sending once the estimate would pass it
+  std::optional<double> deadline_s;   // run: stop sending after this many seconds
   std::filesystem::path out;          // export: overrides export.dir
 };
 

@@ -16,6 +16,10 @@ ProgressLine::~ProgressLine() {
   }
 }
 
+double ProgressLine::elapsed(std::chrono::steady_clock::time_point now) const {
+  return std::chrono::duration<double>(now - m_start).count();
+}
+
 void ProgressLine::update(const pipeline::Progress& p) {
   const auto now = std::chrono::steady_clock::now();
   const auto interval = m_style == ProgressStyle::terminal ? 100ms : 5000ms;
@@ -25,16 +29,25 @@ void ProgressLine::update(const pipeline::Progress& p) {
   m_last = now;
   if (m_style == ProgressStyle::terminal) {
     m_drawn = true;
-    std::fprintf(stderr, "\r\033[K%s", progress_text(p).c_str());
+    std::fprintf(stderr, "\r\033[K%s", progress_text(p, elapsed(now)).c_str());
   } else {
-    std::fprintf(stderr, "progress: %s\n", progress_text(p).c_str());
+    std::fprintf(stderr, "progress: %s\n", progress_text(p, elapsed(now)).c_str());
   }
   std::fflush(stderr);
 }
 
-std::string progress_text(const pipeline::Progress& p) {
-  return fmt::format("[{}/{}] cached {}, in flight {}, retries {}, failed {}", p.done, p.total,
-                     p.cached, p.in_flight, p.retries, p.failed);
+std::string progress_text(const pipeline::Progress& p, double elapsed_s) {
+  const int fetched = p.done - p.cached;
+  const double rate = elapsed_s > 0 ? fetched / elapsed_s : 0;
+  std::string eta = "?";
+  if (rate > 0) {
+    const int left = static_cast<int>((p.total - p.done) / rate + 0.5);
+    eta = left >= 60 ? fmt::format("{}m{:02}s", left / 60, left % 60) : fmt::format("{}s", left);
+  }
+  return fmt::format("[{}/{}] cached {}, in flight {}, retries {}, failed {}, {:.1f} req/s, "
+                     "{} tokens, ETA {}",
+                     p.done, p.total, p.cached, p.in_flight, p.retries, p.failed, rate, p.tokens,
+                     eta);
 }
 
 std::string summary_line(const pipeline::RunStats& s) {

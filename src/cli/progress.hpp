@@ -22,12 +22,16 @@ public:
   void update(const pipeline::Progress& p);
 
 private:
+  double elapsed(std::chrono::steady_clock::time_point now) const;
+
   ProgressStyle m_style;
   bool m_drawn = false;
-  std::chrono::steady_clock::time_point m_last = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point m_last = m_start;
 };
 
-std::string progress_text(const pipeline::Progress& p);
+// "[done/total] cached C, in flight F, retries R, failed X, 12.3 req/s, 4567 tokens, ETA 1m05s"
+std::string progress_text(const pipeline::Progress& p, double elapsed_s);
 std::string summary_line(const pipeline::RunStats& s);
 
 } // namespace cli

@@ -33,10 +33,13 @@ void Engine::submit(uint64_t id, ChatRequest request) {
 void Engine::run() {
   while (!m_ready.empty() || !m_backoff.empty() || !m_in_flight.empty()) {
     if (m_stop_reason) {
-      cancel_all();
+      cancel_all("not sent: the endpoint was stopped");
       if (m_in_flight.empty()) {
         break;
       }
+    }
+    if (m_deadline && m_clock.now() >= *m_deadline) {
+      cancel_all("not sent: the run deadline passed");
     }
     dispatch();
     for (auto& completion : m_transport.wait(next_wakeup())) {
@@ -178,8 +181,7 @@ void Engine::cancel(const Pending& p, const std::string& message) {
   m_on_done(p.id, std::unexpected(cancelled));
 }
 
-void Engine::cancel_all() {
-  const std::string message = "not sent: the endpoint was stopped";
+void Engine::cancel_all(const std::string& message) {
   while (!m_ready.empty()) {
     Pending p = std::move(m_ready.front());
     m_ready.pop_front();

@@ -49,6 +49,8 @@ public:
 
   void set_progress(OnProgress on_progress) { m_on_progress = std::move(on_progress); }
   void set_retry_policy(RetryPolicy policy) { m_policy = std::move(policy); }
+  // After `deadline` nothing new is sent; what is in flight may finish.
+  void set_deadline(Clock::time_point deadline) { m_deadline = deadline; }
   void set_admission(Admit admit, std::string refusal) {
     m_admit = std::move(admit);
     m_refusal = std::move(refusal);
@@ -69,7 +71,7 @@ private:
   bool paced(const Pending& next, Clock::time_point now);
   void handle(Completion completion);
   void adapt_window(const ChatOutcome& outcome);
-  void cancel_all();
+  void cancel_all(const std::string& message);
   void cancel(const Pending& p, const std::string& message);
   std::chrono::milliseconds next_wakeup() const;
   bool has_capacity() const;
@@ -82,6 +84,7 @@ private:
   OnProgress m_on_progress;
   Admit m_admit;
   std::string m_refusal;
+  std::optional<Clock::time_point> m_deadline;
   RetryPolicy m_policy;
   std::deque<Pending> m_ready;
   std::multimap<Clock::time_point, Pending> m_backoff;

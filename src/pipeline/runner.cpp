@@ -126,6 +126,7 @@ public:
     m_runner.m_cache.put(job.key, prompt::task_name(job.task), entry);
     m_result.stats.prompt_tokens += entry.prompt_tokens;
     m_result.stats.completion_tokens += entry.completion_tokens;
+    m_progress.tokens += entry.prompt_tokens + entry.completion_tokens;
     record(id, entry, false);
   }
 
@@ -321,6 +322,10 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
     }
   });
   batch.set_engine(&engine);
+  if (m_deadline_s) {
+    engine.set_deadline(clock.now() + std::chrono::duration_cast<llm::Clock::time_point::duration>(
+                                        std::chrono::duration<double>(*m_deadline_s)));
+  }
   if (m_max_cost) {
     engine.set_admission([&batch](uint64_t id) { return batch.admit(id); },
                          fmt::format("not sent: --max-cost {} {} reached", *m_max_cost,

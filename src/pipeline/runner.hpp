@@ -26,6 +26,7 @@ struct Progress {
   int in_flight = 0;
   int retries = 0;
   int failed = 0;
+  int64_t tokens = 0;                 // in + out of answers received in this run
 };
 
 class Runner {
@@ -44,6 +45,8 @@ public:
   }
   // Stop sending new requests once the estimated spend would pass `max_cost`.
   void set_max_cost(std::optional<double> max_cost) { m_max_cost = max_cost; }
+  // Stop sending new requests after this many seconds; in-flight ones finish.
+  void set_deadline(std::optional<double> seconds) { m_deadline_s = seconds; }
 
 private:
   struct Job;
@@ -54,6 +57,7 @@ private:
   cache::CacheStore& m_cache;
   std::function<void(const Progress&)> m_progress;
   std::optional<double> m_max_cost;
+  std::optional<double> m_deadline_s;
 };
 
 } // namespace pipeline

@@ -216,6 +216,23 @@ TEST(EngineTest, WindowNeverDropsBelowOne) {
   EXPECT_EQ(transport.started(), 43); // 1 success, 39 answers 503, then 3 successes
 }
 
+TEST(EngineTest, NothingNewIsSentAfterTheDeadline) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
+  auto l = limits(1);
+  l.requests_per_minute = 60; // ten at once, then one a second
+  std::vector<std::string> cancelled;
+  llm::Engine engine({"http://h/v1", ""}, l, transport, clock, [&](uint64_t, const auto& o) {
+    if (!o) cancelled.push_back(o.error().message);
+  });
+  engine.set_deadline(clock.now() + 2500ms);
+  for (uint64_t i = 0; i < 20; ++i) engine.submit(i, request());
+  engine.run();
+  EXPECT_EQ(transport.started(), 12); // the burst of 10, then at 1 s and 2 s
+  ASSERT_EQ(cancelled.size(), 8u);
+  EXPECT_EQ(cancelled[0], "not sent: the run deadline passed");
+}
+
 TEST(EngineTest, CallbacksMaySubmitMoreWork) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
