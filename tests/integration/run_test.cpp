@@ -316,6 +316,8 @@ TEST_F(RunTest, UnreachableEndpointStopsAfterTheFirstRequestsAttempts) {
 namespace {
 
 TEST_F(RunTest, RunReportCountsOutcomesRetriesAndFailures) {
+  // One in flight: request 2 is the lead's translation, request 3 its summary.
+  set_config(dir.path(), "max_in_flight: 16", "max_in_flight: 1");
   StandIn standin(dir.path(), R"([{"nth":2,"status":503,"body":"{}"},
     {"nth":3,"status":200,"body":"{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Half\"},\"finish_reason\":\"length\"}]}"}])");
   auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
