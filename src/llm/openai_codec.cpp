@@ -74,6 +74,7 @@ ErrorKind kind_for_status(const ChatError& e) {
   if (s == 401 || s == 403) return ErrorKind::auth;
   if (s == 404) return ErrorKind::not_found;
   if (s == 408 || s == 409 || s >= 500) return ErrorKind::overloaded;
+  if (e.code == "content_filter") return ErrorKind::refused; // Azure: prompt filtered
   if (s == 400) {
     if (mentions(e, "context_length_exceeded") || mentions(e, "exceed_context_size_error") ||
         mentions(e, "maximum context length") || mentions(e, "exceeds the available context")) {

@@ -59,6 +59,11 @@ TEST_F(RunTest, ColdRunSendsThePlannedRequestsAndWarmRunSendsNone) {
   }
   EXPECT_TRUE(fs::exists(dir / "out/digest.md"));
   EXPECT_TRUE(fs::exists(dir / "out/articles/meta-ki-investitionen.md"));
+  // The client asks for compressed answers (the stand-in then sends Brotli)
+  // and decodes them: the exports above came through that path.
+  const json first = json::parse(standin.log_lines()[0]);
+  EXPECT_NE(first["accept_encoding"].get<std::string>().find("gzip"), std::string::npos);
+  EXPECT_NE(first["accept_encoding"].get<std::string>().find("br"), std::string::npos);
 
   auto warm = lingopipe(dir.path(), standin, {"run"});
   ASSERT_EQ(warm.exit_code, 0) << warm.err;
@@ -359,5 +364,53 @@ TEST_F(RunTest, MaxCostStopsSendingAndARerunFinishesTheRest) {
   EXPECT_EQ(rest.exit_code, 0) << rest.err;
   EXPECT_EQ(standin.requests(), 24); // nothing paid for twice
 }
+
+} // namespace
+
+namespace {
+
+TEST_F(RunTest, TruncatedBodyIsRetried) {
+  StandIn standin(dir.path(), R"([{"nth":1,"status":200,"truncate_at":20,
+    "body":"{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"never complete\"},\"finish_reason\":\"stop\"}]}"}])");
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt", "-v"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(standin.requests(), 6 + 1);
+  EXPECT_NE(r.err.find("attempt 1 failed (transport: transfer closed with"), std::string::npos)
+    << r.err;
+  EXPECT_EQ(read(dir / "out/lingopipe.json").find("never complete"), std::string::npos);
+}
+
+class RetryableStatusTest : public RunTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(RetryableStatusTest, IsRetriedAndSucceeds) {
+  StandIn standin(dir.path(), "[{\"nth\":1,\"status\":" + std::to_string(GetParam()) +
+                                ",\"body\":\"{\\\"error\\\":{\\\"message\\\":\\\"try later\\\"}}\"}]");
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(standin.requests(), 6 + 1);
+  EXPECT_NE(r.err.find("1 retries, 0 failed"), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Statuses, RetryableStatusTest,
+                         ::testing::Values(408, 409, 500, 502, 503, 504, 529));
+
+class PermanentStatusTest : public RunTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(PermanentStatusTest, IsNotRetried) {
+  StandIn standin(dir.path(), "[{\"every\":true,\"status\":" + std::to_string(GetParam()) +
+                                ",\"headers\":{\"x-request-id\":\"req_42\"},"
+                                "\"body\":\"{\\\"error\\\":{\\\"message\\\":\\\"no\\\",\\\"type\\\":\\\"invalid_request_error\\\"}}\"}]");
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("HTTP " + std::to_string(GetParam())), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(request req_42)"), std::string::npos) << r.err;
+  // Each job is sent once; auth and not-found stop after the very first.
+  const int expected = GetParam() == 400 || GetParam() == 413 || GetParam() == 422 ? 5 : 1;
+  EXPECT_EQ(standin.requests(), expected);
+  EXPECT_NE(r.err.find("0 retries"), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Statuses, PermanentStatusTest,
+                         ::testing::Values(400, 401, 402, 403, 404, 413, 422));
 
 } // namespace

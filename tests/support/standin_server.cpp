@@ -7,7 +7,8 @@
 //                     [--latency-ms N] [--threads N]
 //
 // --faults: a JSON array of {"nth": K | "every": true, "status": S,
-//   "headers": {...}, "body": "...", "content_type": "...", "delay_ms": N}.
+//   "headers": {...}, "body": "...", "content_type": "...", "delay_ms": N,
+//   "truncate_at": BYTES (send only that much of the announced body, then close)}.
 //   Request K (1-based, counting chat requests) gets that answer instead.
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -118,7 +119,19 @@ private:
     if (f.contains("headers")) {
       for (const auto& [k, v] : f["headers"].items()) res.set_header(k, v.get<std::string>());
     }
-    res.set_content(f.value("body", ""), f.value("content_type", "application/json"));
+    const std::string body = f.value("body", "");
+    if (f.contains("truncate_at")) {
+      // Announce the whole body, send only its start, then drop the connection.
+      const size_t cut = std::min<size_t>(f["truncate_at"].get<size_t>(), body.size());
+      res.set_content_provider(
+        body.size(), f.value("content_type", "application/json"),
+        [body, cut](size_t offset, size_t, httplib::DataSink& sink) {
+          if (offset < cut) sink.write(body.data() + offset, cut - offset);
+          return offset < cut; // false: abort, closing the connection
+        });
+      return;
+    }
+    res.set_content(body, f.value("content_type", "application/json"));
   }
 
   static void answer(const json& body, httplib::Response& res) {
@@ -149,7 +162,8 @@ private:
     const auto since_start = std::chrono::steady_clock::now() - m_started;
     json entry = {{"n", n},
                   {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(since_start).count()},
-                  {"authorization", req.has_header("Authorization")}};
+                  {"authorization", req.has_header("Authorization")},
+                  {"accept_encoding", req.get_header_value("Accept-Encoding")}};
     if (!body.is_discarded() && body.contains("messages")) {
       entry["model"] = body.value("model", "");
       entry["messages"] = body["messages"];

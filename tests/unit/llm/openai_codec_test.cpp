@@ -119,6 +119,10 @@ TEST(OpenAiCodecTest, ContextTooLongInEveryDialect) {
   EXPECT_EQ(kind_of(response(400, R"({"object":"error","message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError","code":400})")), ErrorKind::input_too_long);
 }
 
+TEST(OpenAiCodecTest, AzureContentFilterIsARefusal) {
+  EXPECT_EQ(kind_of(response(400, R"({"error":{"code":"content_filter","param":"prompt","status":400,"message":"The response was filtered","innererror":{"code":"ResponsibleAIPolicyViolation"}}})")), ErrorKind::refused);
+}
+
 TEST(OpenAiCodecTest, ExtractsMessageFromEveryErrorShape) {
   struct Case { std::string body; std::string message; std::string type; };
   for (const auto& c : std::vector<Case>{
