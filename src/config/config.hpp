@@ -17,6 +17,7 @@ struct Endpoint {
   std::string api_key_env = "OPENAI_API_KEY";
   double temperature = 0.2;
   int max_output_tokens = 2048;
+  int max_output_tokens_ceiling = 8192;   // a truncated answer is retried with a doubled budget up to this
   double connect_timeout_s = 10;
   double request_timeout_s = 600;         // whole request; slow local models are legitimate
   double stall_timeout_s = 120;           // abort when no byte arrives for this long

@@ -172,6 +172,8 @@ std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
     {"temperature", [&](auto& n, auto& p) { e.temperature = l.number(n, p, 0.0, 2.0); }},
     {"max_output_tokens",
      [&](auto& n, auto& p) { e.max_output_tokens = l.number(n, p, 1, 1000000); }},
+    {"max_output_tokens_ceiling",
+     [&](auto& n, auto& p) { e.max_output_tokens_ceiling = l.number(n, p, 0, 1000000); }},
     {"connect_timeout_s",
      [&](auto& n, auto& p) { e.connect_timeout_s = l.number(n, p, 0.1, 600.0); }},
     {"request_timeout_s",

@@ -109,6 +109,9 @@ public:
       m_spent += estimate_cost(m_runner.m_config, outcome->usage.prompt_tokens,
                                outcome->usage.completion_tokens);
     }
+    if (!outcome && outcome.error().kind == llm::ErrorKind::truncated && grow_budget(id)) {
+      return;
+    }
     if (!outcome) {
       fail(id, llm::describe(outcome.error()), outcome.error().kind == llm::ErrorKind::cancelled);
       return;
@@ -141,6 +144,26 @@ public:
     }
     job.admitted = true;
     m_committed += job.estimated_cost;
+    return true;
+  }
+
+  // A truncated answer is never accepted; the job is sent again with twice the
+  // output budget, up to endpoint.max_output_tokens_ceiling. The complete
+  // answer is stored under the job's original key: it is the answer that job
+  // asked for, and a re-run with the same config must find it.
+  bool grow_budget(uint64_t id) {
+    Job& job = m_jobs[id];
+    const int ceiling = m_runner.m_config.endpoint.max_output_tokens_ceiling;
+    if (job.request.max_output_tokens >= ceiling) {
+      return false;
+    }
+    job.request.max_output_tokens = std::min(ceiling, job.request.max_output_tokens * 2);
+    spdlog::debug("{} {}: answer truncated; sending again with max_output_tokens {}",
+                  job.section >= 0 ? section_id(job) : article_id(job), prompt::task_name(job.task),
+                  job.request.max_output_tokens);
+    ++m_result.stats.retries;
+    ++m_result.stats.retries_by_cause["truncated"];
+    m_engine->submit(id, job.request); // admitted again against --max-cost
     return true;
   }
 
@@ -335,8 +358,10 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
   engine.run();
   RunResult result = batch.take();
   result.stats.requests = engine.stats().sent;
-  result.stats.retries = engine.stats().retries;
-  result.stats.retries_by_cause = engine.stats().retries_by_cause;
+  result.stats.retries += engine.stats().retries;
+  for (const auto& [cause, count] : engine.stats().retries_by_cause) {
+    result.stats.retries_by_cause[cause] += count;
+  }
   result.stop_reason = engine.stop_reason();
   result.stats.seconds =
     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

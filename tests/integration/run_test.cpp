@@ -324,7 +324,7 @@ TEST_F(RunTest, RunReportCountsOutcomesRetriesAndFailures) {
   // One in flight: request 2 is the lead's translation, request 3 its summary.
   set_config(dir.path(), "max_in_flight: 16", "max_in_flight: 1");
   StandIn standin(dir.path(), R"([{"nth":2,"status":503,"body":"{}"},
-    {"nth":3,"status":200,"body":"{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Half\"},\"finish_reason\":\"length\"}]}"}])");
+    {"nth":3,"status":400,"body":"{\"error\":{\"message\":\"unsupported value\",\"code\":\"unsupported_value\"}}"}])");
   auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   json report = json::parse(read(dir / "out/run-report.json"));
@@ -336,7 +336,7 @@ TEST_F(RunTest, RunReportCountsOutcomesRetriesAndFailures) {
   EXPECT_EQ(report["requests"], 6);
   EXPECT_EQ(report["retries"]["by_cause"]["server_error"], 1);
   ASSERT_EQ(report["failures"].size(), 2u);
-  EXPECT_EQ(report["failures"][0]["reason"], "HTTP 200 truncated: answer truncated at max_output_tokens");
+  EXPECT_EQ(report["failures"][0]["reason"], "HTTP 400 bad_request unsupported_value: unsupported value");
   EXPECT_EQ(report["failures"][1]["task"], "summarize_article");
   EXPECT_GT(report["tokens"]["in"].get<int>(), 0);
   EXPECT_EQ(report["cost"]["priced"], false);
@@ -412,5 +412,33 @@ TEST_P(PermanentStatusTest, IsNotRetried) {
 
 INSTANTIATE_TEST_SUITE_P(Statuses, PermanentStatusTest,
                          ::testing::Values(400, 401, 402, 403, 404, 413, 422));
+
+} // namespace
+
+namespace {
+
+TEST_F(RunTest, TruncatedAnswerIsSentAgainWithALargerBudget) {
+  StandIn standin(dir.path(), R"([{"nth":1,"status":200,
+    "body":"{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Half\"},\"finish_reason\":\"length\"}]}"}])");
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto log = standin.log_lines();
+  ASSERT_EQ(log.size(), 7u);
+  EXPECT_EQ(json::parse(log[0])["max_tokens"], 2048);
+  int larger = 0;
+  for (const auto& line : log) {
+    const json entry = json::parse(line);
+    if (entry["max_tokens"] == 4096) {
+      ++larger;
+      EXPECT_EQ(entry["messages"], json::parse(log[0])["messages"]); // the same job again
+    }
+  }
+  EXPECT_EQ(larger, 1);
+  json report = json::parse(read(dir / "out/run-report.json"));
+  EXPECT_EQ(report["retries"]["by_cause"]["truncated"], 1);
+  EXPECT_EQ(read(dir / "out/lingopipe.json").find("\"Half\""), std::string::npos);
+  auto warm = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  EXPECT_EQ(standin.requests(), 7); // the complete answer is found under the job's key
+}
 
 } // namespace

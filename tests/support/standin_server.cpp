@@ -166,6 +166,7 @@ private:
                   {"accept_encoding", req.get_header_value("Accept-Encoding")}};
     if (!body.is_discarded() && body.contains("messages")) {
       entry["model"] = body.value("model", "");
+      entry["max_tokens"] = body.value("max_tokens", 0);
       entry["messages"] = body["messages"];
     }
     std::lock_guard lock(m_log_mutex);
