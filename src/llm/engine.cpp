@@ -67,6 +67,7 @@ void Engine::dispatch() {
     }
     ++p.attempts;
     m_limiter.consume(p.request.estimated_tokens, now);
+    m_in_flight_tokens += p.request.estimated_tokens;
     const uint64_t tag = m_next_tag++;
     m_transport.start(tag, encode_openai(p.request, m_endpoint));
     m_in_flight.emplace(tag, std::move(p));
@@ -136,8 +137,10 @@ void Engine::handle(Completion completion) {
   Pending p = std::move(it->second);
   m_in_flight.erase(it);
   --m_stats.in_flight;
+  m_in_flight_tokens -= p.request.estimated_tokens;
   ChatOutcome outcome = decode_openai(completion.response);
-  m_limiter.observe(completion.response, m_clock.now());
+  m_limiter.observe(completion.response, m_clock.now(), static_cast<int>(m_in_flight.size()),
+                    m_in_flight_tokens);
   adapt_window(outcome);
   if (outcome) {
     m_limiter.correct(p.request.estimated_tokens,

@@ -96,6 +96,7 @@ private:
   RateLimiter m_limiter;
   std::optional<Clock::time_point> m_paced_until;
   double m_window;                             // adaptive in-flight limit, ≥ 1
+  int64_t m_in_flight_tokens = 0;              // estimates of what is in flight
   std::optional<Clock::time_point> m_last_shrink;
 };
 

@@ -76,8 +76,14 @@ RateLimiter::time_point RateLimiter::when_available(const Bucket& b, double amou
 
 RateLimiter::time_point RateLimiter::when_window_allows(const ServerWindow& w, double amount,
                                                         time_point now) {
-  if (!w.remaining || *w.remaining >= amount || now >= w.reset) return now;
-  return w.reset;
+  if (!w.remaining || now >= w.reset) return now;
+  double available = *w.remaining;
+  if (w.per_second) {
+    available += seconds_d(now - w.seen).count() * *w.per_second; // refilled since reported
+  }
+  if (available >= amount) return now;
+  if (!w.per_second) return w.reset;
+  return std::min(w.reset, after(now, (amount - available) / *w.per_second));
 }
 
 RateLimiter::time_point RateLimiter::ready_at(int tokens, time_point now) {
@@ -103,17 +109,23 @@ void RateLimiter::correct(int estimated, int actual) {
   }
 }
 
-void RateLimiter::observe(const HttpResponse& r, time_point now) {
-  auto window = [&](ServerWindow& w, const char* remaining, const char* reset) {
-    auto left = header_number(r, remaining);
-    auto wait = parse_reset_duration(r.header(reset));
-    if (left && wait) {
-      w.remaining = *left;
-      w.reset = after(now, *wait);
+void RateLimiter::observe(const HttpResponse& r, time_point now, int in_flight_requests,
+                          int64_t in_flight_tokens) {
+  auto window = [&](ServerWindow& w, const std::string& kind, double in_flight) {
+    auto left = header_number(r, "x-ratelimit-remaining-" + kind);
+    auto wait = parse_reset_duration(r.header("x-ratelimit-reset-" + kind));
+    if (!left || !wait) {
+      return;
+    }
+    w.remaining = *left - in_flight;
+    w.seen = now;
+    w.reset = after(now, *wait);
+    if (auto limit = header_number(r, "x-ratelimit-limit-" + kind); limit && *limit > 0) {
+      w.per_second = *limit / 60.0;
     }
   };
-  window(m_server_requests, "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests");
-  window(m_server_tokens, "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens");
+  window(m_server_requests, "requests", in_flight_requests);
+  window(m_server_tokens, "tokens", static_cast<double>(in_flight_tokens));
 }
 
 } // namespace llm

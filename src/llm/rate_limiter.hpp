@@ -10,6 +10,7 @@
 #include "llm/http.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -27,8 +28,15 @@ public:
   void consume(int tokens, time_point now);
   // The server reported the real usage of a request estimated at `estimated`.
   void correct(int estimated, int actual);
-  // Reads x-ratelimit-remaining-{requests,tokens} and x-ratelimit-reset-*.
-  void observe(const HttpResponse& response, time_point now);
+  // Reads x-ratelimit-{limit,remaining,reset}-{requests,tokens}. With the
+  // limit known, a deficit waits only until it has refilled (limit per
+  // minute), not until the whole window resets.
+  //
+  // Servers compute "remaining" when they charge a request, so the value is
+  // stale by the time the answer arrives: what is still in flight
+  // (`in_flight_requests`, `in_flight_tokens`) is subtracted from it.
+  void observe(const HttpResponse& response, time_point now, int in_flight_requests = 0,
+               int64_t in_flight_tokens = 0);
 
 private:
   struct Bucket {
@@ -40,7 +48,9 @@ private:
   };
   struct ServerWindow {
     std::optional<double> remaining;  // as of the last response, minus what was sent since
-    time_point reset;
+    std::optional<double> per_second; // limit / 60 when x-ratelimit-limit-* is known
+    time_point seen;                  // when `remaining` was reported
+    time_point reset;                 // when the window is full again
   };
 
   static time_point when_available(const Bucket& b, double amount, time_point now);

@@ -4,7 +4,11 @@
 // request and injects faults from a script, for the integration tests.
 //
 //   lingopipe-standin [--port N] [--port-file F] [--log F] [--faults F]
-//                     [--latency-ms N] [--threads N]
+//                     [--latency-ms N] [--threads N] [--rpm N] [--tpm N]
+//
+// --rpm / --tpm: provider-style limits (continuously refilled buckets of a
+//   minute's worth); every answer carries x-ratelimit-* headers and an
+//   over-limit request gets 429 with retry-after at once.
 //
 // --faults: a JSON array of {"nth": K | "every": true, "status": S,
 //   "headers": {...}, "body": "...", "content_type": "...", "delay_ms": N,
@@ -17,6 +21,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -37,7 +42,34 @@ struct Options {
   std::string faults_file;
   int latency_ms = 0;
   int threads = 64;
+  double rpm = 0;                     // rate limits enforced like a provider; 0: none
+  double tpm = 0;
 };
+
+// A provider-style limit: a bucket of `per_minute` refilled continuously.
+struct Bucket {
+  double per_minute = 0;
+  double level = 0;
+  std::chrono::steady_clock::time_point updated = std::chrono::steady_clock::now();
+
+  void refill() {
+    const auto now = std::chrono::steady_clock::now();
+    level = std::min(per_minute,
+                     level + std::chrono::duration<double>(now - updated).count() * per_minute / 60);
+    updated = now;
+  }
+  double seconds_until(double amount) const { return (amount - level) * 60 / per_minute; }
+  double seconds_to_full() const { return (per_minute - level) * 60 / per_minute; }
+};
+
+// Go-style duration, as providers send in x-ratelimit-reset-*: "12ms", "6.5s", "1m30s".
+std::string go_duration(double seconds) {
+  if (seconds < 1) return std::to_string(static_cast<int>(seconds * 1000)) + "ms";
+  const int minutes = static_cast<int>(seconds / 60);
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3gs", seconds - minutes * 60);
+  return minutes > 0 ? std::to_string(minutes) + "m" + text : text;
+}
 
 httplib::Server* g_server = nullptr;
 
@@ -78,29 +110,42 @@ public:
     if (!o.log_file.empty()) {
       m_log.open(o.log_file, std::ios::app);
     }
+    m_requests.per_minute = m_requests.level = o.rpm;
+    m_tokens.per_minute = m_tokens.level = o.tpm;
   }
 
   void chat(const httplib::Request& req, httplib::Response& res) {
     const int n = ++m_count;
     json body = json::parse(req.body, nullptr, false);
     if (!m_options.log_file.empty()) log(n, body, req);
+    const json* fault = fault_for(n);
+    const bool valid = !body.is_discarded() && body.contains("messages");
+    std::string content;
+    if (!fault && valid) {
+      content = answer_text(body);
+      const int tokens = static_cast<int>((prompt_text(body).size() + content.size()) / 4);
+      if (!admit(tokens, res)) { // a provider refuses at once, before any model time
+        ++m_throttled;
+        return;
+      }
+    }
     if (m_options.latency_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(m_options.latency_ms));
     }
-    if (const json* fault = fault_for(n)) {
+    if (fault) {
       apply(*fault, res);
-      return;
-    }
-    if (body.is_discarded() || !body.contains("messages")) {
+    } else if (!valid) {
       res.status = 400;
       res.set_content(R"({"error":{"message":"invalid JSON body","type":"invalid_request_error"}})",
                       "application/json");
-      return;
+    } else {
+      answer(body, std::move(content), res);
     }
-    answer(body, res);
   }
 
-  json stats() const { return {{"chat_requests", m_count.load()}}; }
+  json stats() const {
+    return {{"chat_requests", m_count.load()}, {"throttled", m_throttled.load()}};
+  }
 
 private:
   const json* fault_for(int n) const {
@@ -134,16 +179,55 @@ private:
     res.set_content(body, f.value("content_type", "application/json"));
   }
 
-  static void answer(const json& body, httplib::Response& res) {
-    std::string all, user;
-    for (const auto& m : body["messages"]) {
-      std::string content = m.value("content", "");
-      all += content;
-      if (m.value("role", "") == "user") user = content;
+  // Charges the buckets, or answers 429 like a provider; sets the headers.
+  bool admit(int tokens, httplib::Response& res) {
+    if (m_options.rpm <= 0 && m_options.tpm <= 0) return true;
+    std::lock_guard lock(m_limit_mutex);
+    m_requests.refill();
+    m_tokens.refill();
+    const bool ok = (m_options.rpm <= 0 || m_requests.level >= 1) &&
+                    (m_options.tpm <= 0 || m_tokens.level >= tokens);
+    if (ok) {
+      if (m_options.rpm > 0) m_requests.level -= 1;
+      if (m_options.tpm > 0) m_tokens.level -= tokens;
     }
-    const bool summary = all.find("ummar") != std::string::npos;
-    std::string content = summary ? "[stand-in summary, not a real summary] " + first_sentence(user)
-                                  : fake_translation(user);
+    auto headers = [&](const Bucket& b, const std::string& kind) {
+      res.set_header("x-ratelimit-limit-" + kind, std::to_string(static_cast<long>(b.per_minute)));
+      res.set_header("x-ratelimit-remaining-" + kind,
+                     std::to_string(static_cast<long>(std::max(0.0, b.level))));
+      res.set_header("x-ratelimit-reset-" + kind, go_duration(b.seconds_to_full()));
+    };
+    if (m_options.rpm > 0) headers(m_requests, "requests");
+    if (m_options.tpm > 0) headers(m_tokens, "tokens");
+    if (!ok) {
+      double wait = std::max(m_options.rpm > 0 ? m_requests.seconds_until(1) : 0,
+                             m_options.tpm > 0 ? m_tokens.seconds_until(tokens) : 0);
+      res.status = 429;
+      res.set_header("retry-after", std::to_string(static_cast<int>(std::ceil(wait))));
+      res.set_content(R"({"error":{"message":"Rate limit reached","type":"tokens","code":"rate_limit_exceeded"}})",
+                      "application/json");
+    }
+    return ok;
+  }
+
+  static std::string prompt_text(const json& body) {
+    std::string all;
+    for (const auto& m : body["messages"]) all += m.value("content", "");
+    return all;
+  }
+
+  static std::string answer_text(const json& body) {
+    std::string user;
+    for (const auto& m : body["messages"]) {
+      if (m.value("role", "") == "user") user = m.value("content", "");
+    }
+    const bool summary = prompt_text(body).find("ummar") != std::string::npos;
+    return summary ? "[stand-in summary, not a real summary] " + first_sentence(user)
+                   : fake_translation(user);
+  }
+
+  static void answer(const json& body, std::string content, httplib::Response& res) {
+    const std::string all = prompt_text(body);
     json out = {{"id", "chatcmpl-standin"},
                 {"object", "chat.completion"},
                 {"created", 0},
@@ -177,6 +261,10 @@ private:
   Options m_options;
   json m_faults;
   std::atomic<int> m_count{0};
+  std::atomic<int> m_throttled{0};
+  std::mutex m_limit_mutex;
+  Bucket m_requests;
+  Bucket m_tokens;
   std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
   std::mutex m_log_mutex;
   std::ofstream m_log;
@@ -192,6 +280,8 @@ Options parse(int argc, char** argv) {
     else if (flag == "--faults") o.faults_file = value;
     else if (flag == "--latency-ms") o.latency_ms = std::stoi(value);
     else if (flag == "--threads") o.threads = std::stoi(value);
+    else if (flag == "--rpm") o.rpm = std::stod(value);
+    else if (flag == "--tpm") o.tpm = std::stod(value);
     else throw std::runtime_error("unknown flag " + flag);
   }
   return o;

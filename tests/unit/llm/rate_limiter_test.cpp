@@ -70,6 +70,27 @@ TEST(RateLimiterTest, ServerHeadersHoldRequestsUntilTheReset) {
   EXPECT_EQ(limiter.ready_at(200, t0 + 361s), t0 + 361s);
 }
 
+TEST(RateLimiterTest, KnownLimitWaitsOnlyForTheDeficitToRefill) {
+  RateLimiter limiter(0, 0, t0);
+  llm::HttpResponse r;
+  r.headers = {{"x-ratelimit-limit-tokens", "6000"}, {"x-ratelimit-remaining-tokens", "100"},
+               {"x-ratelimit-reset-tokens", "59s"}};
+  limiter.observe(r, t0);
+  // 300 needed, 100 left, 100 tokens a second: 2 s, not the 59 s reset.
+  EXPECT_NEAR(seconds_after_t0(limiter.ready_at(300, t0)), 2.0, 1e-6);
+  EXPECT_EQ(limiter.ready_at(300, t0 + 2s), t0 + 2s);
+}
+
+TEST(RateLimiterTest, WhatIsInFlightIsSubtractedFromTheReportedRemaining) {
+  RateLimiter limiter(0, 0, t0);
+  llm::HttpResponse r;
+  r.headers = {{"x-ratelimit-remaining-requests", "5"}, {"x-ratelimit-reset-requests", "10s"}};
+  limiter.observe(r, t0, 4, 0); // four sent since the server counted: one left
+  EXPECT_EQ(limiter.ready_at(1, t0), t0);
+  limiter.consume(1, t0);
+  EXPECT_NEAR(seconds_after_t0(limiter.ready_at(1, t0)), 10.0, 1e-6);
+}
+
 TEST(RateLimiterTest, MissingOrMalformedHeadersChangeNothing) {
   RateLimiter limiter(0, 0, t0);
   llm::HttpResponse r;
