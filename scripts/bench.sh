@@ -9,6 +9,7 @@
 # paragraph so every request has its own cache key.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench_lib.sh
 copies=${1:-100}
 latency=${2:-200}
 in_flight=${3:-64}
@@ -17,21 +18,10 @@ command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-g
 
 work=$(mktemp -d)
 trap 'kill "$standin" 2>/dev/null || true; rm -rf "$work"' EXIT
-mkdir -p "$work/articles"
-cp -r prompts "$work/"
-sed -e "s/max_in_flight: 16/max_in_flight: $in_flight/" config.yaml >"$work/config.yaml"
-for i in $(seq "$copies"); do
-  for f in articles/*.txt; do
-    { head -n 3 "$f"; echo; echo "Kopie Nummer $i des Artikels."; echo; tail -n +4 "$f"; } \
-      >"$work/articles/$(basename "$f" .txt)-$i.txt"
-  done
-done
-
-build/tests/support/lingopipe-standin --port-file "$work/port" --latency-ms "$latency" ${BENCH_LOG:+--log "$BENCH_LOG"} \
-  --threads 512 >"$work/standin.log" 2>&1 &
-standin=$!
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-export LINGOPIPE_BASE_URL="http://127.0.0.1:$(cat "$work/port")/v1" LINGOPIPE_MODEL=bench
+sed -e "s/max_in_flight: 16 /max_in_flight: $in_flight /" config.yaml >"$work/config.yaml"
+make_batch "$work" "$copies"
+start_standin "$work" --latency-ms "$latency" --threads 512 ${BENCH_LOG:+--log "$BENCH_LOG"}
+export LINGOPIPE_BASE_URL="$standin_url/v1" LINGOPIPE_MODEL=bench
 
 measure() { # label, then the command
   local label=$1; shift

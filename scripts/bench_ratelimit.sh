@@ -11,6 +11,7 @@
 # server's x-ratelimit-* headers and its answers to 429.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench_lib.sh
 copies=${1:-30}
 tpm=${2:-200000}
 rpm=${3:-3000}
@@ -20,24 +21,14 @@ bash scripts/build.sh >/dev/null
 
 work=$(mktemp -d)
 trap 'kill "$standin" 2>/dev/null || true; rm -rf "$work"' EXIT
-mkdir -p "$work/articles"
-cp -r prompts "$work/"
 client_rpm=$rpm client_tpm=$tpm
 [ "$client_limits" = "no" ] && client_rpm=0 client_tpm=0
 sed -e "s/max_in_flight: 16 /max_in_flight: 64 /" \
     -e "s/requests_per_minute: 0 /requests_per_minute: $client_rpm /" \
     -e "s/tokens_per_minute: 0 /tokens_per_minute: $client_tpm /" config.yaml >"$work/config.yaml"
-for i in $(seq "$copies"); do
-  for f in articles/*.txt; do
-    { head -n 3 "$f"; echo; echo "Kopie Nummer $i des Artikels."; echo; tail -n +4 "$f"; } \
-      >"$work/articles/$(basename "$f" .txt)-$i.txt"
-  done
-done
-build/tests/support/lingopipe-standin --port-file "$work/port" --latency-ms "$latency" \
-  --rpm "$rpm" --tpm "$tpm" --threads 256 >/dev/null 2>&1 &
-standin=$!
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-base="http://127.0.0.1:$(cat "$work/port")"
+make_batch "$work" "$copies"
+start_standin "$work" --latency-ms "$latency" --rpm "$rpm" --tpm "$tpm" --threads 256
+base=$standin_url
 export LINGOPIPE_BASE_URL="$base/v1" LINGOPIPE_MODEL=bench-ratelimit
 
 start=$(date +%s.%N)
