@@ -20,7 +20,7 @@ work=$(mktemp -d)
 trap 'kill "$standin" 2>/dev/null || true; rm -rf "$work"' EXIT
 sed -e "s/max_in_flight: 16 /max_in_flight: $in_flight /" config.yaml >"$work/config.yaml"
 make_batch "$work" "$copies"
-start_standin "$work" --latency-ms "$latency" --threads 512 ${BENCH_LOG:+--log "$BENCH_LOG"}
+start_standin "$work" --compress no --latency-ms "$latency" --threads 512 ${BENCH_LOG:+--log "$BENCH_LOG"}
 export LINGOPIPE_BASE_URL="$standin_url/v1" LINGOPIPE_MODEL=bench
 
 measure() { # label, then the command
@@ -39,4 +39,5 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "batch: $((copies * 2)) articles, $requests requests, latency ${latency} ms, in flight $in_flight"
 echo "ideal (ceil(requests / in flight) x latency): ${ideal}s"
 measure cold build/src/lingopipe -c "$work/config.yaml" run
+echo "  stand-in CPU: $(ps -o times= -p "$standin" | xargs)s"
 measure warm build/src/lingopipe -c "$work/config.yaml" run

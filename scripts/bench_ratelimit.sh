@@ -27,7 +27,7 @@ sed -e "s/max_in_flight: 16 /max_in_flight: 64 /" \
     -e "s/requests_per_minute: 0 /requests_per_minute: $client_rpm /" \
     -e "s/tokens_per_minute: 0 /tokens_per_minute: $client_tpm /" config.yaml >"$work/config.yaml"
 make_batch "$work" "$copies"
-start_standin "$work" --latency-ms "$latency" --rpm "$rpm" --tpm "$tpm" --threads 256
+start_standin "$work" --compress no --latency-ms "$latency" --rpm "$rpm" --tpm "$tpm" --threads 256
 base=$standin_url
 export LINGOPIPE_BASE_URL="$base/v1" LINGOPIPE_MODEL=bench-ratelimit
 

@@ -5,6 +5,11 @@
 //
 //   lingopipe-standin [--port N] [--port-file F] [--log F] [--faults F]
 //                     [--latency-ms N] [--threads N] [--rpm N] [--tpm N]
+//                     [--compress yes|no]
+//
+// --compress no: plain answers. By default answers are compressed when the
+//   client accepts it (Brotli for libcurl, at a cost of ~1.5 ms of server CPU
+//   each), which benchmarks would measure instead of the client.
 //
 // --rpm / --tpm: provider-style limits (continuously refilled buckets of a
 //   minute's worth); every answer carries x-ratelimit-* headers and an
@@ -42,6 +47,7 @@ struct Options {
   std::string faults_file;
   int latency_ms = 0;
   int threads = 64;
+  bool compress = true;               // answer compressed when the client accepts it
   double rpm = 0;                     // rate limits enforced like a provider; 0: none
   double tpm = 0;
 };
@@ -139,7 +145,7 @@ public:
       res.set_content(R"({"error":{"message":"invalid JSON body","type":"invalid_request_error"}})",
                       "application/json");
     } else {
-      answer(body, std::move(content), res);
+      answer(body, std::move(content), m_options.compress, res);
     }
   }
 
@@ -226,7 +232,8 @@ private:
                    : fake_translation(user);
   }
 
-  static void answer(const json& body, std::string content, httplib::Response& res) {
+  static void answer(const json& body, std::string content, bool compress,
+                     httplib::Response& res) {
     const std::string all = prompt_text(body);
     json out = {{"id", "chatcmpl-standin"},
                 {"object", "chat.completion"},
@@ -239,7 +246,9 @@ private:
                            {"completion_tokens", content.size() / 4},
                            {"total_tokens", (all.size() + content.size()) / 4}}}};
     res.set_header("x-request-id", "req-standin");
-    res.set_content(out.dump(), "application/json");
+    // httplib compresses application/json when the client accepts it (Brotli
+    // for libcurl); with a charset parameter it does not.
+    res.set_content(out.dump(), compress ? "application/json" : "application/json; charset=utf-8");
   }
 
   void log(int n, const json& body, const httplib::Request& req) {
@@ -281,6 +290,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--latency-ms") o.latency_ms = std::stoi(value);
     else if (flag == "--threads") o.threads = std::stoi(value);
     else if (flag == "--rpm") o.rpm = std::stod(value);
+    else if (flag == "--compress") o.compress = value != "no";
     else if (flag == "--tpm") o.tpm = std::stod(value);
     else throw std::runtime_error("unknown flag " + flag);
   }
