@@ -22,6 +22,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -309,6 +311,9 @@ int main(int argc, char** argv) {
     // each one after 5 requests, which would measure reconnects, not the client.
     server.set_keep_alive_max_count(1000000);
     server.set_keep_alive_timeout(60);
+    // httplib writes headers and body separately; with Nagle on, the body
+    // waits for the client's delayed ACK (up to 40 ms) on every answer.
+    server.set_tcp_nodelay(true);
     // httplib listens with a backlog of 5, so a client opening 64 connections
     // at once sees dropped SYNs and 1 s retransmits. Linux lets a second
     // listen() raise the backlog; the socket is captured for that.
@@ -316,6 +321,7 @@ int main(int argc, char** argv) {
     server.set_socket_options([&listen_fd](socket_t fd) {
       int yes = 1;
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
       listen_fd = fd;
     });
     server.Post("/v1/chat/completions", [&](const auto& req, auto& res) { standin.chat(req, res); });
