@@ -22,7 +22,6 @@ struct Runner::Job {
   int section = -1;                   // index into doc.sections; -1: the article summary
   Task task = Task::translate;
   llm::ChatRequest request;
-  cache::KeyInput key_input;
   std::string key;
   int estimate_in = 0;
   int estimate_out = 0;
@@ -183,12 +182,13 @@ private:
     job.request.model = e.model;
     job.request.temperature = e.temperature;
     job.request.max_output_tokens = e.max_output_tokens;
-    job.key_input.provider = e.provider;
-    job.key_input.model = e.model;
-    job.key_input.params = {{"temperature", fmt::format("{}", e.temperature)},
-                            {"max_output_tokens", std::to_string(e.max_output_tokens)}};
+    cache::KeyInput key_input; // not kept: the messages are large and the key says it all
+    key_input.provider = e.provider;
+    key_input.model = e.model;
+    key_input.params = {{"temperature", fmt::format("{}", e.temperature)},
+                        {"max_output_tokens", std::to_string(e.max_output_tokens)}};
     for (auto& m : m_runner.m_prompts.render(task, vars)) {
-      job.key_input.messages.emplace_back(m.role, m.content);
+      key_input.messages.emplace_back(m.role, m.content);
       job.request.messages.push_back({m.role, std::move(m.content)});
     }
     const TokenEstimate estimate = estimate_request(job.request);
@@ -196,7 +196,10 @@ private:
     job.estimate_in = estimate.in;
     job.estimate_out = estimate.out;
     job.estimated_cost = estimate_cost(m_runner.m_config, estimate.in, estimate.out);
-    job.key = cache::cache_key(job.key_input);
+    job.key = cache::cache_key(key_input);
+    if (spdlog::should_log(spdlog::level::trace)) { // -vv: why a key missed
+      spdlog::trace("key {} inputs:\n{}", job.key, cache::describe_key_inputs(key_input));
+    }
     const uint64_t id = m_jobs.size();
     m_jobs.push_back(std::move(job));
     ++m_result.stats.jobs;
@@ -227,10 +230,9 @@ private:
 
   void resolve(uint64_t id) {
     const Job& job = m_jobs[id];
-    if (spdlog::should_log(spdlog::level::debug)) { // -v explains every key, -vv its inputs
+    if (spdlog::should_log(spdlog::level::debug)) { // -v names every job's key
       spdlog::debug("job {} {} key {}", job.section >= 0 ? section_id(job) : article_id(job),
                     prompt::task_name(job.task), job.key);
-      spdlog::trace("key inputs:\n{}", cache::describe_key_inputs(job.key_input));
     }
     if (auto hit = m_runner.m_cache.get(job.key)) {
       ++m_result.stats.cache_hits;
@@ -247,8 +249,13 @@ private:
     }
   }
 
+  // A finished job's rendered messages are no longer needed; at 10,000 jobs
+  // they are the largest thing the run holds.
+  void release(Job& job) { std::vector<llm::Message>().swap(job.request.messages); }
+
   void record(uint64_t id, const cache::Entry& entry, bool from_cache) {
-    const Job& job = m_jobs[id];
+    Job& job = m_jobs[id];
+    release(job);
     JobResult r{entry.content,      entry.model,          entry.endpoint,
                 m_runner.m_prompts.hash(job.task), job.key, entry.prompt_tokens,
                 entry.completion_tokens, entry.created, from_cache};
@@ -269,7 +276,8 @@ private:
   }
 
   void fail(uint64_t id, const std::string& reason, bool not_sent) {
-    const Job& job = m_jobs[id];
+    Job& job = m_jobs[id];
+    release(job);
     ++m_progress.done;
     if (not_sent) {
       ++m_result.stats.not_sent;
