@@ -34,7 +34,7 @@ measure() { # label, then the command
 }
 
 requests=$(build/src/lingopipe -c "$work/config.yaml" run --dry-run | sed -n 's/.* \([0-9]*\) to send/\1/p')
-ideal=$(echo "scale=2; ($requests + $in_flight - 1) / $in_flight * $latency / 1000" | bc)
+ideal=$(echo "scale=2; $(( (requests + in_flight - 1) / in_flight )) * $latency / 1000" | bc)
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "batch: $((copies * 2)) articles, $requests requests, latency ${latency} ms, in flight $in_flight"
 echo "ideal (ceil(requests / in flight) x latency): ${ideal}s"
