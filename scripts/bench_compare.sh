@@ -22,7 +22,7 @@ make_batch "$work" "$copies"
 export LINGOPIPE_MODEL=bench-compare
 
 # 1. Capture the requests (not measured): a run with a throwaway cache.
-start_standin "$work" --compress no --log "$work/requests.jsonl"
+start_standin "$work" --compress no --threads 512 --log "$work/requests.jsonl"
 LINGOPIPE_BASE_URL="$standin_url/v1" build/src/lingopipe -c "$work/config.yaml" run -q || true
 kill "$standin"; wait "$standin" 2>/dev/null || true
 rm -rf "$work/.lingopipe" "$work/out" "$work/port"

@@ -159,6 +159,9 @@ private:
       }
       CURL* easy = msg->easy_handle;
       auto it = m_transfers.find(easy);
+      if (it == m_transfers.end()) {
+        continue; // already given up on by sweep_stalls()
+      }
       Transfer& t = *it->second;
       t.response.curl_code = msg->data.result;
       if (msg->data.result != CURLE_OK) {

@@ -48,7 +48,7 @@ struct Options {
   std::string log_file;
   std::string faults_file;
   int latency_ms = 0;
-  int threads = 64;
+  int threads = 512; // a kept-alive connection holds a thread: more than any test keeps open
   bool compress = true;               // answer compressed when the client accepts it
   double rpm = 0;                     // rate limits enforced like a provider; 0: none
   double tpm = 0;
