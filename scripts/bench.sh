@@ -39,5 +39,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "batch: $((copies * 2)) articles, $requests requests, latency ${latency} ms, in flight $in_flight"
 echo "ideal (ceil(requests / in flight) x latency): ${ideal}s"
 measure cold build/src/lingopipe -c "$work/config.yaml" run
-echo "  stand-in CPU: $(ps -o times= -p "$standin" | xargs)s"
+# The stand-in's own CPU (utime + stime from /proc, in clock ticks): it must not be the bottleneck.
+ticks=$(awk '{print $14 + $15}' "/proc/$standin/stat")
+echo "  stand-in CPU: $(echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc) s, $(echo "scale=1; $ticks * 1000000 / $(getconf CLK_TCK) / $requests" | bc) us per request"
 measure warm build/src/lingopipe -c "$work/config.yaml" run
