@@ -442,3 +442,34 @@ TEST_F(RunTest, TruncatedAnswerIsSentAgainWithALargerBudget) {
 }
 
 } // namespace
+
+namespace {
+
+// PROTOCOLS.md item 29, scaled down: headers after a long wait (a cold model
+// load) are waited for when the wait is under the stall limit, not retried.
+TEST_F(RunTest, SlowFirstByteUnderTheStallLimitIsWaitedFor) {
+  set_config(dir.path(), "stall_timeout_s: 120", "stall_timeout_s: 4");
+  StandIn standin(dir.path(), R"([{"nth":1,"delay_ms":2500,"status":200,
+    "body":"{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Loaded.\"},\"finish_reason\":\"stop\"}]}"}])");
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(standin.requests(), 6);
+  EXPECT_NE(r.err.find("0 retries, 0 failed"), std::string::npos) << r.err;
+}
+
+// PROTOCOLS.md item 31: a connection dropped mid-body costs that request one
+// retry; the requests in flight beside it are unaffected.
+TEST_F(RunTest, DroppedConnectionLeavesConcurrentRequestsAlone) {
+  StandIn standin(dir.path(), R"([{"nth":5,"status":200,"truncate_at":10,
+    "body":"{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"cut\"},\"finish_reason\":\"stop\"}]}"}])",
+                  50);
+  auto r = lingopipe(dir.path(), standin, {"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(standin.requests(), 24 + 1);
+  json report = json::parse(read(dir / "out/run-report.json"));
+  EXPECT_EQ(report["retries"]["total"], 1);
+  EXPECT_EQ(report["retries"]["by_cause"]["transport"], 1);
+  EXPECT_EQ(report["jobs"]["sent_ok"], 24);
+}
+
+} // namespace
