@@ -83,10 +83,33 @@ std::optional<Entry> CacheStore::get(const std::string& key) {
   }
   entry->created = m_get.column_int(1);
   m_get.reset();
-  m_touch.reset();
-  m_touch.bind(1, key).bind(2, unix_now());
-  m_touch.step();
+  m_touched.push_back(key); // last_used is written once, by flush_touches()
   return entry;
+}
+
+// One transaction for every hit of the run instead of a write per hit. The
+// refresh only feeds eviction order, so a killed run losing it costs nothing.
+void CacheStore::flush_touches() {
+  if (m_touched.empty()) {
+    return;
+  }
+  const int64_t now = unix_now();
+  util::SqliteTransaction transaction(m_db);
+  for (const auto& key : m_touched) {
+    m_touch.reset();
+    m_touch.bind(1, key).bind(2, now);
+    m_touch.step();
+  }
+  transaction.commit();
+  m_touched.clear();
+}
+
+CacheStore::~CacheStore() {
+  try {
+    flush_touches();
+  } catch (const std::exception&) {
+    // A failed refresh of last_used must not turn a finished run into a crash.
+  }
 }
 
 void CacheStore::put(const std::string& key, const std::string& kind, const Entry& entry) {

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cache {
 
@@ -39,12 +40,19 @@ class CacheStore {
 public:
   // Creates the folder and database if needed; throws util::Error naming the path.
   explicit CacheStore(const std::filesystem::path& path);
+  // Writes the pending last-used refreshes (see flush_touches).
+  ~CacheStore();
+  CacheStore(const CacheStore&) = delete;
+  CacheStore& operator=(const CacheStore&) = delete;
 
   std::optional<Entry> get(const std::string& key);
   void put(const std::string& key, const std::string& kind, const Entry& entry);
   Stats stats();
   int64_t clear();
   int64_t corrupt_reads() const { return m_corrupt; }
+  // A hit refreshes its entry's last_used; refreshes are kept in memory and
+  // written in one transaction here (and by the destructor).
+  void flush_touches();
 
 private:
   std::filesystem::path m_path;
@@ -53,6 +61,7 @@ private:
   util::SqliteStmt m_touch;
   util::SqliteStmt m_put;
   int64_t m_corrupt = 0;
+  std::vector<std::string> m_touched;
 };
 
 } // namespace cache

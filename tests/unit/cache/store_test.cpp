@@ -37,6 +37,23 @@ TEST(CacheStoreTest, PutThenGetAcrossReopen) {
   EXPECT_EQ(s.completion_tokens, 4);
 }
 
+TEST(CacheStoreTest, HitsRefreshLastUsedInOneFlush) {
+  testenv::TempDir dir;
+  cache::CacheStore store(dir / "c.sqlite");
+  store.put("k", "translate", entry("x"));
+  util::SqliteDb db((dir / "c.sqlite").string());
+  db.exec("UPDATE results SET last_used = 0");
+  auto last_used = [&] {
+    auto stmt = db.prepare("SELECT last_used FROM results WHERE key = 'k'");
+    stmt.step();
+    return stmt.column_int(0);
+  };
+  ASSERT_TRUE(store.get("k"));
+  EXPECT_EQ(last_used(), 0); // not written per hit
+  store.flush_touches();
+  EXPECT_GT(last_used(), 0);
+}
+
 TEST(CacheStoreTest, UsesWalMode) {
   testenv::TempDir dir;
   cache::CacheStore store(dir / "c.sqlite");
