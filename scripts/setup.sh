@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Installs every Debian package lingopipe's build and tests need.
-# Idempotent and non-interactive; a no-op (well under a second) when all is installed.
+# Installs every Debian package lingopipe's build needs; with --tests also
+# what only the tests use (headless Chromium for the HTML digest, Python's
+# jsonschema for the export schema). Idempotent and non-interactive; a no-op
+# (well under a second) when all is installed.
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
   libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libgtest-dev
   libyaml-cpp-dev libsqlite3-dev libcli11-dev libssl-dev libpcre2-dev
-  libutf8proc-dev libcpp-httplib-dev
+  libutf8proc-dev libcpp-httplib-dev libcsv-dev libkainjow-mustache-dev
   sqlite3 python3
 )
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(chromium fonts-dejavu-core python3-jsonschema)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -8,11 +8,24 @@
 
 namespace article {
 
+// What the article says about itself (front matter, HTML meta tags); every
+// field may be empty.
+struct Metadata {
+  std::string title;
+  std::string url;
+  std::string date;                   // ISO 8601, YYYY-MM-DD first
+  std::string language;
+  std::string site;                   // the publication, for grouping digests
+  std::string author;
+};
+
 struct Article {
   std::string id;                     // stable: derived from the path relative to its input
   std::filesystem::path source;
   std::string format;                 // "txt" or "md"
-  std::string text;                   // valid UTF-8, BOM stripped
+  std::string text;                   // valid UTF-8, BOM and front matter stripped
+  Metadata meta;
+  int first_line = 1;                 // text's first line in the file (after front matter)
 };
 
 enum class SectionKind { title, lead, body };

@@ -1,5 +1,7 @@
 #include "article/loader.hpp"
 
+#include "article/front_matter.hpp"
+#include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/text.hpp"
 #include "util/utf8.hpp"
@@ -111,9 +113,16 @@ LoadResult load_articles(const std::vector<fs::path>& inputs) {
       result.problems.push_back({c.path, problem});
       continue;
     }
+    FrontMatter fm;
+    try {
+      fm = split_front_matter(c.path, std::move(bytes));
+    } catch (const util::Error& e) {
+      result.problems.push_back({c.path, e.what()});
+      continue;
+    }
     const std::string format = util::to_lower_ascii(c.path.extension().string()).substr(1);
     result.articles.push_back({unique_id(make_id(c.relative), taken), c.path, format,
-                               std::move(bytes)});
+                               std::move(fm.body), std::move(fm.meta), fm.body_line});
   }
   return result;
 }

@@ -2,6 +2,7 @@
 
 #include "cli/commands.hpp"
 #include "util/error.hpp"
+#include "util/regex.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -10,6 +11,11 @@
 namespace cli {
 
 namespace {
+
+bool is_iso_day(const std::string& s) {
+  static const util::Regex day(R"(^\d{4}-\d{2}-\d{2}$)", "--since");
+  return day.search(s);
+}
 
 void setup_logging(const Options& o) {
   auto logger = spdlog::stderr_color_mt("lingopipe");
@@ -50,6 +56,19 @@ int main(int argc, char** argv) {
   auto* exp = app.add_subcommand("export", "Write the exports from the cache alone");
   exp->add_option("paths", o.paths, "Article files or folders (default: config inputs)");
   exp->add_option("-o,--out", o.out, "Export folder (default: export.dir)");
+  exp->add_option("-f,--format", o.formats,
+                  "Formats to write: md, json, jsonl, csv, html (repeat or comma-separate; "
+                  "default: export.formats)")
+    ->delimiter(',')
+    ->check(CLI::IsMember({"md", "json", "jsonl", "csv", "html"}));
+  exp->add_option("--articles", o.articles_glob,
+                  "Only articles whose id or file path matches this glob, e.g. 'meta-*'");
+  exp->add_option("--since", o.since, "Only articles dated on or after this day (YYYY-MM-DD)")
+    ->check(CLI::Validator(
+      [](std::string& s) {
+        return is_iso_day(s) ? std::string() : "--since '" + s + "' is not a date like 2025-01-30";
+      },
+      "DATE"));
 
   auto* cache = app.add_subcommand("cache", "Inspect or clear the result cache");
   cache->require_subcommand(1);

@@ -19,6 +19,7 @@
 
 #include <cstdio>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace cli {
 
@@ -49,7 +50,8 @@ void print_dry_run(const config::Config& cfg, const pipeline::Prepared& prepared
     const auto& doc = prepared.docs[i];
     std::printf("article %s (%s)\n", doc.article.id.c_str(), doc.article.source.c_str());
     for (const auto& r : prepared.removals[i]) {
-      std::printf("  removed line %d [%s]: %s\n", r.line, r.rule.c_str(), r.text.c_str());
+      std::printf("  removed line %d [%s]: %s\n", r.line + doc.article.first_line - 1,
+                  r.rule.c_str(), r.text.c_str());
     }
     for (const auto& s : doc.sections) {
       std::printf("  section %s %s ~%d tokens%s%s\n", s.id.c_str(), article::kind_name(s.kind),
@@ -76,6 +78,11 @@ void report_missing(const pipeline::RunResult& result) {
                  (m.section_id.empty() ? m.article_id : m.section_id).c_str(), m.task.c_str(),
                  m.reason.c_str());
   }
+}
+
+exporter::Options export_options(const config::Config& c, const std::filesystem::path& dir,
+                                 const std::vector<std::string>& formats) {
+  return {dir, formats, c.exports.markdown_template, c.exports.html_template, ""};
 }
 
 int exit_code_for(const pipeline::Prepared& prepared, const pipeline::RunResult& r) {
@@ -121,7 +128,7 @@ int run_command(const Options& o) {
   s.runner.set_deadline(o.deadline_s);
   pipeline::RunResult result =
     s.runner.run(std::move(s.prepared.docs), *transport, llm::SteadyClock());
-  exporter::write_all(result, s.cfg.exports.dir, s.cfg.exports.formats);
+  exporter::write_all(result, export_options(s.cfg, s.cfg.exports.dir, s.cfg.exports.formats));
   util::write_file_atomic(s.cfg.exports.dir / "run-report.json", pipeline::report_json(s.cfg, result));
   if (result.budget_reached) {
     spdlog::warn("--max-cost {} {} reached: {} requests not sent; run again with a higher limit "
@@ -146,13 +153,20 @@ int run_command(const Options& o) {
 
 int export_command(const Options& o) {
   Session s(o);
+  const int left_out = pipeline::select(s.prepared, {o.articles_glob, o.since});
   pipeline::RunResult result = s.runner.from_cache(std::move(s.prepared.docs));
   const auto dir = o.out.empty() ? s.cfg.exports.dir : o.out;
-  exporter::write_all(result, dir, s.cfg.exports.formats);
+  const auto& formats = o.formats.empty() ? s.cfg.exports.formats : o.formats;
+  exporter::write_all(result, export_options(s.cfg, dir, formats));
   report_missing(result);
   if (!o.quiet) {
-    std::fprintf(stderr, "exported %d articles to %s from the cache; %zu items missing\n",
-                 result.stats.articles, dir.c_str(), result.missing.size());
+    std::fprintf(stderr, "exported %d articles (%s) to %s from the cache; %zu items missing",
+                 result.stats.articles, fmt::format("{}", fmt::join(formats, ", ")).c_str(),
+                 dir.c_str(), result.missing.size());
+    if (left_out > 0) {
+      std::fprintf(stderr, "; %d articles not selected by --articles/--since", left_out);
+    }
+    std::fputc('\n', stderr);
   }
   return exit_code_for(s.prepared, result);
 }

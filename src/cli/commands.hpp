@@ -17,6 +17,9 @@ struct Options {
   std::optional<double> max_cost;     // run: stop sending once the estimate would pass it
   std::optional<double> deadline_s;   // run: stop sending after this many seconds
   std::filesystem::path out;          // export: overrides export.dir
+  std::vector<std::string> formats;   // export: overrides export.formats
+  std::string articles_glob;          // export: only article ids or paths matching it
+  std::string since;                  // export: only articles dated on or after (YYYY-MM-DD)
 };
 
 int run_command(const Options& options);

@@ -76,9 +76,13 @@ struct Cache {
   std::filesystem::path path = ".lingopipe/cache.sqlite";
 };
 
+inline constexpr const char* k_export_formats[] = {"md", "json", "jsonl", "csv", "html"};
+
 struct Export {
   std::filesystem::path dir = "out";
-  std::vector<std::string> formats = {"md", "json"};
+  std::vector<std::string> formats = {"md", "json"}; // md json jsonl csv html
+  std::filesystem::path markdown_template;  // empty: the built-in newsletter digest
+  std::filesystem::path html_template;      // empty: the built-in HTML digest
 };
 
 // Price of one model in some currency per million tokens, for cost estimates.

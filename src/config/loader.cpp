@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <functional>
@@ -236,11 +237,13 @@ std::vector<Field> export_fields(const Loader& l, Export& x) {
     {"formats", [&](auto& n, auto& p) {
        x.formats = l.strings(n, p);
        for (const auto& f : x.formats) {
-         if (f != "md" && f != "json") {
-           l.fail(n, p, fmt::format("format '{}' is not one of md, json", f));
+         if (std::ranges::find(k_export_formats, std::string_view(f)) == std::end(k_export_formats)) {
+           l.fail(n, p, fmt::format("format '{}' is not one of md, json, jsonl, csv, html", f));
          }
        }
      }},
+    {"markdown_template", [&](auto& n, auto& p) { x.markdown_template = l.string(n, p); }},
+    {"html_template", [&](auto& n, auto& p) { x.html_template = l.string(n, p); }},
   };
 }
 
@@ -308,6 +311,8 @@ void resolve_paths(Config& c) {
   };
   resolve(c.cache.path);
   resolve(c.exports.dir);
+  if (!c.exports.markdown_template.empty()) resolve(c.exports.markdown_template);
+  if (!c.exports.html_template.empty()) resolve(c.exports.html_template);
   resolve(c.prompts_dir);
   for (auto& input : c.inputs) {
     fs::path p = input;

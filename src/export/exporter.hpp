@@ -1,39 +1,43 @@
-// Writes the run's results: one Markdown file per article (articles/<id>.md),
-// a Markdown digest of every title and summary (digest.md) and one JSON file
-// with the whole structure (lingopipe.json). Every file is written to a temp
-// file and renamed into place. Missing translations or summaries are marked
-// in the output rather than silently dropped.
-//
-// lingopipe.json, schema version 1:
-// {"schema":1, "articles":[{"id","source","title":{"source","english"},
-//   "summary":Item|null, "sections":[{"id","kind","index","part","parts",
-//   "heading":{"source","english"},"source_text","translation":Item|null,
-//   "summary":Item|null}]}]}
-// Item = {"text","model","endpoint","prompt_hash","created","from_cache",
-//         "usage":{"prompt_tokens","completion_tokens"}}
+// Writes the exports a run or `lingopipe export` asks for, every file to a
+// temp file renamed into place:
+//   md    articles/<id>.md per article and digest.md (newsletter template)
+//   json  lingopipe.json, the whole export model (docs/export-schema.json)
+//   jsonl lingopipe.jsonl, one article per line
+//   csv   lingopipe.csv, one row per article
+//   html  digest.html, self-contained, searchable, originals beside
+// The same inputs and cache give byte-identical files apart from the one
+// generated-at line of json, md and html. Missing translations or summaries
+// are marked, never silently dropped.
 #pragma once
 
 #include "pipeline/results.hpp"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace exporter {
 
+struct Options {
+  std::filesystem::path dir;
+  std::vector<std::string> formats;
+  std::filesystem::path markdown_template;  // empty: the built-in digest.md template
+  std::filesystem::path html_template;      // empty: the built-in digest.html template
+  std::string generated_at;                 // empty: now
+};
+
 struct Written {
   std::vector<std::filesystem::path> files;
 };
 
-Written write_all(const pipeline::RunResult& result, const std::filesystem::path& dir,
-                  const std::vector<std::string>& formats);
+Written write_all(const pipeline::RunResult& result, const Options& options);
 
 std::string article_markdown(const pipeline::ArticleOutput& article);
-std::string digest_markdown(const std::vector<pipeline::ArticleOutput>& articles);
-std::string json_export(const std::vector<pipeline::ArticleOutput>& articles);
-
-// The translated heading is the first line of a heading section's
-// translation; returns {heading, body}.
-std::pair<std::string, std::string> split_heading(const std::string& translation);
+std::string digest_markdown(const nlohmann::ordered_json& document, const std::string& tmpl,
+                            const std::string& template_name);
+std::string digest_html(const nlohmann::ordered_json& document, const std::string& tmpl,
+                        const std::string& template_name);
+std::string jsonl_export(const nlohmann::ordered_json& document);
 
 } // namespace exporter

@@ -20,4 +20,14 @@ struct Prepared {
 
 Prepared prepare(const config::Config& config, const std::vector<std::string>& paths);
 
+// Which articles an export covers; empty fields select everything.
+struct Selection {
+  std::string glob;                   // matched (fnmatch) against the id and the file path
+  std::string since;                  // YYYY-MM-DD; undated articles are left out
+};
+
+// Keeps the selected documents (and their removals); returns how many it
+// left out.
+int select(Prepared& prepared, const Selection& selection);
+
 } // namespace pipeline

@@ -22,3 +22,19 @@ CurlGlobal::CurlGlobal() {
 CurlGlobal::~CurlGlobal() { curl_global_cleanup(); }
 
 } // namespace util
+
+namespace util {
+
+std::string url_host(const std::string& url) {
+  CurlUrl handle(curl_url());
+  char* raw = nullptr;
+  if (!handle || curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK ||
+      curl_url_get(handle.get(), CURLUPART_HOST, &raw, 0) != CURLUE_OK) {
+    return {};
+  }
+  const std::unique_ptr<char, decltype(&curl_free)> host(raw, &curl_free);
+  const std::string result = host.get();
+  return result.starts_with("www.") ? result.substr(4) : result;
+}
+
+} // namespace util

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <memory>
+#include <string>
 
 namespace util {
 
@@ -18,12 +19,21 @@ struct CurlSlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
+struct CurlUrlDeleter {
+  void operator()(CURLU* h) const { curl_url_cleanup(h); }
+};
+
 using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
 using CurlMulti = std::unique_ptr<CURLM, CurlMultiDeleter>;
 using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
 
 // Appends to an owned header list; keeps ownership on failure.
 void slist_append(CurlSlist& list, const char* line);
+
+// The host of an absolute URL without a leading "www.", or empty when `url`
+// does not parse.
+std::string url_host(const std::string& url);
 
 // Calls curl_global_init / curl_global_cleanup; main owns exactly one.
 class CurlGlobal {

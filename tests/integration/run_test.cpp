@@ -69,7 +69,6 @@ TEST_F(RunTest, ColdRunSendsThePlannedRequestsAndWarmRunSendsNone) {
   ASSERT_EQ(warm.exit_code, 0) << warm.err;
   EXPECT_EQ(standin.requests(), expected);
   EXPECT_NE(warm.err.find("0 requests sent, 24 cache hits"), std::string::npos) << warm.err;
-  EXPECT_EQ(read(dir / "out/digest.md"), read(dir / "out/digest.md"));
 }
 
 TEST_F(RunTest, ExportFromCacheMatchesRunAndNeverContactsTheEndpoint) {
@@ -81,7 +80,8 @@ TEST_F(RunTest, ExportFromCacheMatchesRunAndNeverContactsTheEndpoint) {
   auto exp = lingopipe(dir.path(), standin, {"export", "--out", "exported"});
   EXPECT_EQ(exp.exit_code, 0) << exp.err;
   EXPECT_EQ(standin.requests(), before);
-  EXPECT_EQ(read(dir / "exported/digest.md"), digest);
+  EXPECT_EQ(without_generated_line(read(dir / "exported/digest.md")), without_generated_line(digest));
+  EXPECT_NE(digest.find("[EN stand-in] Meta steigert KI-Investitionen"), std::string::npos);
 }
 
 TEST_F(RunTest, ExportListsWhatIsMissing) {

@@ -70,7 +70,8 @@ pid_t spawn_with_files(const std::vector<std::string>& argv, const fs::path& cwd
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), envp.data());
+  // posix_spawnp: a bare name such as "python3" or "chromium" is found on PATH.
+  int rc = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot spawn " + argv[0]);
   return pid;
@@ -133,6 +134,19 @@ std::vector<std::string> StandIn::log_lines() const {
 }
 
 int StandIn::requests() const { return static_cast<int>(log_lines().size()); }
+
+std::string without_generated_line(const std::string& text) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t nl = text.find('\n', pos);
+    const size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    const std::string_view line(text.data() + pos, end - pos);
+    if (line.find("enerated") == std::string_view::npos) out += line;
+    pos = end;
+  }
+  return out;
+}
 
 void copy_project(const fs::path& dir) {
   const fs::path src = source_dir();

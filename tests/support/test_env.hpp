@@ -17,6 +17,8 @@ namespace fs = std::filesystem;
 fs::path source_dir();
 std::string read(const fs::path& path);
 void write(const fs::path& path, const std::string& text);
+// `text` without its lines that say when it was generated.
+std::string without_generated_line(const std::string& text);
 
 // A fresh directory under the system temp dir, removed on destruction.
 class TempDir {
