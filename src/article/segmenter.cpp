@@ -119,6 +119,44 @@ std::vector<std::string> Segmenter::chunk(const std::vector<std::string>& paragr
   return chunks;
 }
 
+std::vector<std::string> Segmenter::halve(std::string_view text) const {
+  std::vector<std::string_view> pieces;
+  std::string_view separator = "\n\n";
+  for (size_t pos = 0; pos <= text.size();) {
+    const size_t end = std::min(text.find("\n\n", pos), text.size());
+    if (auto p = util::trim(text.substr(pos, end - pos)); !p.empty()) pieces.push_back(p);
+    pos = end + 2;
+  }
+  if (pieces.size() < 2) {
+    pieces = m_sentences.split(util::trim(text));
+    separator = " ";
+  }
+  if (pieces.size() < 2) {
+    return {std::string(text)};
+  }
+  // Cut where the first half's size comes closest to half of the whole.
+  size_t best = 1;
+  size_t before = 0;
+  size_t best_distance = text.size();
+  for (size_t k = 1; k < pieces.size(); ++k) {
+    before += pieces[k - 1].size();
+    const size_t distance = before * 2 > text.size() ? before * 2 - text.size() : text.size() - before * 2;
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = k;
+    }
+  }
+  auto join = [&](size_t from, size_t to) {
+    std::string out;
+    for (size_t i = from; i < to; ++i) {
+      if (!out.empty()) out += separator;
+      out += pieces[i];
+    }
+    return out;
+  };
+  return {join(0, best), join(best, pieces.size())};
+}
+
 Document Segmenter::segment(const Article& article,
                             const std::vector<std::string>& clean_lines) const {
   const bool markdown = article.format == "md";

@@ -26,6 +26,11 @@ public:
   // Chunks of `paragraphs` that each fit max_chunk_tokens where possible.
   std::vector<std::string> chunk(const std::vector<std::string>& paragraphs) const;
 
+  // Two halves of `text` of about equal size, cut between paragraphs, else
+  // between sentences; `text` alone when it is a single sentence. For a
+  // section the server says is too long.
+  std::vector<std::string> halve(std::string_view text) const;
+
 private:
   bool is_heading(const std::string& paragraph, bool markdown, bool has_next) const;
 

@@ -50,6 +50,7 @@ struct RunStats {
   int retries = 0;
   int failed = 0;
   int not_sent = 0;
+  int splits = 0;                     // sections sent again in two parts (input too long)
   int64_t prompt_tokens = 0;          // of requests sent in this run
   int64_t completion_tokens = 0;
   int64_t cached_prompt_tokens = 0;   // what the cache hits cost when they were fetched

@@ -1,9 +1,12 @@
 #include "pipeline/runner.hpp"
 
+#include "article/segmenter.hpp"
 #include "article/tokens.hpp"
 #include "cache/key.hpp"
 #include "llm/engine.hpp"
 #include "pipeline/report.hpp"
+
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -27,6 +30,15 @@ struct Runner::Job {
   int estimate_out = 0;
   double estimated_cost = 0;
   bool admitted = false;              // counted against --max-cost
+  bool finished = false;
+  // A section the server found too long is sent as two parts, each a job of
+  // its own (and split again if still too long); their answers are joined
+  // into the answer of the job that was split.
+  std::optional<std::string> part_text; // a part: the text it sends
+  std::optional<uint64_t> parent;       // a part: the job it is part of
+  std::vector<uint64_t> parts;          // a split job: its parts, in order
+  int parts_pending = 0;
+  std::unique_ptr<cache::Entry> answer; // a part's answer, until the parts are joined
 };
 
 namespace {
@@ -65,7 +77,8 @@ constexpr int k_summary_tokens_estimate = 80;
 
 class Runner::Batch {
 public:
-  Batch(Runner& runner, std::vector<article::Document> docs) : m_runner(runner) {
+  Batch(Runner& runner, std::vector<article::Document> docs)
+    : m_runner(runner), m_segmenter(runner.m_config.segment) {
     for (auto& doc : docs) {
       ArticleOutput out;
       out.sections.resize(doc.sections.size());
@@ -109,6 +122,9 @@ public:
                                outcome->usage.completion_tokens);
     }
     if (!outcome && outcome.error().kind == llm::ErrorKind::truncated && grow_budget(id)) {
+      return;
+    }
+    if (!outcome && outcome.error().kind == llm::ErrorKind::input_too_long && split(id)) {
       return;
     }
     if (!outcome) {
@@ -170,14 +186,19 @@ public:
   Progress progress() const { return m_progress; }
 
 private:
-  void add(size_t a, int s, Task task) {
+  void add(size_t a, int s, Task task, std::optional<std::string> part_text = {},
+           std::optional<uint64_t> parent = {}) {
     Job job;
     job.article = a;
     job.section = s;
     job.task = task;
+    job.parent = parent;
     const auto& doc = m_result.articles[a].doc;
     prompt::Vars vars = base_vars(doc);
-    vars.text = s >= 0 ? section_text(doc.sections[static_cast<size_t>(s)]) : article_digest(a);
+    vars.text = part_text                          ? *part_text
+                : s >= 0 ? section_text(doc.sections[static_cast<size_t>(s)])
+                         : article_digest(a);
+    job.part_text = std::move(part_text);
     const auto& e = m_runner.m_config.endpoint;
     job.request.model = e.model;
     job.request.temperature = e.temperature;
@@ -202,7 +223,7 @@ private:
     }
     const uint64_t id = m_jobs.size();
     m_jobs.push_back(std::move(job));
-    ++m_result.stats.jobs;
+    if (!parent) ++m_result.stats.jobs;
     resolve(id);
   }
 
@@ -235,10 +256,12 @@ private:
                     prompt::task_name(job.task), job.key);
     }
     if (auto hit = m_runner.m_cache.get(job.key)) {
-      ++m_result.stats.cache_hits;
+      if (!job.parent) { // jobs count once, not per part
+        ++m_result.stats.cache_hits;
+        ++m_progress.cached;
+      }
       m_result.stats.cached_prompt_tokens += hit->prompt_tokens;
       m_result.stats.cached_completion_tokens += hit->completion_tokens;
-      ++m_progress.cached;
       record(id, *hit, true);
     } else if (m_engine) {
       m_engine->submit(id, job.request);
@@ -251,11 +274,19 @@ private:
 
   // A finished job's rendered messages are no longer needed; at 10,000 jobs
   // they are the largest thing the run holds.
-  void release(Job& job) { std::vector<llm::Message>().swap(job.request.messages); }
+  void release(Job& job) {
+    std::vector<llm::Message>().swap(job.request.messages);
+    job.part_text.reset();
+  }
 
   void record(uint64_t id, const cache::Entry& entry, bool from_cache) {
     Job& job = m_jobs[id];
     release(job);
+    job.finished = true;
+    if (job.parent) {
+      part_done(id, entry);
+      return;
+    }
     JobResult r{entry.content,      entry.model,          entry.endpoint,
                 m_runner.m_prompts.hash(job.task), job.key, entry.prompt_tokens,
                 entry.completion_tokens, entry.created, from_cache};
@@ -278,6 +309,13 @@ private:
   void fail(uint64_t id, const std::string& reason, bool not_sent) {
     Job& job = m_jobs[id];
     release(job);
+    job.finished = true;
+    if (job.parent) {
+      if (!m_jobs[*job.parent].finished) {
+        fail(*job.parent, "one part of the split section failed: " + reason, not_sent);
+      }
+      return;
+    }
     ++m_progress.done;
     if (not_sent) {
       ++m_result.stats.not_sent;
@@ -303,6 +341,59 @@ private:
     }
   }
 
+  // "Input too long": the section is sent again as two halves, cut between
+  // paragraphs or sentences. False when it cannot be cut (one sentence) or is
+  // an article summary.
+  bool split(uint64_t id) {
+    const Job& job = m_jobs[id];
+    if (job.section < 0) {
+      return false;
+    }
+    const std::string text =
+      job.part_text ? *job.part_text
+                    : section_text(m_result.articles[job.article].doc.sections[static_cast<size_t>(job.section)]);
+    std::vector<std::string> halves = m_segmenter.halve(text);
+    if (halves.size() < 2) {
+      return false;
+    }
+    spdlog::info("{} {}: input too long for the endpoint; sending it as two parts",
+                 section_id(job), prompt::task_name(job.task));
+    ++m_result.stats.splits;
+    const size_t article = job.article;
+    const int section = job.section;
+    const Task task = job.task;
+    m_jobs[id].parts_pending = static_cast<int>(halves.size());
+    for (auto& half : halves) {
+      m_jobs[id].parts.push_back(m_jobs.size()); // add() appends: no Job& across it
+      add(article, section, task, std::move(half), id);
+    }
+    return true;
+  }
+
+  // A part's answer arrived (or was cached); the last one joins them all,
+  // caches the result under the split job's own key (a re-run asks the same
+  // question and must find it) and records it.
+  void part_done(uint64_t id, const cache::Entry& entry) {
+    m_jobs[id].answer = std::make_unique<cache::Entry>(entry);
+    const uint64_t parent_id = *m_jobs[id].parent;
+    Job& parent = m_jobs[parent_id];
+    if (parent.finished || --parent.parts_pending > 0) {
+      return;
+    }
+    cache::Entry joined = *m_jobs[parent.parts.front()].answer;
+    joined.content.clear();
+    joined.prompt_tokens = joined.completion_tokens = 0;
+    for (uint64_t part : parent.parts) {
+      std::unique_ptr<cache::Entry> answer = std::move(m_jobs[part].answer);
+      if (!joined.content.empty()) joined.content += "\n\n";
+      joined.content += util::trim(answer->content);
+      joined.prompt_tokens += answer->prompt_tokens;
+      joined.completion_tokens += answer->completion_tokens;
+    }
+    m_runner.m_cache.put(parent.key, prompt::task_name(parent.task), joined);
+    record(parent_id, joined, false);
+  }
+
   // An article made of its title alone has no section summaries to summarize.
   bool has_article_summary(size_t a) const { return m_result.articles[a].doc.sections.size() > 1; }
 
@@ -321,6 +412,7 @@ private:
   }
 
   Runner& m_runner;
+  article::Segmenter m_segmenter;
   llm::Engine* m_engine = nullptr;
   std::vector<Job> m_jobs;
   std::vector<int> m_pending_summaries;

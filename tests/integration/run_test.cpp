@@ -473,3 +473,70 @@ TEST_F(RunTest, DroppedConnectionLeavesConcurrentRequestsAlone) {
 }
 
 } // namespace
+
+namespace {
+
+// A server with a small context window: any user message over 2,000 bytes is
+// answered "context length exceeded", as OpenAI words it.
+const char* k_small_context = R"([{"every":true,"user_longer_than":2000,"status":400,
+  "body":"{\"error\":{\"message\":\"This model's maximum context length is 512 tokens. However, your messages resulted in 700 tokens.\",\"type\":\"invalid_request_error\",\"param\":\"messages\",\"code\":\"context_length_exceeded\"}}"}])";
+
+std::string paragraph(const std::string& word, int sentences) {
+  std::string p;
+  for (int i = 1; i <= sentences; ++i) {
+    if (!p.empty()) p += ' ';
+    p += "Der " + word + " Satz Nummer " + std::to_string(i) +
+         " beschreibt die Lage der Rechenzentren in Europa ausführlich.";
+  }
+  return p;
+}
+
+// The title, a short lead, then one section of four long paragraphs: too
+// long as a whole for the server above, fine in halves.
+void write_long_section_article(const fs::path& dir) {
+  write(dir / "long/lang.txt", "Ein Artikel mit einem langen Abschnitt\n\nKurzer Vorspann.\n\n"
+                               "Zwischenüberschrift\n\n" + paragraph("erste", 8) + "\n\n" +
+                                 paragraph("zweite", 8) + "\n\n" + paragraph("dritte", 8) +
+                                 "\n\n" + paragraph("vierte", 8) + "\n");
+}
+
+TEST_F(RunTest, InputTooLongIsSentAgainInPartsAndJoined) {
+  write_long_section_article(dir.path());
+  StandIn standin(dir.path(), k_small_context);
+  auto r = lingopipe(dir.path(), standin, {"run", "long"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json report = json::parse(read(dir / "out/run-report.json"));
+  EXPECT_EQ(report["jobs"]["split_input_too_long"], 2); // the section's translate and summarize
+  EXPECT_EQ(report["failures"], json::array());
+  const json section = json::parse(read(dir / "out/lingopipe.json"))["articles"][0]["sections"][2];
+  EXPECT_EQ(section["translation"]["text"],
+            "[EN stand-in] Zwischenüberschrift\n\n[EN stand-in] " + paragraph("erste", 8) +
+              "\n\n[EN stand-in] " + paragraph("zweite", 8) + "\n\n[EN stand-in] " +
+              paragraph("dritte", 8) + "\n\n[EN stand-in] " + paragraph("vierte", 8));
+  EXPECT_EQ(section["heading"]["english"], "[EN stand-in] Zwischenüberschrift");
+  // Each part went out once, and no request over the limit went out twice.
+  const int sent = standin.requests();
+  EXPECT_EQ(sent, 4 + 2 + 4); // 4 jobs as they are; 2 refused whole, then 2 parts each
+  auto warm = lingopipe(dir.path(), standin, {"run", "long"});
+  EXPECT_EQ(warm.exit_code, 0) << warm.err;
+  EXPECT_EQ(standin.requests(), sent) << "the joined answer is cached under the section's key";
+}
+
+TEST_F(RunTest, InputTooLongThatCannotBeSplitIsReportedWithTheServersLimits) {
+  // The lead is one sentence: there is nowhere to cut it.
+  write(dir / "long/satz.txt", "Titel des Artikels\n\n" + paragraph("einzige", 1) +
+                                 std::string(2100, 'x') + "\n");
+  StandIn standin(dir.path(), k_small_context);
+  auto r = lingopipe(dir.path(), standin, {"run", "long"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const json report = json::parse(read(dir / "out/run-report.json"));
+  ASSERT_EQ(report["failures"].size(), 3u) << report.dump(2); // and so the article summary
+  EXPECT_EQ(report["failures"][0]["section"], "satz#01");
+  EXPECT_EQ(report["failures"][0]["reason"],
+            "HTTP 400 input_too_long context_length_exceeded: This model's maximum context length "
+            "is 512 tokens. However, your messages resulted in 700 tokens.");
+  EXPECT_EQ(report["jobs"]["split_input_too_long"], 0);
+  EXPECT_EQ(standin.requests(), 3) << "the title, and one request for each refused job";
+}
+
+} // namespace

@@ -17,7 +17,8 @@
 //
 // --faults: a JSON array of {"nth": K | "every": true, "status": S,
 //   "headers": {...}, "body": "...", "content_type": "...", "delay_ms": N,
-//   "truncate_at": BYTES (send only that much of the announced body, then close)}.
+//   "truncate_at": BYTES (send only that much of the announced body, then close),
+//   "user_longer_than": BYTES (only requests whose user message is longer)}.
 //   Request K (1-based, counting chat requests) gets that answer instead.
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -126,8 +127,8 @@ public:
     const int n = ++m_count;
     json body = json::parse(req.body, nullptr, false);
     if (!m_options.log_file.empty()) log(n, body, req);
-    const json* fault = fault_for(n);
     const bool valid = !body.is_discarded() && body.contains("messages");
+    const json* fault = fault_for(n, valid ? user_text(body).size() : 0);
     std::string content;
     if (!fault && valid) {
       content = answer_text(body);
@@ -156,10 +157,14 @@ public:
   }
 
 private:
-  const json* fault_for(int n) const {
+  // A fault applies to the nth request, or to every one; "user_longer_than"
+  // narrows either to requests whose user message is longer (bytes), like a
+  // server with a small context window.
+  const json* fault_for(int n, size_t user_bytes) const {
     if (!m_faults.is_array()) return nullptr;
     for (const auto& f : m_faults) {
-      if (f.value("every", false) || f.value("nth", 0) == n) return &f;
+      const bool selected = f.value("every", false) || f.value("nth", 0) == n;
+      if (selected && user_bytes > f.value("user_longer_than", size_t{0})) return &f;
     }
     return nullptr;
   }
@@ -224,11 +229,16 @@ private:
     return all;
   }
 
-  static std::string answer_text(const json& body) {
+  static std::string user_text(const json& body) {
     std::string user;
     for (const auto& m : body["messages"]) {
       if (m.value("role", "") == "user") user = m.value("content", "");
     }
+    return user;
+  }
+
+  static std::string answer_text(const json& body) {
+    const std::string user = user_text(body);
     const bool summary = prompt_text(body).find("ummar") != std::string::npos;
     return summary ? "[stand-in summary, not a real summary] " + first_sentence(user)
                    : fake_translation(user);

@@ -111,3 +111,18 @@ TEST(TokensTest, EstimateIsConservative) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(SegmenterHalveTest, CutsBetweenParagraphsThenSentencesNearTheMiddle) {
+  const article::Segmenter segmenter(config::Segment{});
+  EXPECT_EQ(segmenter.halve("Eins eins.\n\nZwei zwei.\n\nDrei drei drei drei drei drei."),
+            (std::vector<std::string>{"Eins eins.\n\nZwei zwei.", "Drei drei drei drei drei drei."}));
+  EXPECT_EQ(segmenter.halve("Der erste Satz, z. B. mit Abkürzung. Der zweite Satz. Der dritte."),
+            (std::vector<std::string>{"Der erste Satz, z. B. mit Abkürzung.",
+                                      "Der zweite Satz. Der dritte."}));
+  EXPECT_EQ(segmenter.halve("Nur ein Satz ohne Ende"),
+            (std::vector<std::string>{"Nur ein Satz ohne Ende"}));
+}
+
+} // namespace
