@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package lingopipe's build needs; with --tests also
 # what only the tests use (headless Chromium for the HTML digest, Python's
-# jsonschema for the export schema). Idempotent and non-interactive; a no-op
+# jsonschema for the export schema, nghttpx as an HTTP/2 server). Idempotent and non-interactive; a no-op
 # (well under a second) when all is installed.
 set -euo pipefail
 
@@ -13,7 +13,7 @@ packages=(
   sqlite3 python3
 )
 if [ "${1:-}" = "--tests" ]; then
-  packages+=(chromium fonts-dejavu-core python3-jsonschema)
+  packages+=(chromium fonts-dejavu-core python3-jsonschema nghttp2-proxy openssl)
 fi
 
 missing=()

@@ -21,6 +21,7 @@ struct Endpoint {
   double connect_timeout_s = 10;
   double request_timeout_s = 600;         // whole request; slow local models are legitimate
   double stall_timeout_s = 120;           // abort when no byte arrives for this long
+  std::filesystem::path ca_file;          // PEM CA bundle to trust instead of the system's
 };
 
 struct Limits {

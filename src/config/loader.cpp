@@ -180,6 +180,7 @@ std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
     {"request_timeout_s",
      [&](auto& n, auto& p) { e.request_timeout_s = l.number(n, p, 1.0, 86400.0); }},
     {"stall_timeout_s", [&](auto& n, auto& p) { e.stall_timeout_s = l.number(n, p, 1.0, 3600.0); }},
+    {"ca_file", [&](auto& n, auto& p) { e.ca_file = l.string(n, p); }},
   };
 }
 
@@ -311,6 +312,14 @@ void resolve_paths(Config& c) {
   };
   resolve(c.cache.path);
   resolve(c.exports.dir);
+  if (!c.endpoint.ca_file.empty()) {
+    resolve(c.endpoint.ca_file);
+    if (!fs::is_regular_file(c.endpoint.ca_file)) {
+      throw util::Error(fmt::format("{}: endpoint.ca_file: {} does not exist; name a PEM file of CA "
+                                    "certificates or remove the key to trust the system's",
+                                    c.file.string(), c.endpoint.ca_file.string()));
+    }
+  }
   if (!c.exports.markdown_template.empty()) resolve(c.exports.markdown_template);
   if (!c.exports.html_template.empty()) resolve(c.exports.html_template);
   resolve(c.prompts_dir);

@@ -1,6 +1,7 @@
 #include "llm/chat.hpp"
 #include "llm/http.hpp"
 
+#include <curl/curl.h>
 #include <fmt/format.h>
 
 namespace llm {
@@ -20,9 +21,31 @@ const char* kind_name(ErrorKind kind) {
   case ErrorKind::empty: return "empty";
   case ErrorKind::malformed: return "malformed";
   case ErrorKind::gateway: return "gateway";
+  case ErrorKind::tls: return "tls";
   case ErrorKind::cancelled: return "not_sent";
   }
   return "unknown";
+}
+
+ChatError transport_error(int curl_code, const std::string& curl_error) {
+  ChatError e;
+  e.message = curl_error.empty() ? fmt::format("transfer failed (curl error {})", curl_code)
+                                 : curl_error;
+  switch (curl_code) {
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+    e.kind = ErrorKind::tls;
+    e.message += "; the server's TLS certificate is not trusted: set endpoint.ca_file to its CA "
+                 "bundle (PEM) or check endpoint.base_url";
+    break;
+  default:
+    e.kind = ErrorKind::transport;
+  }
+  return e;
 }
 
 std::string describe(const ChatError& e) {

@@ -50,6 +50,7 @@ enum class ErrorKind {
   empty,            // 200 with empty content
   malformed,        // 200 whose body is not the expected JSON shape
   gateway,          // HTML where JSON was expected
+  tls,              // the server's certificate is not trusted: retrying cannot help
   cancelled,        // never sent: the endpoint was stopped
 };
 
@@ -67,6 +68,10 @@ struct ChatError {
 };
 
 using ChatOutcome = std::expected<ChatResult, ChatError>;
+
+// A transfer that got no complete HTTP response (CURLcode `curl_code`):
+// certificate problems are `tls` (stop the endpoint), the rest `transport`.
+ChatError transport_error(int curl_code, const std::string& curl_error);
 
 // One line for logs and reports: "HTTP 429 rate_limit_exceeded: slow down (request req_1)".
 std::string describe(const ChatError& error);

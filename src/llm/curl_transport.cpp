@@ -116,6 +116,9 @@ private:
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); // every encoding libcurl can decode
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    if (!m_options.ca_file.empty()) { // a private CA (company proxy, local TLS server)
+      curl_easy_setopt(e, CURLOPT_CAINFO, m_options.ca_file.c_str());
+    }
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, to_ms(m_options.connect_timeout_s));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, to_ms(m_options.request_timeout_s));
     // Stalls are found by sweep_stalls(), not here: slow local models are
@@ -123,6 +126,22 @@ private:
   }
 
   static long to_ms(double seconds) { return static_cast<long>(seconds * 1000); }
+
+  // What the run report says about connections: how many were opened and
+  // which HTTP version each answer came over (multiplexing shows as few
+  // connections carrying many HTTP/2 answers).
+  static void record_connection(CURL* easy, HttpResponse& r) {
+    long version = 0;
+    long connects = 0;
+    curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+    r.http_version = version == CURL_HTTP_VERSION_1_0   ? 10
+                     : version == CURL_HTTP_VERSION_1_1 ? 11
+                     : version == CURL_HTTP_VERSION_2_0 ? 2
+                     : version == CURL_HTTP_VERSION_3   ? 3
+                                                        : 0;
+    r.new_connection = connects > 0;
+  }
 
   // Aborts transfers that received no byte for stall_timeout_s. libcurl's
   // LOW_SPEED check averages over a window that includes the request upload
@@ -168,6 +187,7 @@ private:
         t.response.curl_error = t.error[0] ? t.error.data() : curl_easy_strerror(msg->data.result);
       }
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t.response.status);
+      record_connection(easy, t.response);
       curl_multi_remove_handle(m_multi.get(), easy);
       done.push_back({t.tag, std::move(t.response)});
       m_transfers.erase(it);

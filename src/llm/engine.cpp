@@ -129,6 +129,15 @@ void Engine::adapt_window(const ChatOutcome& outcome) {
   m_stats.window = static_cast<int>(m_window);
 }
 
+void Engine::count_connection(const HttpResponse& r) {
+  m_stats.connections_opened += r.new_connection ? 1 : 0;
+  if (r.http_version == 2 || r.http_version == 3) {
+    ++m_stats.responses_by_protocol[fmt::format("HTTP/{}", r.http_version)];
+  } else if (r.http_version != 0) {
+    ++m_stats.responses_by_protocol[fmt::format("HTTP/{}.{}", r.http_version / 10, r.http_version % 10)];
+  }
+}
+
 void Engine::handle(Completion completion) {
   auto it = m_in_flight.find(completion.tag);
   if (it == m_in_flight.end()) {
@@ -138,6 +147,7 @@ void Engine::handle(Completion completion) {
   m_in_flight.erase(it);
   --m_stats.in_flight;
   m_in_flight_tokens -= p.request.estimated_tokens;
+  count_connection(completion.response);
   ChatOutcome outcome = decode_openai(completion.response);
   m_limiter.observe(completion.response, m_clock.now(), static_cast<int>(m_in_flight.size()),
                     m_in_flight_tokens);

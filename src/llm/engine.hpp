@@ -30,6 +30,8 @@ struct EngineStats {
   int succeeded = 0;
   int failed = 0;
   std::map<std::string, int> retries_by_cause;
+  int connections_opened = 0;
+  std::map<std::string, int> responses_by_protocol; // "HTTP/1.1", "HTTP/2"
 };
 
 class Engine {
@@ -70,6 +72,7 @@ private:
   void dispatch();
   bool paced(const Pending& next, Clock::time_point now);
   void handle(Completion completion);
+  void count_connection(const HttpResponse& response);
   void adapt_window(const ChatOutcome& outcome);
   void cancel_all(const std::string& message);
   void cancel(const Pending& p, const std::string& message);

@@ -19,6 +19,8 @@ struct HttpResponse {
   std::string body;
   int curl_code = 0;                  // CURLcode; non-zero means no complete response
   std::string curl_error;
+  int http_version = 0;               // 11, 2 or 3 as spoken; 0 when unknown
+  bool new_connection = false;        // this transfer opened a connection
 
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

@@ -218,11 +218,7 @@ HttpRequest encode_openai(const ChatRequest& request, const Endpoint& endpoint) 
 
 ChatOutcome decode_openai(const HttpResponse& r) {
   if (r.curl_code != 0) {
-    ChatError e;
-    e.kind = ErrorKind::transport;
-    e.message = r.curl_error.empty() ? fmt::format("transfer failed (curl error {})", r.curl_code)
-                                     : r.curl_error;
-    return std::unexpected(e);
+    return std::unexpected(transport_error(r.curl_code, r.curl_error));
   }
   if (r.status >= 200 && r.status < 300) {
     return decode_success(r);

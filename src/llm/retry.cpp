@@ -22,7 +22,8 @@ bool retryable(ErrorKind kind) {
 }
 
 bool stops_endpoint(ErrorKind kind) {
-  return kind == ErrorKind::auth || kind == ErrorKind::quota || kind == ErrorKind::not_found;
+  return kind == ErrorKind::auth || kind == ErrorKind::quota || kind == ErrorKind::not_found ||
+         kind == ErrorKind::tls;
 }
 
 } // namespace

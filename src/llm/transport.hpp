@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct TransportOptions {
   double request_timeout_s = 600;
   double stall_timeout_s = 120;       // no byte for this long aborts the transfer
   int max_connections = 16;
+  std::string ca_file;                // PEM bundle to trust instead of the system's; empty: system
 };
 
 std::unique_ptr<Transport> make_curl_transport(const TransportOptions& options);

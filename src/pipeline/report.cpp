@@ -37,6 +37,7 @@ std::string report_json(const config::Config& config, const RunResult& r) {
               {"not_sent", s.not_sent},
               {"split_input_too_long", s.splits}}},
     {"requests", s.requests},
+    {"connections", {{"opened", s.connections_opened}, {"responses_by_protocol", s.responses_by_protocol}}},
     {"retries", {{"total", s.retries}, {"by_cause", s.retries_by_cause}}},
     {"tokens", {{"in", s.prompt_tokens},
                 {"out", s.completion_tokens},

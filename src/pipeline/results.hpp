@@ -56,6 +56,8 @@ struct RunStats {
   int64_t cached_prompt_tokens = 0;   // what the cache hits cost when they were fetched
   int64_t cached_completion_tokens = 0;
   std::map<std::string, int> retries_by_cause;
+  int connections_opened = 0;
+  std::map<std::string, int> responses_by_protocol;
   int64_t pending_tokens_in = 0;      // estimates for what is not cached (export, --dry-run)
   int64_t pending_tokens_out = 0;
   double seconds = 0;

@@ -462,6 +462,8 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
   for (const auto& [cause, count] : engine.stats().retries_by_cause) {
     result.stats.retries_by_cause[cause] += count;
   }
+  result.stats.connections_opened = engine.stats().connections_opened;
+  result.stats.responses_by_protocol = engine.stats().responses_by_protocol;
   result.stop_reason = engine.stop_reason();
   result.stats.seconds =
     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

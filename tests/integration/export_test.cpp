@@ -19,19 +19,11 @@ protected:
           "Ein datierter Artikel\n\nEin Absatz mit Text.\n");
   }
 
-  void set_config(const std::string& from, const std::string& to) {
-    std::string config = read(dir / "config.yaml");
-    const size_t at = config.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    config.replace(at, from.size(), to);
-    write(dir / "config.yaml", config);
-  }
-
   TempDir dir;
 };
 
 TEST_F(ExportTest, RunWritesEveryFormatConfigNames) {
-  set_config("formats: [md, json]", "formats: [md, json, jsonl, csv, html]");
+  set_config(dir.path(), "formats: [md, json]", "formats: [md, json, jsonl, csv, html]");
   StandIn standin(dir.path());
   auto run = lingopipe(dir.path(), standin, {"run", "-q"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -92,12 +84,12 @@ TEST_F(ExportTest, BadOptionsAreUsageErrorsThatSayWhatIsExpected) {
 
 TEST_F(ExportTest, ConfigNamesAnEditedTemplateAndAnUnknownFormatIsRejected) {
   write(dir / "templates/news.mustache", "{{#groups}}{{site}}:{{#dates}} {{label}}{{/dates}}\n{{/groups}}");
-  set_config("formats: [md, json]", "formats: [md]\n  markdown_template: templates/news.mustache");
+  set_config(dir.path(), "formats: [md, json]", "formats: [md]\n  markdown_template: templates/news.mustache");
   StandIn standin(dir.path());
   auto exp = lingopipe(dir.path(), standin, {"export"});
   EXPECT_EQ(read(dir / "out/digest.md"), "articles: Undated\ngolem.de: 2025-02-03\n");
 
-  set_config("formats: [md]", "formats: [md, docx]");
+  set_config(dir.path(), "formats: [md]", "formats: [md, docx]");
   auto bad = lingopipe(dir.path(), standin, {"export"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_NE(bad.err.find("config.yaml:"), std::string::npos) << bad.err;

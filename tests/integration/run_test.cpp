@@ -242,10 +242,6 @@ TEST_F(RunTest, CacheStatsAndClear) {
 
 namespace {
 
-void set_config(const fs::path& dir, const std::string& from, const std::string& to) {
-  write(dir / "config.yaml", std::regex_replace(read(dir / "config.yaml"), std::regex(from), to));
-}
-
 TEST_F(RunTest, StalledResponseTimesOutAndIsRetried) {
   set_config(dir.path(), "stall_timeout_s: 120", "stall_timeout_s: 1");
   StandIn standin(dir.path(), R"([{"nth":1,"delay_ms":4000,"status":200,"body":"{}"}])");

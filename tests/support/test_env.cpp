@@ -155,6 +155,16 @@ void copy_project(const fs::path& dir) {
   fs::copy(src / "articles", dir / "articles", fs::copy_options::recursive);
 }
 
+void set_config(const fs::path& dir, const std::string& from, const std::string& to) {
+  std::string config = read(dir / "config.yaml");
+  const size_t at = config.find(from);
+  if (at == std::string::npos) {
+    throw std::runtime_error("config.yaml has no '" + from + "'");
+  }
+  config.replace(at, from.size(), to);
+  write(dir / "config.yaml", config);
+}
+
 ProcessResult lingopipe(const fs::path& dir, const StandIn& standin,
                         const std::vector<std::string>& args,
                         std::map<std::string, std::string> env) {

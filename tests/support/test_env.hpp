@@ -70,6 +70,10 @@ private:
 // A project copy in `dir`: config.yaml, prompts/, articles/ from the repo.
 void copy_project(const fs::path& dir);
 
+// Replaces the first `from` in dir/config.yaml with `to`; fails the test when
+// `from` is not there.
+void set_config(const fs::path& dir, const std::string& from, const std::string& to);
+
 // Runs the lingopipe binary in `dir` against `standin`.
 ProcessResult lingopipe(const fs::path& dir, const StandIn& standin,
                         const std::vector<std::string>& args,
