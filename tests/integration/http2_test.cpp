@@ -55,17 +55,19 @@ public:
     if (cert.exit_code != 0) throw std::runtime_error("openssl: " + cert.err);
     const std::string backend_port = backend_url.substr(backend_url.rfind(':') + 1,
                                                         backend_url.rfind('/') - backend_url.rfind(':') - 1);
-    m_port = free_loopback_port();
-    const std::string nghttpx = fs::exists("/usr/sbin/nghttpx") ? "/usr/sbin/nghttpx" : "nghttpx";
-    m_pid = spawn({nghttpx, "--frontend=127.0.0.1," + std::to_string(m_port),
-                   "--backend=127.0.0.1," + backend_port + ";;proto=http/1.1", "--workers=1",
-                   "--no-ocsp", "--log-level=WARN", "--errorlog-file=" + (dir / "nghttpx.log").string(),
-                   (dir / "key.pem").string(), (dir / "cert.pem").string()},
-                  dir);
-    for (int i = 0; i < 200 && !accepts(m_port); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    // The free port can be taken by a parallel test before nghttpx binds it;
+    // nghttpx then exits, and another port is tried.
+    for (int attempt = 0; attempt < 5 && m_pid < 0; ++attempt) {
+      m_port = free_loopback_port();
+      const pid_t pid = spawn({nghttpx(), "--frontend=127.0.0.1," + std::to_string(m_port),
+                               "--backend=127.0.0.1," + backend_port + ";;proto=http/1.1",
+                               "--workers=1", "--no-ocsp", "--log-level=WARN",
+                               "--errorlog-file=" + (dir / "nghttpx.log").string(),
+                               (dir / "key.pem").string(), (dir / "cert.pem").string()},
+                              dir);
+      if (listening(pid)) m_pid = pid;
     }
-    if (!accepts(m_port)) throw std::runtime_error("nghttpx did not start: " + read(dir / "nghttpx.log"));
+    if (m_pid < 0) throw std::runtime_error("nghttpx did not start: " + read(dir / "nghttpx.log"));
   }
   ~H2Proxy() {
     kill(m_pid, SIGTERM);
@@ -77,6 +79,25 @@ public:
   std::string base_url() const { return "https://127.0.0.1:" + std::to_string(m_port) + "/v1"; }
 
 private:
+  static std::string nghttpx() {
+    return fs::exists("/usr/sbin/nghttpx") ? "/usr/sbin/nghttpx" : "nghttpx";
+  }
+
+  // True once `pid` accepts on m_port; false (and reaped) when it exits first.
+  bool listening(pid_t pid) const {
+    for (int i = 0; i < 200; ++i) {
+      if (waitpid(pid, nullptr, WNOHANG) == pid) return false;
+      if (accepts(m_port)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return waitpid(pid, nullptr, WNOHANG) != pid; // the port is ours, not a neighbour's
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return false;
+  }
+
   pid_t m_pid = -1;
   int m_port = 0;
 };
