@@ -29,7 +29,7 @@ measure() { # label, then the command
   read -r wall user sys rss <"$work/time"
   local summary
   summary=$(grep '^lingopipe:' "$work/err" | tail -n1)
-  echo "$label: wall ${wall}s, cpu $(echo "$user + $sys" | bc)s, peak RSS $((rss / 1024)) MB"
+  echo "$label: wall ${wall}s, cpu $(echo "$user + $sys" | bc)s (user ${user}s, sys ${sys}s), peak RSS $((rss / 1024)) MB"
   echo "  $summary"
 }
 

@@ -157,4 +157,12 @@ int64_t CacheStore::clear() {
   return before;
 }
 
+CacheStore::ReadBatch::ReadBatch(CacheStore& store) : m_store(store) { m_store.m_db.exec("BEGIN"); }
+
+CacheStore::ReadBatch::~ReadBatch() {
+  // A read transaction has nothing to lose; ending it cannot fail in a way
+  // that matters, and a destructor must not throw.
+  sqlite3_exec(m_store.m_db.get(), "COMMIT", nullptr, nullptr, nullptr);
+}
+
 } // namespace cache

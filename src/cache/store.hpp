@@ -54,6 +54,19 @@ public:
   // written in one transaction here (and by the destructor).
   void flush_touches();
 
+  // Many get()s in one read transaction: one lock for a whole plan instead
+  // of one per lookup. No put() while it is open.
+  class ReadBatch {
+  public:
+    explicit ReadBatch(CacheStore& store);
+    ~ReadBatch();
+    ReadBatch(const ReadBatch&) = delete;
+    ReadBatch& operator=(const ReadBatch&) = delete;
+
+  private:
+    CacheStore& m_store;
+  };
+
 private:
   std::filesystem::path m_path;
   util::SqliteDb m_db;

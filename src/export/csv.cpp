@@ -52,11 +52,22 @@ void append_record(std::string& out, const std::vector<std::string>& fields) {
 
 } // namespace
 
-std::string csv_export(const nlohmann::ordered_json& document) {
+std::string csv_header() {
   std::string out;
   append_record(out, {std::begin(k_csv_columns), std::end(k_csv_columns)});
+  return out;
+}
+
+std::string csv_row(const nlohmann::ordered_json& article) {
+  std::string out;
+  append_record(out, row(article));
+  return out;
+}
+
+std::string csv_export(const nlohmann::ordered_json& document) {
+  std::string out = csv_header();
   for (const auto& a : document["articles"]) {
-    append_record(out, row(a));
+    out += csv_row(a);
   }
   return out;
 }

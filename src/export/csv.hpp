@@ -17,4 +17,8 @@ inline constexpr const char* k_csv_columns[] = {
 // `document` is document_model()'s output.
 std::string csv_export(const nlohmann::ordered_json& document);
 
+// The same, one record at a time: the header, then one row per article model.
+std::string csv_header();
+std::string csv_row(const nlohmann::ordered_json& article);
+
 } // namespace exporter

@@ -2,6 +2,7 @@
 
 #include "export/csv.hpp"
 #include "export/model.hpp"
+#include "config/config.hpp"
 #include "export/templates.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
@@ -89,52 +91,94 @@ ordered_json section_view(const ordered_json& s) {
   return v;
 }
 
-// What templates see of an article beyond the model: ready-to-print texts.
-ordered_json article_view(const ordered_json& a) {
-  ordered_json v = a;
+// What templates see of an article: the model's fields without its sections
+// (a digest shows titles and summaries), plus ready-to-print texts; with
+// `sections`, also body_sections for templates that show the full text.
+ordered_json article_view(const ordered_json& a, bool sections) {
+  ordered_json v = ordered_json::object();
+  for (const char* key : {"id", "source_file", "site", "url", "date", "language", "author",
+                          "title", "flags", "tokens"}) {
+    v[key] = a[key];
+  }
   v["summary_text"] = text_or_missing(a["summary"]);
   v["link_url"] = link_url(a["url"]);
   v["flagged"] = !a["flags"].empty();
   v["flags_text"] = join(a["flags"], ", ");
-  ordered_json sections = ordered_json::array();
+  ordered_json body = ordered_json::array();
   for (const auto& s : a["sections"]) {
-    if (s["kind"] != "title") sections.push_back(section_view(s));
+    if (s["kind"] != "title") {
+      body.push_back(sections ? section_view(s) : ordered_json(nullptr));
+    }
   }
-  v["section_count"] = sections.size();
-  v["body_sections"] = std::move(sections);
+  v["section_count"] = body.size();
+  if (sections) v["body_sections"] = std::move(body);
   return v;
 }
 
-// Articles grouped by site, then by date (newest first, undated last), for
-// newsletters.
-ordered_json grouped(const ordered_json& articles) {
+// Articles (lean views) grouped by site, then by date (newest first,
+// undated last), for newsletters.
+ordered_json grouped(const ordered_json& views) {
   std::map<std::string, std::map<std::string, ordered_json, std::greater<>>> by_site;
-  for (const auto& a : articles) {
-    const std::string date = a["date"].is_string() ? a["date"].get<std::string>().substr(0, 10) : "";
-    auto& list = by_site[a["site"].get<std::string>()][date];
+  for (const auto& v : views) {
+    const std::string date = v["date"].is_string() ? v["date"].get<std::string>().substr(0, 10) : "";
+    auto& list = by_site[v["site"].get<std::string>()][date];
     if (list.is_null()) list = ordered_json::array();
-    list.push_back(article_view(a));
+    list.push_back(v);
   }
   ordered_json groups = ordered_json::array();
   for (auto& [site, dates] : by_site) {
     ordered_json date_groups = ordered_json::array();
     for (auto& [date, list] : dates) { // std::greater puts "" (undated) last
-      date_groups.push_back({{"label", date.empty() ? "Undated" : date}, {"articles", list}});
+      date_groups.push_back({{"label", date.empty() ? "Undated" : date}, {"articles", std::move(list)}});
     }
     groups.push_back({{"site", site.empty() ? "Other" : site}, {"dates", std::move(date_groups)}});
   }
   return groups;
 }
 
-ordered_json template_context(const ordered_json& document) {
-  ordered_json articles = ordered_json::array();
-  for (const auto& a : document["articles"]) articles.push_back(article_view(a));
+// The context of both digest templates: "articles" in model order and
+// "groups" by site and date. Only the HTML digest's articles carry
+// body_sections: the Markdown digest links to articles/<id>.md instead.
+ordered_json template_context(const std::string& generated_at, ordered_json articles,
+                              const ordered_json& lean_views) {
+  const size_t count = articles.size();
   return {{"title", k_digest_title},
-          {"generated_at", document["generated_at"]},
-          {"article_count", document["articles"].size()},
+          {"generated_at", generated_at},
+          {"article_count", count},
           {"articles", std::move(articles)},
-          {"groups", grouped(document["articles"])}};
+          {"groups", grouped(lean_views)}};
 }
+
+// Views of a whole document's articles, for the string-returning functions.
+ordered_json views_of(const ordered_json& document, bool sections) {
+  ordered_json views = ordered_json::array();
+  for (const auto& a : document["articles"]) views.push_back(article_view(a, sections));
+  return views;
+}
+
+// lingopipe.json is written one article at a time, formatted exactly as
+// document_model(...).dump(2) + "\n" would be, so that the whole export never
+// exists as one JSON tree.
+std::string json_head(const std::string& generated_at) {
+  return fmt::format("{{\n  \"schema\": \"lingopipe-export\",\n  \"schema_version\": {},\n"
+                     "  \"generated_at\": {},\n  \"articles\": [",
+                     k_schema_version, ordered_json(generated_at).dump());
+}
+
+void append_json_article(std::string& out, const ordered_json& model, bool first) {
+  out += first ? "\n    " : ",\n    ";
+  // Raw newlines in a dump are all formatting (newlines inside strings are
+  // escaped), so indenting them nests the article one level deeper.
+  const std::string text = model.dump(2);
+  size_t pos = 0;
+  for (size_t nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+    out.append(text, pos, nl + 1 - pos);
+    out += "    ";
+  }
+  out.append(text, pos);
+}
+
+std::string json_tail(bool empty) { return empty ? "]\n}\n" : "\n  ]\n}\n"; }
 
 std::string template_text(const fs::path& path, std::string_view fallback) {
   return path.empty() ? std::string(fallback) : util::read_file(path);
@@ -179,13 +223,27 @@ std::string collapse_blank_lines(const std::string& text) {
 
 std::string digest_markdown(const ordered_json& document, const std::string& tmpl,
                             const std::string& template_name) {
-  return collapse_blank_lines(
-    render_template(tmpl, template_context(document), Escape::none, template_name));
+  const ordered_json lean = views_of(document, false);
+  return collapse_blank_lines(render_template(
+    tmpl, template_context(document["generated_at"], lean, lean), Escape::none, template_name));
 }
 
 std::string digest_html(const ordered_json& document, const std::string& tmpl,
                         const std::string& template_name) {
-  return render_template(tmpl, template_context(document), Escape::html, template_name);
+  return render_template(tmpl,
+                         template_context(document["generated_at"], views_of(document, true),
+                                          views_of(document, false)),
+                         Escape::html, template_name);
+}
+
+std::string json_export(const ordered_json& document) {
+  std::string out = json_head(document["generated_at"]);
+  bool first = true;
+  for (const auto& a : document["articles"]) {
+    append_json_article(out, a, first);
+    first = false;
+  }
+  return out + json_tail(first);
 }
 
 std::string jsonl_export(const ordered_json& document) {
@@ -198,46 +256,72 @@ std::string jsonl_export(const ordered_json& document) {
 }
 
 Written write_all(const pipeline::RunResult& result, const Options& options) {
-  Written written;
   const fs::path& dir = options.dir;
+  auto wants = [&](std::string_view f) { return std::ranges::find(options.formats, f) != options.formats.end(); };
+  for (const auto& f : options.formats) {
+    if (std::ranges::find(config::k_export_formats, std::string_view(f)) == std::end(config::k_export_formats)) {
+      throw util::Error(fmt::format("export format '{}' is not one of md, json, jsonl, csv, html", f));
+    }
+  }
+  const bool md = wants("md"), json = wants("json"), jsonl = wants("jsonl"), csv = wants("csv"),
+             html = wants("html");
   ensure_dir(dir);
+  if (md) ensure_dir(dir / "articles");
+  Written written;
   auto write = [&](const fs::path& path, const std::string& text) {
-    util::write_file_atomic(path, text);
+    util::write_file_if_changed(path, text);
     written.files.push_back(path);
   };
-  const ordered_json document = document_model(
-    result.articles, options.generated_at.empty() ? now_iso() : options.generated_at);
-  for (const auto& format : options.formats) {
-    if (format == "md") {
-      ensure_dir(dir / "articles");
-      for (const auto& a : result.articles) {
-        write(dir / "articles" / (a.doc.article.id + ".md"), article_markdown(a));
-      }
-      const std::string name = options.markdown_template.empty()
-                                 ? "built-in digest.md template"
-                                 : options.markdown_template.string();
-      write(dir / "digest.md",
-            digest_markdown(document,
-                            template_text(options.markdown_template,
-                                          k_default_markdown_digest_template),
-                            name));
-    } else if (format == "json") {
-      write(dir / "lingopipe.json", document.dump(2) + "\n");
-    } else if (format == "jsonl") {
-      write(dir / "lingopipe.jsonl", jsonl_export(document));
-    } else if (format == "csv") {
-      write(dir / "lingopipe.csv", csv_export(document));
-    } else if (format == "html") {
-      const std::string name = options.html_template.empty() ? "built-in digest.html template"
-                                                             : options.html_template.string();
-      write(dir / "digest.html",
-            digest_html(document,
-                        template_text(options.html_template, k_default_html_digest_template),
-                        name));
-    } else {
-      throw util::Error(fmt::format("export format '{}' is not one of md, json, jsonl, csv, html",
-                                    format));
+  const std::string generated_at = options.generated_at.empty() ? now_iso() : options.generated_at;
+
+  // One article's model at a time feeds every format; the JSON files are
+  // streamed to disk, never held whole.
+  std::optional<util::AtomicFile> json_file, jsonl_file;
+  if (json) json_file.emplace(dir / "lingopipe.json");
+  if (jsonl) jsonl_file.emplace(dir / "lingopipe.jsonl");
+  if (json) json_file->write(json_head(generated_at));
+  std::string csv_text = csv ? csv_header() : "";
+  ordered_json lean_views = ordered_json::array();
+  ordered_json html_views = ordered_json::array();
+  std::string piece;
+  for (const auto& a : result.articles) {
+    const ordered_json model = article_model(a);
+    if (json) {
+      piece.clear();
+      append_json_article(piece, model, &a == &result.articles.front());
+      json_file->write(piece);
     }
+    if (jsonl) jsonl_file->write(model.dump() + "\n");
+    if (csv) csv_text += csv_row(model);
+    if (md) write(dir / "articles" / (a.doc.article.id + ".md"), article_markdown(a));
+    if (md || html) lean_views.push_back(article_view(model, false));
+    if (html) html_views.push_back(article_view(model, true));
+  }
+  auto commit = [&](std::optional<util::AtomicFile>& file, const fs::path& path) {
+    file->commit();
+    written.files.push_back(path);
+  };
+  if (json) {
+    json_file->write(json_tail(result.articles.empty()));
+    commit(json_file, dir / "lingopipe.json");
+  }
+  if (jsonl) commit(jsonl_file, dir / "lingopipe.jsonl");
+  if (csv) write(dir / "lingopipe.csv", csv_text);
+
+  if (md) {
+    const auto& path = options.markdown_template;
+    write(dir / "digest.md",
+          collapse_blank_lines(render_template(
+            template_text(path, k_default_markdown_digest_template),
+            template_context(generated_at, lean_views, lean_views), Escape::none,
+            path.empty() ? "built-in digest.md template" : path.string())));
+  }
+  if (html) {
+    const auto& path = options.html_template;
+    write(dir / "digest.html",
+          render_template(template_text(path, k_default_html_digest_template),
+                          template_context(generated_at, std::move(html_views), lean_views),
+                          Escape::html, path.empty() ? "built-in digest.html template" : path.string()));
   }
   return written;
 }

@@ -39,5 +39,7 @@ std::string digest_markdown(const nlohmann::ordered_json& document, const std::s
 std::string digest_html(const nlohmann::ordered_json& document, const std::string& tmpl,
                         const std::string& template_name);
 std::string jsonl_export(const nlohmann::ordered_json& document);
+// The same text as document.dump(2) + "\n", built one article at a time.
+std::string json_export(const nlohmann::ordered_json& document);
 
 } // namespace exporter

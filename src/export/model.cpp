@@ -43,7 +43,8 @@ struct Tokens {
   }
 };
 
-ordered_json section_model(const article::Section& section, const pipeline::SectionOutput& out) {
+ordered_json section_model(const article::Section& section, const pipeline::SectionOutput& out,
+                           std::vector<std::string> flags) {
   ordered_json heading = nullptr;
   if (!section.heading.empty()) {
     heading = {{"source", section.heading},
@@ -60,7 +61,7 @@ ordered_json section_model(const article::Section& section, const pipeline::Sect
           {"source_text", section.text},
           {"translation", item(out.translation)},
           {"summary", item(out.summary)},
-          {"flags", pipeline::section_flags(section, out)}};
+          {"flags", std::move(flags)}};
 }
 
 } // namespace
@@ -92,11 +93,15 @@ ordered_json article_model(const ArticleOutput& a) {
   ordered_json sections = ordered_json::array();
   Tokens tokens;
   tokens.add(a.summary);
+  std::vector<std::string> flags;
   for (size_t s = 0; s < a.doc.sections.size(); ++s) {
-    sections.push_back(section_model(a.doc.sections[s], a.sections[s]));
+    auto section_flags = pipeline::section_flags(a.doc.sections[s], a.sections[s]);
+    for (const auto& f : section_flags) pipeline::add_flag(flags, f);
+    sections.push_back(section_model(a.doc.sections[s], a.sections[s], std::move(section_flags)));
     tokens.add(a.sections[s].translation);
     tokens.add(a.sections[s].summary);
   }
+  if (!a.summary && a.doc.sections.size() > 1) pipeline::add_flag(flags, "summary-missing");
   const auto& meta = a.doc.article.meta;
   return {{"id", a.doc.article.id},
           {"source_file", a.doc.article.source.generic_string()},
@@ -107,7 +112,7 @@ ordered_json article_model(const ArticleOutput& a) {
           {"author", or_null(meta.author)},
           {"title", {{"source", a.doc.title}, {"english", english_title(a)}}},
           {"summary", item(a.summary)},
-          {"flags", pipeline::article_flags(a)},
+          {"flags", std::move(flags)},
           {"tokens", {{"prompt", tokens.prompt}, {"completion", tokens.completion}}},
           {"sections", std::move(sections)}};
 }

@@ -1,7 +1,6 @@
 #include "pipeline/checks.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace pipeline {
 
@@ -11,8 +10,10 @@ namespace {
 // spacing do not hide an echoed source text.
 std::string fingerprint(std::string_view text) {
   std::string out;
+  out.reserve(text.size());
   for (unsigned char c : text) {
-    if (c >= 0x80 || std::isalnum(c)) out += static_cast<char>(c);
+    const bool ascii_alnum = static_cast<unsigned>((c | 0x20) - 'a') < 26 || static_cast<unsigned>(c - '0') < 10;
+    if (c >= 0x80 || ascii_alnum) out += static_cast<char>(c);
   }
   return out;
 }
@@ -22,11 +23,11 @@ bool is_echo(const article::Section& section, const std::string& translation) {
   return !source.empty() && fingerprint(translation) == source;
 }
 
-void add_unique(std::vector<std::string>& flags, const std::string& flag) {
+} // namespace
+
+void add_flag(std::vector<std::string>& flags, const std::string& flag) {
   if (std::ranges::find(flags, flag) == flags.end()) flags.push_back(flag);
 }
-
-} // namespace
 
 std::vector<std::string> section_flags(const article::Section& section, const SectionOutput& out) {
   std::vector<std::string> flags;
@@ -38,17 +39,6 @@ std::vector<std::string> section_flags(const article::Section& section, const Se
   if (section.kind != article::SectionKind::title && !out.summary) {
     flags.emplace_back("summary-missing");
   }
-  return flags;
-}
-
-std::vector<std::string> article_flags(const ArticleOutput& article) {
-  std::vector<std::string> flags;
-  for (size_t s = 0; s < article.sections.size(); ++s) {
-    for (const auto& f : section_flags(article.doc.sections[s], article.sections[s])) {
-      add_unique(flags, f);
-    }
-  }
-  if (!article.summary && article.doc.sections.size() > 1) add_unique(flags, "summary-missing");
   return flags;
 }
 

@@ -13,8 +13,8 @@ namespace pipeline {
 // source text again).
 std::vector<std::string> section_flags(const article::Section& section, const SectionOutput& out);
 
-// The union of the section flags, in first-seen order, plus
-// "summary-missing" for the article summary.
-std::vector<std::string> article_flags(const ArticleOutput& article);
+// Adds `flag` unless `flags` has it: an article's flags are the union of its
+// sections' flags, in first-seen order.
+void add_flag(std::vector<std::string>& flags, const std::string& flag);
 
 } // namespace pipeline

@@ -92,6 +92,7 @@ public:
   void set_engine(llm::Engine* engine) { m_engine = engine; }
 
   void plan() {
+    const cache::CacheStore::ReadBatch reads(m_runner.m_cache);
     for (size_t a = 0; a < m_result.articles.size(); ++a) {
       const auto& doc = m_result.articles[a].doc;
       m_result.stats.sections += static_cast<int>(doc.sections.size());

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -10,26 +11,35 @@ namespace util {
 // Reads a whole file; throws util::Error naming the path on failure.
 std::string read_file(const std::filesystem::path& path);
 
-// Writes to a temp file beside `path` and renames it into place on commit();
-// the destructor removes the temp file unless commit() ran, so readers never
-// see a half-written file.
+// Streams to a temp file beside `path` and renames it into place on
+// commit(); the destructor removes the temp file unless commit() ran, so
+// readers never see a half-written file. Large exports are written piece by
+// piece, never held whole in memory.
 class AtomicFile {
 public:
+  // Throws util::Error naming the file when the temp file cannot be created.
   explicit AtomicFile(std::filesystem::path path);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
-  void write(std::string_view data) { m_buffer.append(data); }
+  void write(std::string_view data) {
+    m_out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  }
   void commit();
 
 private:
   std::filesystem::path m_path;
   std::filesystem::path m_tmp;
-  std::string m_buffer;
+  std::ofstream m_out;
   bool m_committed = false;
 };
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view data);
+
+// write_file_atomic() unless the file already holds exactly `data`: a re-run
+// that changes nothing rewrites nothing (and keeps modification times).
+// Returns whether it wrote.
+bool write_file_if_changed(const std::filesystem::path& path, std::string_view data);
 
 } // namespace util

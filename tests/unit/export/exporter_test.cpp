@@ -235,3 +235,36 @@ TEST(ExporterTest, SameInputsGiveByteIdenticalFilesApartFromTheGeneratedLine) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ExporterTest, JsonWrittenArticleByArticleIsTheDocumentsOwnDump) {
+  for (const auto& articles : {std::vector<pipeline::ArticleOutput>{},
+                               std::vector{article_output(true, "a"), hostile_article()}}) {
+    const auto doc = exporter::document_model(articles, "2026-01-01T00:00:00Z");
+    EXPECT_EQ(exporter::json_export(doc), doc.dump(2) + "\n");
+    testenv::TempDir dir;
+    pipeline::RunResult r;
+    r.articles = articles;
+    exporter::write_all(r, {dir / "out", {"json"}, {}, {}, "2026-01-01T00:00:00Z"});
+    EXPECT_EQ(testenv::read(dir / "out/lingopipe.json"), doc.dump(2) + "\n");
+  }
+}
+
+TEST(ExporterTest, UnchangedFilesAreNotRewritten) {
+  testenv::TempDir dir;
+  pipeline::RunResult r;
+  r.articles = {article_output(true, "a"), article_output(true, "b")};
+  exporter::write_all(r, {dir / "out", {"md", "csv"}, {}, {}, "2026-01-01T00:00:00Z"});
+  const auto article = dir / "out/articles/a.md";
+  const auto old_time = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  std::filesystem::last_write_time(article, old_time);
+  std::filesystem::last_write_time(dir / "out/lingopipe.csv", old_time);
+  r.articles[1].summary = result("A new summary.");
+  exporter::write_all(r, {dir / "out", {"md", "csv"}, {}, {}, "2026-01-01T00:00:00Z"});
+  EXPECT_EQ(std::filesystem::last_write_time(article), old_time) << "same text: not rewritten";
+  EXPECT_NE(std::filesystem::last_write_time(dir / "out/lingopipe.csv"), old_time);
+  EXPECT_NE(testenv::read(dir / "out/lingopipe.csv").find("A new summary."), std::string::npos);
+}
+
+} // namespace
