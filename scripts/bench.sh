@@ -6,7 +6,8 @@
 #   bash scripts/bench.sh [COPIES] [LATENCY_MS] [IN_FLIGHT]
 #
 # COPIES copies of each sample article are made, each with a unique first
-# paragraph so every request has its own cache key.
+# paragraph so every request has its own cache key. LINGOPIPE_BIN=path runs
+# another build of lingopipe (A/B comparisons in one session).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench_lib.sh
@@ -14,6 +15,7 @@ copies=${1:-100}
 latency=${2:-200}
 in_flight=${3:-64}
 bash scripts/build.sh >/dev/null
+bin=${LINGOPIPE_BIN:-build/src/lingopipe}
 command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 work=$(mktemp -d)
@@ -33,13 +35,13 @@ measure() { # label, then the command
   echo "  $summary"
 }
 
-requests=$(build/src/lingopipe -c "$work/config.yaml" run --dry-run | sed -n 's/.* \([0-9]*\) to send/\1/p')
+requests=$("$bin" -c "$work/config.yaml" run --dry-run | sed -n 's/.* \([0-9]*\) to send/\1/p')
 ideal=$(echo "scale=2; $(( (requests + in_flight - 1) / in_flight )) * $latency / 1000" | bc)
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "batch: $((copies * 2)) articles, $requests requests, latency ${latency} ms, in flight $in_flight"
 echo "ideal (ceil(requests / in flight) x latency): ${ideal}s"
-measure cold build/src/lingopipe -c "$work/config.yaml" run
+measure cold "$bin" -c "$work/config.yaml" run
 # The stand-in's own CPU (utime + stime from /proc, in clock ticks): it must not be the bottleneck.
 ticks=$(awk '{print $14 + $15}' "/proc/$standin/stat")
 echo "  stand-in CPU: $(echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc) s, $(echo "scale=1; $ticks * 1000000 / $(getconf CLK_TCK) / $requests" | bc) us per request"
-measure warm build/src/lingopipe -c "$work/config.yaml" run
+measure warm "$bin" -c "$work/config.yaml" run

@@ -1,16 +1,26 @@
-// One CURLM handle, many easy handles. Connections are pooled by the multi
-// handle and reused across requests; HTTP/2 multiplexing is enabled where the
-// server offers it. Response bodies are buffered in memory per transfer.
+// One CURLM handle, many easy handles, driven by libcurl's socket interface
+// over epoll: each wake-up handles only the sockets that are ready, where
+// curl_multi_perform would visit every transfer (hundreds at a high in-flight
+// limit). Connections are pooled by the multi handle and reused across
+// requests; HTTP/2 multiplexing is enabled where the server offers it.
+// Response bodies are buffered in memory per transfer.
 #include "llm/transport.hpp"
 
 #include "util/curl.hpp"
+#include "util/fd.hpp"
 #include "util/text.hpp"
+
+#include <sys/epoll.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 namespace llm {
@@ -55,10 +65,14 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 class CurlTransport final : public Transport {
 public:
   explicit CurlTransport(const TransportOptions& options)
-    : m_options(options), m_multi(curl_multi_init()) {
-    if (!m_multi) {
-      throw std::runtime_error("curl_multi_init failed");
+    : m_options(options), m_epoll(epoll_create1(EPOLL_CLOEXEC)), m_multi(curl_multi_init()) {
+    if (!m_multi || !m_epoll) {
+      throw std::runtime_error("curl_multi_init or epoll_create1 failed");
     }
+    curl_multi_setopt(m_multi.get(), CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m_multi.get(), CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(m_multi.get(), CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(m_multi.get(), CURLMOPT_TIMERDATA, this);
     curl_multi_setopt(m_multi.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(m_multi.get(), CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_connections));
   }
@@ -87,12 +101,11 @@ public:
   }
 
   std::vector<Completion> wait(std::chrono::milliseconds timeout) override {
-    int running = 0;
-    curl_multi_perform(m_multi.get(), &running);
+    fire_timer_if_due();
     std::vector<Completion> done = collect();
     if (done.empty()) {
-      curl_multi_poll(m_multi.get(), nullptr, 0, static_cast<int>(timeout.count()), nullptr);
-      curl_multi_perform(m_multi.get(), &running);
+      poll_sockets(timeout);
+      fire_timer_if_due();
       done = collect();
     }
     sweep_stalls(done);
@@ -100,6 +113,62 @@ public:
   }
 
 private:
+  // libcurl tells which sockets to watch for what; epoll watches them.
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void*) {
+    auto* self = static_cast<CurlTransport*>(self_ptr);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(self->m_epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+    ev.data.fd = fd;
+    if (epoll_ctl(self->m_epoll.get(), EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
+      epoll_ctl(self->m_epoll.get(), EPOLL_CTL_ADD, fd, &ev);
+    }
+    return 0;
+  }
+
+  // libcurl's single timer (connect and request timeouts, new transfers).
+  static int on_timer(CURLM*, long timeout_ms, void* self_ptr) {
+    auto* self = static_cast<CurlTransport*>(self_ptr);
+    if (timeout_ms < 0) {
+      self->m_timer.reset();
+    } else {
+      self->m_timer = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+    return 0;
+  }
+
+  void fire_timer_if_due() {
+    if (m_timer && *m_timer <= std::chrono::steady_clock::now()) {
+      m_timer.reset();
+      int running = 0;
+      curl_multi_socket_action(m_multi.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+  }
+
+  // Waits up to `timeout` (or libcurl's timer, if sooner) for ready sockets
+  // and hands each to libcurl.
+  void poll_sockets(std::chrono::milliseconds timeout) {
+    auto wait = timeout;
+    if (m_timer) {
+      const auto until_timer = std::chrono::ceil<std::chrono::milliseconds>(
+        *m_timer - std::chrono::steady_clock::now());
+      wait = std::clamp(until_timer, std::chrono::milliseconds(0), timeout);
+    }
+    std::array<epoll_event, 256> events;
+    const int n = epoll_wait(m_epoll.get(), events.data(), static_cast<int>(events.size()),
+                             static_cast<int>(wait.count()));
+    for (int i = 0; i < n; ++i) {
+      const uint32_t e = events[static_cast<size_t>(i)].events;
+      const int flags = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                        ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+      int running = 0;
+      curl_multi_socket_action(m_multi.get(), events[static_cast<size_t>(i)].data.fd, flags, &running);
+    }
+  }
+
   void configure(Transfer& t) {
     CURL* e = t.easy.get();
     curl_easy_setopt(e, CURLOPT_URL, t.request.url.c_str());
@@ -196,7 +265,9 @@ private:
   }
 
   TransportOptions m_options;
+  util::UniqueFd m_epoll;             // declared before m_multi: libcurl's cleanup still calls on_socket
   util::CurlMulti m_multi;
+  std::optional<SteadyTime> m_timer;  // when libcurl wants CURL_SOCKET_TIMEOUT
   std::map<CURL*, std::unique_ptr<Transfer>> m_transfers;
   SteadyTime m_last_sweep = std::chrono::steady_clock::now();
 };
