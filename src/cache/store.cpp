@@ -54,6 +54,7 @@ std::optional<Entry> parse_payload(const std::string& text) {
     e.endpoint = j.value("endpoint", "");
     e.prompt_tokens = j.value("prompt_tokens", 0);
     e.completion_tokens = j.value("completion_tokens", 0);
+    e.reasoning = j.value("reasoning", "");
     return e;
   } catch (const json::exception&) {
     return std::nullopt;
@@ -120,6 +121,7 @@ void CacheStore::put(const std::string& key, const std::string& kind, const Entr
                   {"endpoint", entry.endpoint},
                   {"prompt_tokens", entry.prompt_tokens},
                   {"completion_tokens", entry.completion_tokens}};
+  if (!entry.reasoning.empty()) payload["reasoning"] = entry.reasoning; // kept apart from content
   const std::string text = payload.dump();
   m_put.reset();
   m_put.bind(1, key).bind(2, kind).bind(3, text).bind(4, entry.model).bind(5, unix_now());

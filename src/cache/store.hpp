@@ -5,7 +5,7 @@
 // Table results(key TEXT PRIMARY KEY, kind TEXT, payload TEXT, model TEXT,
 //               created INTEGER, last_used INTEGER, size INTEGER)
 // payload is JSON: {"v":1,"content","finish_reason","model","endpoint",
-//                   "prompt_tokens","completion_tokens"}.
+//                   "prompt_tokens","completion_tokens"[,"reasoning"]}.
 // An entry whose payload does not parse or has another "v" is a miss.
 #pragma once
 
@@ -20,6 +20,7 @@ namespace cache {
 
 struct Entry {
   std::string content;
+  std::string reasoning;              // the model's thoughts, never part of content
   std::string finish_reason;
   std::string model;                  // as the server reported it
   std::string endpoint;               // provider and configured model that produced it

@@ -10,11 +10,13 @@
 
 namespace config {
 
+inline constexpr const char* k_providers[] = {"openai", "azure", "anthropic", "ollama"};
+
 struct Endpoint {
-  std::string provider = "openai";        // openai: any OpenAI-compatible server
+  std::string provider = "openai";        // openai | azure | anthropic | ollama
   std::string base_url;                   // e.g. https://api.openai.com/v1
-  std::string model;                      // required
-  std::string api_key_env = "OPENAI_API_KEY";
+  std::string model;                      // required; Azure classic: any label (the deployment routes)
+  std::string api_key_env;                // empty: the provider's usual variable (see default_key_env)
   double temperature = 0.2;
   int max_output_tokens = 2048;
   int max_output_tokens_ceiling = 8192;   // a truncated answer is retried with a doubled budget up to this
@@ -22,7 +24,19 @@ struct Endpoint {
   double request_timeout_s = 600;         // whole request; slow local models are legitimate
   double stall_timeout_s = 120;           // abort when no byte arrives for this long
   std::filesystem::path ca_file;          // PEM CA bundle to trust instead of the system's
+  std::string reasoning_model = "auto";   // openai/azure: auto (by model name) | true | false
+  std::string deployment;                 // azure classic: the deployment name
+  std::string api_version;                // azure classic: required with deployment
+  std::string anthropic_version = "2023-06-01";
+  int num_ctx_max = 32768;                // ollama: cap on options.num_ctx
+  std::string keep_alive = "30m";         // ollama: how long the model stays loaded
 };
+
+// OPENAI_API_KEY, AZURE_OPENAI_API_KEY, ANTHROPIC_API_KEY; none for ollama.
+std::string default_key_env(const std::string& provider);
+
+// reasoning_model resolved: "auto" means o1/o3/o4-style and gpt-5 model names.
+bool is_reasoning_model(const Endpoint& endpoint);
 
 struct Limits {
   int max_in_flight = 16;                 // the ceiling; 429/503/529 shrink the window below it

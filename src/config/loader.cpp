@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <functional>
@@ -162,9 +163,9 @@ std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
   return {
     {"provider", [&](auto& n, auto& p) {
        e.provider = l.string(n, p);
-       if (e.provider != "openai") {
-         l.fail(n, p, fmt::format("provider '{}' is not supported yet; use openai (any "
-                                  "OpenAI-compatible server, including Ollama's /v1)", e.provider));
+       if (std::ranges::find(k_providers, std::string_view(e.provider)) == std::end(k_providers)) {
+         l.fail(n, p, fmt::format("provider '{}' is not one of openai (any OpenAI-compatible "
+                                  "server), azure, anthropic, ollama (native API)", e.provider));
        }
      }},
     {"base_url", [&](auto& n, auto& p) { e.base_url = l.string(n, p); }},
@@ -181,6 +182,17 @@ std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
      [&](auto& n, auto& p) { e.request_timeout_s = l.number(n, p, 1.0, 86400.0); }},
     {"stall_timeout_s", [&](auto& n, auto& p) { e.stall_timeout_s = l.number(n, p, 1.0, 3600.0); }},
     {"ca_file", [&](auto& n, auto& p) { e.ca_file = l.string(n, p); }},
+    {"reasoning_model", [&](auto& n, auto& p) {
+       e.reasoning_model = l.string(n, p);
+       if (e.reasoning_model != "auto" && e.reasoning_model != "true" && e.reasoning_model != "false") {
+         l.fail(n, p, "must be auto, true or false");
+       }
+     }},
+    {"deployment", [&](auto& n, auto& p) { e.deployment = l.string(n, p); }},
+    {"api_version", [&](auto& n, auto& p) { e.api_version = l.string(n, p); }},
+    {"anthropic_version", [&](auto& n, auto& p) { e.anthropic_version = l.string(n, p); }},
+    {"num_ctx_max", [&](auto& n, auto& p) { e.num_ctx_max = l.number(n, p, 2048, 10000000); }},
+    {"keep_alive", [&](auto& n, auto& p) { e.keep_alive = l.string(n, p); }},
   };
 }
 
@@ -300,9 +312,26 @@ std::vector<Field> top_fields(const Loader& l, Config& c) {
 }
 
 void apply_env(Endpoint& e) {
+  if (const char* v = std::getenv("LINGOPIPE_PROVIDER"); v && *v) e.provider = v;
   if (const char* v = std::getenv("LINGOPIPE_BASE_URL"); v && *v) e.base_url = v;
   if (const char* v = std::getenv("LINGOPIPE_MODEL"); v && *v) e.model = v;
   if (const char* v = std::getenv("LINGOPIPE_API_KEY_ENV"); v && *v) e.api_key_env = v;
+  if (e.api_key_env.empty()) e.api_key_env = default_key_env(e.provider);
+}
+
+// What one key alone cannot check.
+void check_endpoint(const Config& c) {
+  const Endpoint& e = c.endpoint;
+  if (std::ranges::find(k_providers, std::string_view(e.provider)) == std::end(k_providers)) {
+    throw util::Error(fmt::format("LINGOPIPE_PROVIDER '{}' is not one of openai, azure, anthropic, "
+                                  "ollama", e.provider));
+  }
+  if (e.provider == "azure" && !e.deployment.empty() && e.api_version.empty()) {
+    throw util::Error(fmt::format("{}: endpoint.api_version is required with endpoint.deployment "
+                                  "(Azure's classic URL), e.g. 2024-10-21; or use the v1 URL "
+                                  "https://<resource>.openai.azure.com/openai/v1 without a deployment",
+                                  c.file.string()));
+  }
 }
 
 void resolve_paths(Config& c) {
@@ -332,6 +361,20 @@ void resolve_paths(Config& c) {
 
 } // namespace
 
+std::string default_key_env(const std::string& provider) {
+  if (provider == "azure") return "AZURE_OPENAI_API_KEY";
+  if (provider == "anthropic") return "ANTHROPIC_API_KEY";
+  if (provider == "ollama") return "";
+  return "OPENAI_API_KEY";
+}
+
+bool is_reasoning_model(const Endpoint& e) {
+  if (e.reasoning_model != "auto") return e.reasoning_model == "true";
+  const std::string& m = e.model;
+  const bool o_series = m.size() >= 2 && m[0] == 'o' && std::isdigit(static_cast<unsigned char>(m[1]));
+  return o_series || m.starts_with("gpt-5");
+}
+
 Config parse(const std::string& text, const fs::path& name) {
   YAML::Node root;
   try {
@@ -349,6 +392,7 @@ Config parse(const std::string& text, const fs::path& name) {
   }
   loader.read_map(root, "", top_fields(loader, config));
   apply_env(config.endpoint);
+  check_endpoint(config);
   resolve_paths(config);
   return config;
 }

@@ -20,6 +20,7 @@ struct ChatRequest {
   double temperature = 0.2;
   int max_output_tokens = 2048;
   int estimated_tokens = 0;           // prompt + expected answer, for tokens-per-minute pacing
+  int estimated_prompt_tokens = 0;    // the prompt alone (Ollama's num_ctx, truncation checks)
 };
 
 struct Usage {
@@ -29,7 +30,8 @@ struct Usage {
 };
 
 struct ChatResult {
-  std::string content;
+  std::string content;                // the answer, without reasoning
+  std::string reasoning;              // reasoning_content / reasoning / <think>: kept apart
   std::string finish_reason;
   Usage usage;
   std::string model;                  // as the server reported it

@@ -20,7 +20,7 @@ bool points_at_endpoint(ErrorKind kind) {
 
 Engine::Engine(Endpoint endpoint, const config::Limits& limits, Transport& transport,
                const Clock& clock, OnDone on_done)
-  : m_endpoint(std::move(endpoint)), m_limits(limits), m_transport(transport), m_clock(clock),
+  : m_endpoint(std::move(endpoint)), m_codec(codec_for(m_endpoint.provider)), m_limits(limits), m_transport(transport), m_clock(clock),
     m_on_done(std::move(on_done)), m_policy(limits),
     m_limiter(limits.requests_per_minute, limits.tokens_per_minute, clock.now()),
     m_window(limits.max_in_flight) {}
@@ -69,7 +69,7 @@ void Engine::dispatch() {
     m_limiter.consume(p.request.estimated_tokens, now);
     m_in_flight_tokens += p.request.estimated_tokens;
     const uint64_t tag = m_next_tag++;
-    m_transport.start(tag, encode_openai(p.request, m_endpoint));
+    m_transport.start(tag, m_codec.encode(p.request, m_endpoint));
     m_in_flight.emplace(tag, std::move(p));
     ++m_stats.sent;
     --m_stats.waiting;
@@ -148,7 +148,7 @@ void Engine::handle(Completion completion) {
   --m_stats.in_flight;
   m_in_flight_tokens -= p.request.estimated_tokens;
   count_connection(completion.response);
-  ChatOutcome outcome = decode_openai(completion.response);
+  ChatOutcome outcome = m_codec.decode(completion.response, p.request);
   m_limiter.observe(completion.response, m_clock.now(), static_cast<int>(m_in_flight.size()),
                     m_in_flight_tokens);
   adapt_window(outcome);

@@ -9,7 +9,7 @@
 
 #include "config/config.hpp"
 #include "llm/chat.hpp"
-#include "llm/openai_codec.hpp"
+#include "llm/codec.hpp"
 #include "llm/rate_limiter.hpp"
 #include "llm/retry.hpp"
 #include "llm/transport.hpp"
@@ -80,6 +80,7 @@ private:
   bool has_capacity() const;
 
   Endpoint m_endpoint;
+  const Codec& m_codec;
   config::Limits m_limits;
   Transport& m_transport;
   const Clock& m_clock;

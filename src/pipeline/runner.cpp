@@ -3,6 +3,7 @@
 #include "article/segmenter.hpp"
 #include "article/tokens.hpp"
 #include "cache/key.hpp"
+#include "llm/codec.hpp"
 #include "llm/engine.hpp"
 #include "pipeline/report.hpp"
 
@@ -67,6 +68,23 @@ TokenEstimate estimate_request(const llm::ChatRequest& r) {
   const int answer = r.messages.empty() ? 0 : article::estimate_tokens(r.messages.back().content);
   e.out = std::min(answer, r.max_output_tokens);
   return e;
+}
+
+// The wire-level endpoint: provider codec options and the key, read from the
+// environment variable the config names (never from the config itself).
+llm::Endpoint llm_endpoint(const config::Endpoint& e) {
+  llm::Endpoint out;
+  out.provider = llm::provider_from_name(e.provider).value_or(llm::Provider::openai);
+  out.base_url = e.base_url;
+  const char* key = e.api_key_env.empty() ? nullptr : std::getenv(e.api_key_env.c_str());
+  out.api_key = key ? key : "";
+  out.reasoning_model = config::is_reasoning_model(e);
+  out.deployment = e.deployment;
+  out.api_version = e.api_version;
+  out.anthropic_version = e.anthropic_version;
+  out.num_ctx_max = e.num_ctx_max;
+  out.keep_alive = e.keep_alive;
+  return out;
 }
 
 // An article summary cannot be rendered before its section summaries exist;
@@ -134,6 +152,7 @@ public:
     }
     cache::Entry entry;
     entry.content = outcome->content;
+    entry.reasoning = outcome->reasoning;
     entry.finish_reason = outcome->finish_reason;
     entry.model = outcome->model;
     entry.endpoint = endpoint_label(m_runner.m_config.endpoint);
@@ -215,6 +234,7 @@ private:
     }
     const TokenEstimate estimate = estimate_request(job.request);
     job.request.estimated_tokens = estimate.in + estimate.out;
+    job.request.estimated_prompt_tokens = estimate.in;
     job.estimate_in = estimate.in;
     job.estimate_out = estimate.out;
     job.estimated_cost = estimate_cost(m_runner.m_config, estimate.in, estimate.out);
@@ -432,8 +452,7 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
                       const llm::Clock& clock) {
   const auto start = std::chrono::steady_clock::now();
   Batch batch(*this, std::move(docs));
-  const char* key = std::getenv(m_config.endpoint.api_key_env.c_str());
-  llm::Engine engine({m_config.endpoint.base_url, key ? key : ""}, m_config.limits, transport,
+  llm::Engine engine(llm_endpoint(m_config.endpoint), m_config.limits, transport,
                      clock, [&batch](uint64_t id, const llm::ChatOutcome& outcome) {
                        batch.on_done(id, outcome);
                      });

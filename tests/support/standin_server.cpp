@@ -1,7 +1,10 @@
-// lingopipe-standin: a stand-in OpenAI-compatible chat completions server on
-// loopback. Its answers are NOT translations: it tags and echoes the text so a
-// run can be exercised end to end without a model. It counts and logs every
-// request and injects faults from a script, for the integration tests.
+// lingopipe-standin: a stand-in LLM server on loopback speaking OpenAI chat
+// completions (/v1/chat/completions, Azure's deployment and v1 paths),
+// Anthropic messages (/v1/messages) and Ollama's native chat (/api/chat). Its
+// answers are NOT translations: it tags and echoes the text so a run can be
+// exercised end to end without a model. It counts and logs every request
+// (path, auth headers present, body) and injects faults from a script, for
+// the integration tests.
 //
 //   lingopipe-standin [--port N] [--port-file F] [--log F] [--faults F]
 //                     [--latency-ms N] [--threads N] [--rpm N] [--tpm N]
@@ -109,6 +112,8 @@ std::string fake_translation(const std::string& text) {
   return out;
 }
 
+enum class Dialect { openai, anthropic, ollama };
+
 class StandIn {
 public:
   explicit StandIn(const Options& o) : m_options(o) {
@@ -123,10 +128,14 @@ public:
     m_tokens.per_minute = m_tokens.level = o.tpm;
   }
 
-  void chat(const httplib::Request& req, httplib::Response& res) {
+  // Every dialect is served by one path: the request is read into OpenAI's
+  // shape (system message first, max_tokens), faults and limits apply alike,
+  // and the answer is written in the dialect's own shape.
+  void chat(const httplib::Request& req, httplib::Response& res, Dialect dialect = Dialect::openai) {
     const int n = ++m_count;
-    json body = json::parse(req.body, nullptr, false);
-    if (!m_options.log_file.empty()) log(n, body, req);
+    const json raw = json::parse(req.body, nullptr, false);
+    json body = normalized(raw, dialect);
+    if (!m_options.log_file.empty()) log(n, body, raw, req);
     const bool valid = !body.is_discarded() && body.contains("messages");
     const json* fault = fault_for(n, valid ? user_text(body).size() : 0);
     std::string content;
@@ -148,7 +157,7 @@ public:
       res.set_content(R"({"error":{"message":"invalid JSON body","type":"invalid_request_error"}})",
                       "application/json");
     } else {
-      answer(body, std::move(content), m_options.compress, res);
+      answer(body, std::move(content), m_options.compress, dialect, raw, res);
     }
   }
 
@@ -244,31 +253,79 @@ private:
                    : fake_translation(user);
   }
 
-  static void answer(const json& body, std::string content, bool compress,
-                     httplib::Response& res) {
+  static void answer(const json& body, std::string content, bool compress, Dialect dialect,
+                     const json& raw, httplib::Response& res) {
     const std::string all = prompt_text(body);
-    json out = {{"id", "chatcmpl-standin"},
-                {"object", "chat.completion"},
-                {"created", 0},
-                {"model", body.value("model", "lingopipe-standin")},
-                {"choices", {{{"index", 0},
-                              {"message", {{"role", "assistant"}, {"content", content}}},
-                              {"finish_reason", "stop"}}}},
-                {"usage", {{"prompt_tokens", all.size() / 4},
-                           {"completion_tokens", content.size() / 4},
-                           {"total_tokens", (all.size() + content.size()) / 4}}}};
-    res.set_header("x-request-id", "req-standin");
+    const size_t prompt_tokens = all.size() / 4;
+    const size_t completion_tokens = content.size() / 4;
+    json out;
+    if (dialect == Dialect::anthropic) {
+      out = {{"id", "msg_standin"},
+             {"type", "message"},
+             {"role", "assistant"},
+             {"model", body.value("model", "lingopipe-standin")},
+             {"content", {{{"type", "text"}, {"text", content}}}},
+             {"stop_reason", "end_turn"},
+             {"stop_sequence", nullptr},
+             {"usage", {{"input_tokens", prompt_tokens}, {"output_tokens", completion_tokens}}}};
+      res.set_header("request-id", "req_standin");
+    } else if (dialect == Dialect::ollama) {
+      // Like Ollama, a prompt over options.num_ctx is cut (to about half the
+      // window) without an error; only prompt_eval_count tells.
+      const size_t num_ctx = raw.contains("options") ? raw["options"].value("num_ctx", size_t{2048}) : 2048;
+      out = {{"model", body.value("model", "lingopipe-standin")},
+             {"created_at", "2026-01-01T00:00:00Z"},
+             {"message", {{"role", "assistant"}, {"content", content}}},
+             {"done", true},
+             {"done_reason", "stop"},
+             {"prompt_eval_count", prompt_tokens > num_ctx ? num_ctx / 2 : prompt_tokens},
+             {"eval_count", completion_tokens}};
+    } else {
+      out = {{"id", "chatcmpl-standin"},
+             {"object", "chat.completion"},
+             {"created", 0},
+             {"model", body.value("model", "lingopipe-standin")},
+             {"choices", {{{"index", 0},
+                           {"message", {{"role", "assistant"}, {"content", content}}},
+                           {"finish_reason", "stop"}}}},
+             {"usage", {{"prompt_tokens", prompt_tokens},
+                        {"completion_tokens", completion_tokens},
+                        {"total_tokens", prompt_tokens + completion_tokens}}}};
+      res.set_header("x-request-id", "req-standin");
+    }
     // httplib compresses application/json when the client accepts it (Brotli
     // for libcurl); with a charset parameter it does not.
     res.set_content(out.dump(), compress ? "application/json" : "application/json; charset=utf-8");
   }
 
-  void log(int n, const json& body, const httplib::Request& req) {
+  // Anthropic's top-level system and Ollama's options.num_predict, read into
+  // OpenAI's shape.
+  static json normalized(const json& raw, Dialect dialect) {
+    if (raw.is_discarded() || !raw.is_object() || dialect == Dialect::openai) return raw;
+    json body = raw;
+    if (dialect == Dialect::anthropic && raw.contains("system")) {
+      json messages = json::array({{{"role", "system"}, {"content", raw["system"]}}});
+      for (const auto& m : raw.value("messages", json::array())) messages.push_back(m);
+      body["messages"] = messages;
+    }
+    if (dialect == Dialect::ollama && raw.contains("options")) {
+      body["max_tokens"] = raw["options"].value("num_predict", 0);
+    }
+    return body;
+  }
+
+  void log(int n, const json& body, const json& raw, const httplib::Request& req) {
     const auto since_start = std::chrono::steady_clock::now() - m_started;
     json entry = {{"n", n},
                   {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(since_start).count()},
+                  {"path", req.path},
+                  {"api_version", req.get_param_value("api-version")},
                   {"authorization", req.has_header("Authorization")},
-                  {"accept_encoding", req.get_header_value("Accept-Encoding")}};
+                  {"x_api_key", req.has_header("x-api-key")},
+                  {"api_key_header", req.has_header("api-key")},
+                  {"anthropic_version", req.get_header_value("anthropic-version")},
+                  {"accept_encoding", req.get_header_value("Accept-Encoding")},
+                  {"body", raw.is_discarded() ? json(nullptr) : raw}};
     if (!body.is_discarded() && body.contains("messages")) {
       entry["model"] = body.value("model", "");
       entry["max_tokens"] = body.value("max_tokens", 0);
@@ -336,6 +393,12 @@ int main(int argc, char** argv) {
     });
     server.Post("/v1/chat/completions", [&](const auto& req, auto& res) { standin.chat(req, res); });
     server.Post("/chat/completions", [&](const auto& req, auto& res) { standin.chat(req, res); });
+    // Azure OpenAI: the classic deployment path (api-version in the query) and v1.
+    server.Post(R"(/openai/deployments/([^/]+)/chat/completions)",
+                [&](const auto& req, auto& res) { standin.chat(req, res); });
+    server.Post("/openai/v1/chat/completions", [&](const auto& req, auto& res) { standin.chat(req, res); });
+    server.Post("/v1/messages", [&](const auto& req, auto& res) { standin.chat(req, res, Dialect::anthropic); });
+    server.Post("/api/chat", [&](const auto& req, auto& res) { standin.chat(req, res, Dialect::ollama); });
     server.Get("/_stats", [&](const auto&, auto& res) {
       res.set_content(standin.stats().dump(), "application/json");
     });

@@ -5,6 +5,13 @@
 
 namespace {
 
+llm::Endpoint endpoint(std::string api_key = "") {
+  llm::Endpoint e;
+  e.base_url = "http://h/v1";
+  e.api_key = std::move(api_key);
+  return e;
+}
+
 using namespace std::chrono_literals;
 using testenv::FakeClock;
 using testenv::FakeTransport;
@@ -26,7 +33,7 @@ TEST(EngineTest, RunsEverythingWithinTheInFlightLimit) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int n) { return testenv::ok_response(std::to_string(n)); });
   Outcomes out;
-  llm::Engine engine({"http://h/v1", ""}, limits(3), transport, clock,
+  llm::Engine engine(endpoint(), limits(3), transport, clock,
                      [&](uint64_t id, const llm::ChatOutcome& o) { out.by_id.emplace(id, o); });
   for (uint64_t i = 0; i < 10; ++i) engine.submit(i, request());
   engine.run();
@@ -44,7 +51,7 @@ TEST(EngineTest, RetryAfterDelaysTheNextAttempt) {
                   : testenv::ok_response("ok");
   });
   std::optional<llm::ChatOutcome> result;
-  llm::Engine engine({"http://h/v1", ""}, limits(), transport, clock,
+  llm::Engine engine(endpoint(), limits(), transport, clock,
                      [&](uint64_t, const llm::ChatOutcome& o) { result = o; });
   engine.submit(1, request());
   engine.run();
@@ -59,7 +66,7 @@ TEST(EngineTest, AttemptsNeverExceedTheBudget) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int) { return testenv::status_response(503, "{}"); });
   std::optional<llm::ChatOutcome> result;
-  llm::Engine engine({"http://h/v1", ""}, limits(4, 3), transport, clock,
+  llm::Engine engine(endpoint(), limits(4, 3), transport, clock,
                      [&](uint64_t, const llm::ChatOutcome& o) { result = o; });
   engine.submit(1, request());
   engine.run();
@@ -74,7 +81,7 @@ TEST(EngineTest, AuthErrorStopsTheEndpointAfterOneRequest) {
     return testenv::status_response(401, R"({"error":{"message":"bad key","code":"invalid_api_key"}})");
   });
   int cancelled = 0, failed = 0;
-  llm::Engine engine({"http://h/v1", "sk-x"}, limits(8), transport, clock,
+  llm::Engine engine(endpoint("sk-x"), limits(8), transport, clock,
                      [&](uint64_t, const llm::ChatOutcome& o) {
                        (o.error().kind == llm::ErrorKind::cancelled ? cancelled : failed)++;
                      });
@@ -92,7 +99,7 @@ TEST(EngineTest, QuotaErrorIsNotRetried) {
   FakeTransport transport(clock, [](auto&, int) {
     return testenv::status_response(429, R"({"error":{"code":"insufficient_quota","type":"insufficient_quota","message":"You exceeded your current quota"}})");
   });
-  llm::Engine engine({"http://h/v1", ""}, limits(), transport, clock, [](uint64_t, auto&) {});
+  llm::Engine engine(endpoint(), limits(), transport, clock, [](uint64_t, auto&) {});
   engine.submit(1, request());
   engine.submit(2, request());
   engine.run();
@@ -110,7 +117,7 @@ llm::HttpResponse refused() {
 TEST(EngineTest, EndpointThatNeverAnswersIsStoppedAfterTheFirstRequest) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int) { return refused(); });
-  llm::Engine engine({"http://h/v1", ""}, limits(8, 3), transport, clock, [](uint64_t, auto&) {});
+  llm::Engine engine(endpoint(), limits(8, 3), transport, clock, [](uint64_t, auto&) {});
   for (uint64_t i = 0; i < 10; ++i) engine.submit(i, request());
   engine.run();
   EXPECT_EQ(transport.started(), 3);
@@ -124,7 +131,7 @@ TEST(EngineTest, ProvenEndpointOnlyFailsTheRequestThatFailed) {
     return n == 1 ? testenv::ok_response("ok") : refused();
   });
   int failed = 0;
-  llm::Engine engine({"http://h/v1", ""}, limits(1, 2), transport, clock,
+  llm::Engine engine(endpoint(), limits(1, 2), transport, clock,
                      [&](uint64_t, const llm::ChatOutcome& o) { failed += !o.has_value(); });
   for (uint64_t i = 0; i < 3; ++i) engine.submit(i, request());
   engine.run();
@@ -138,7 +145,7 @@ TEST(EngineTest, RequestsPerMinuteArePaced) {
   FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
   auto l = limits(64);
   l.requests_per_minute = 60; // a burst of 10, then one per second
-  llm::Engine engine({"http://h/v1", ""}, l, transport, clock, [](uint64_t, auto&) {});
+  llm::Engine engine(endpoint(), l, transport, clock, [](uint64_t, auto&) {});
   for (uint64_t i = 0; i < 15; ++i) engine.submit(i, request());
   engine.run();
   const auto& t = transport.start_times();
@@ -161,7 +168,7 @@ TEST(EngineTest, TokensPerMinuteUseTheRequestEstimate) {
   });
   auto l = limits(64);
   l.tokens_per_minute = 6000; // 100 tokens/s, a bucket of 1000
-  llm::Engine engine({"http://h/v1", ""}, l, transport, clock, [](uint64_t, auto&) {});
+  llm::Engine engine(endpoint(), l, transport, clock, [](uint64_t, auto&) {});
   for (uint64_t i = 0; i < 3; ++i) {
     auto r = request();
     r.estimated_tokens = 600;
@@ -187,7 +194,7 @@ TEST(EngineTest, OverloadHalvesTheWindowAndSuccessGrowsItBack) {
     return testenv::ok_response("x");
   });
   int smallest = 1000;
-  llm::Engine engine({"http://h/v1", ""}, limits(8), transport, clock, [](uint64_t, auto&) {});
+  llm::Engine engine(endpoint(), limits(8), transport, clock, [](uint64_t, auto&) {});
   engine.set_progress([&](const llm::EngineStats& s) {
     if (s.window > 0) smallest = std::min(smallest, s.window);
   });
@@ -206,7 +213,7 @@ TEST(EngineTest, WindowNeverDropsBelowOne) {
   int smallest = 1000;
   auto l = limits(4, 100);
   l.backoff_base_s = 1.5; // each retry lands after the one-second shrink guard
-  llm::Engine engine({"http://h/v1", ""}, l, transport, clock, [](uint64_t, auto&) {});
+  llm::Engine engine(endpoint(), l, transport, clock, [](uint64_t, auto&) {});
   engine.set_progress([&](const llm::EngineStats& s) {
     if (s.window > 0) smallest = std::min(smallest, s.window);
   });
@@ -222,7 +229,7 @@ TEST(EngineTest, NothingNewIsSentAfterTheDeadline) {
   auto l = limits(1);
   l.requests_per_minute = 60; // ten at once, then one a second
   std::vector<std::string> cancelled;
-  llm::Engine engine({"http://h/v1", ""}, l, transport, clock, [&](uint64_t, const auto& o) {
+  llm::Engine engine(endpoint(), l, transport, clock, [&](uint64_t, const auto& o) {
     if (!o) cancelled.push_back(o.error().message);
   });
   engine.set_deadline(clock.now() + 2500ms);
@@ -238,7 +245,7 @@ TEST(EngineTest, CallbacksMaySubmitMoreWork) {
   FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
   int done = 0;
   llm::Engine* self = nullptr;
-  llm::Engine engine({"http://h/v1", ""}, limits(), transport, clock, [&](uint64_t id, auto&) {
+  llm::Engine engine(endpoint(), limits(), transport, clock, [&](uint64_t id, auto&) {
     ++done;
     if (id < 5) self->submit(id + 1, request());
   });

@@ -1,4 +1,5 @@
-#include "llm/openai_codec.hpp"
+#include "llm/codec.hpp"
+#include "llm/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -7,6 +8,15 @@ namespace {
 
 using llm::ErrorKind;
 using llm::HttpResponse;
+
+llm::ChatOutcome decode(const HttpResponse& r) { return llm::decode_openai(r, {}); }
+
+llm::Endpoint endpoint(std::string base_url, std::string api_key) {
+  llm::Endpoint e;
+  e.base_url = std::move(base_url);
+  e.api_key = std::move(api_key);
+  return e;
+}
 
 HttpResponse response(long status, std::string body,
                       std::map<std::string, std::string> headers = {}) {
@@ -26,14 +36,14 @@ std::string completion(const std::string& content_json, const std::string& finis
 }
 
 ErrorKind kind_of(const HttpResponse& r) {
-  auto out = llm::decode_openai(r);
+  auto out = decode(r);
   EXPECT_FALSE(out.has_value());
   return out ? ErrorKind::cancelled : out.error().kind;
 }
 
 TEST(OpenAiCodecTest, EncodesTheRequest) {
   llm::ChatRequest req{"gpt-x", {{"system", "s"}, {"user", "u"}}, 0.2, 100};
-  auto http = llm::encode_openai(req, {"http://h/v1/", "sk-1"});
+  auto http = llm::encode_openai(req, endpoint("http://h/v1/", "sk-1"));
   EXPECT_EQ(http.url, "http://h/v1/chat/completions");
   auto body = nlohmann::json::parse(http.body);
   EXPECT_EQ(body["model"], "gpt-x");
@@ -41,12 +51,12 @@ TEST(OpenAiCodecTest, EncodesTheRequest) {
   EXPECT_EQ(body["max_tokens"], 100);
   EXPECT_EQ(body["stream"], false);
   EXPECT_NE(std::ranges::find(http.headers, "Authorization: Bearer sk-1"), http.headers.end());
-  auto keyless = llm::encode_openai(req, {"http://h/v1", ""});
+  auto keyless = llm::encode_openai(req, endpoint("http://h/v1", ""));
   for (const auto& h : keyless.headers) EXPECT_FALSE(h.starts_with("Authorization"));
 }
 
 TEST(OpenAiCodecTest, ParsesContentFinishReasonAndUsage) {
-  auto out = llm::decode_openai(response(
+  auto out = decode(response(
     200, completion("\"X\"", "\"stop\"", "",
                     R"({"prompt_tokens":12,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}})"),
     {{"x-request-id", "req-9"}}));
@@ -60,26 +70,26 @@ TEST(OpenAiCodecTest, ParsesContentFinishReasonAndUsage) {
 }
 
 TEST(OpenAiCodecTest, UsageWithoutDetailsOrWithDeepSeekFields) {
-  auto a = llm::decode_openai(response(200, completion("\"X\"", "\"stop\"", "", R"({"prompt_tokens":1,"completion_tokens":1})")));
+  auto a = decode(response(200, completion("\"X\"", "\"stop\"", "", R"({"prompt_tokens":1,"completion_tokens":1})")));
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->usage.cached_tokens, 0);
-  auto b = llm::decode_openai(response(200, completion("\"X\"", "\"stop\"", "", R"({"prompt_tokens":5,"completion_tokens":1,"prompt_cache_hit_tokens":2})")));
+  auto b = decode(response(200, completion("\"X\"", "\"stop\"", "", R"({"prompt_tokens":5,"completion_tokens":1,"prompt_cache_hit_tokens":2})")));
   ASSERT_TRUE(b.has_value());
   EXPECT_EQ(b->usage.cached_tokens, 2);
 }
 
 TEST(OpenAiCodecTest, LeadingBlankLinesBeforeJson) {
-  auto out = llm::decode_openai(response(200, "\n\n\n" + completion("\"X\"", "\"stop\"")));
+  auto out = decode(response(200, "\n\n\n" + completion("\"X\"", "\"stop\"")));
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->content, "X");
 }
 
 TEST(OpenAiCodecTest, LengthIsTruncatedNeverSuccess) {
-  auto out = llm::decode_openai(response(200, completion("\"Half a sent\"", "\"length\"")));
+  auto out = decode(response(200, completion("\"Half a sent\"", "\"length\"")));
   ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().kind, ErrorKind::truncated);
   EXPECT_EQ(out.error().message, "answer truncated at max_output_tokens");
-  auto empty = llm::decode_openai(response(200, completion("null", "\"length\"")));
+  auto empty = decode(response(200, completion("null", "\"length\"")));
   EXPECT_EQ(empty.error().message, "budget consumed by reasoning: no text within max_output_tokens");
 }
 
@@ -92,7 +102,7 @@ TEST(OpenAiCodecTest, EmptyInvalidHtmlAndShapelessBodies) {
   EXPECT_EQ(kind_of(response(200, completion("\"  \"", "\"stop\""))), ErrorKind::empty);
   EXPECT_EQ(kind_of(response(200, "{not json")), ErrorKind::malformed);
   EXPECT_EQ(kind_of(response(200, R"({"id":"x"})")), ErrorKind::malformed);
-  auto html = llm::decode_openai(response(200, "<!DOCTYPE html><html>Open WebUI</html>",
+  auto html = decode(response(200, "<!DOCTYPE html><html>Open WebUI</html>",
                                           {{"content-type", "text/html"}}));
   EXPECT_EQ(html.error().kind, ErrorKind::gateway);
   EXPECT_EQ(html.error().message, "HTML instead of JSON (check the base URL, it usually ends in "
@@ -131,7 +141,7 @@ TEST(OpenAiCodecTest, ExtractsMessageFromEveryErrorShape) {
          {R"({"object":"error","message":"m3","type":"BadRequestError","code":400})", "m3", "BadRequestError"},
          {R"([{"error":{"code":429,"message":"m4","status":"RESOURCE_EXHAUSTED"}}])", "m4", "RESOURCE_EXHAUSTED"},
          {R"({"type":"error","error":{"type":"overloaded_error","message":"m5"},"request_id":"r"})", "m5", "overloaded_error"}}) {
-    auto out = llm::decode_openai(response(500, c.body));
+    auto out = decode(response(500, c.body));
     ASSERT_FALSE(out.has_value());
     EXPECT_EQ(out.error().message, c.message) << c.body;
     EXPECT_EQ(out.error().type, c.type) << c.body;
@@ -139,14 +149,14 @@ TEST(OpenAiCodecTest, ExtractsMessageFromEveryErrorShape) {
 }
 
 TEST(OpenAiCodecTest, ErrorCodeStringOrInteger) {
-  auto a = llm::decode_openai(response(429, R"({"error":{"code":"429","message":"Rate limit is exceeded."}})"));
+  auto a = decode(response(429, R"({"error":{"code":"429","message":"Rate limit is exceeded."}})"));
   EXPECT_EQ(a.error().code, "429");
-  auto b = llm::decode_openai(response(400, R"({"error":{"code":400,"message":"bad"}})"));
+  auto b = decode(response(400, R"({"error":{"code":400,"message":"bad"}})"));
   EXPECT_EQ(b.error().code, "400");
 }
 
 TEST(OpenAiCodecTest, RequestIdAndShouldRetryHeaders) {
-  auto out = llm::decode_openai(response(500, "{}", {{"x-request-id", "req_1"}, {"x-should-retry", "false"}}));
+  auto out = decode(response(500, "{}", {{"x-request-id", "req_1"}, {"x-should-retry", "false"}}));
   EXPECT_EQ(out.error().request_id, "req_1");
   EXPECT_EQ(out.error().should_retry, false);
   EXPECT_EQ(llm::describe(out.error()), "HTTP 500 server_error: {} (request req_1)");
@@ -164,7 +174,7 @@ TEST(OpenAiCodecTest, TransportFailure) {
   HttpResponse r;
   r.curl_code = 7;
   r.curl_error = "Failed to connect to 127.0.0.1 port 9: Connection refused";
-  auto out = llm::decode_openai(r);
+  auto out = decode(r);
   EXPECT_EQ(out.error().kind, ErrorKind::transport);
   EXPECT_EQ(out.error().message, r.curl_error);
 }

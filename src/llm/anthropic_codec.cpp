@@ -1,0 +1,104 @@
+// Anthropic Messages API (PROTOCOLS.md §3): system prompt at top level,
+// max_tokens always sent, x-api-key and anthropic-version headers, content
+// blocks and stop_reason in the answer.
+#include "llm/codec.hpp"
+#include "llm/errors.hpp"
+
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+
+namespace llm {
+
+namespace {
+
+Stop anthropic_stop(const std::string& stop_reason) {
+  if (stop_reason == "max_tokens" || stop_reason == "model_context_window_exceeded") {
+    return Stop::truncated;
+  }
+  if (stop_reason == "refusal") return Stop::refused;
+  return Stop::done; // end_turn, stop_sequence
+}
+
+} // namespace
+
+HttpRequest encode_anthropic(const ChatRequest& request, const Endpoint& endpoint) {
+  std::string system;
+  json messages = json::array();
+  for (const auto& m : request.messages) {
+    if (m.role == "system") {
+      system += system.empty() ? m.content : "\n\n" + m.content;
+    } else {
+      messages.push_back({{"role", m.role}, {"content", m.content}});
+    }
+  }
+  json body = {{"model", request.model}, {"max_tokens", request.max_output_tokens}};
+  if (!system.empty()) body["system"] = system;
+  body["messages"] = std::move(messages);
+  body["temperature"] = request.temperature;
+  HttpRequest http;
+  // base_url is https://api.anthropic.com, with or without /v1.
+  const std::string base = join_url(endpoint.base_url, "");
+  http.url = base + (base.ends_with("/v1") ? "/messages" : "/v1/messages");
+  http.headers = {"Content-Type: application/json", "Accept: application/json",
+                  "anthropic-version: " + endpoint.anthropic_version};
+  if (!endpoint.api_key.empty()) {
+    http.headers.push_back("x-api-key: " + endpoint.api_key);
+  }
+  http.body = body.dump();
+  return http;
+}
+
+ChatOutcome decode_anthropic(const HttpResponse& r, const ChatRequest&) {
+  if (r.curl_code != 0) {
+    return std::unexpected(transport_error(r.curl_code, r.curl_error));
+  }
+  if (r.status < 200 || r.status >= 300) {
+    return std::unexpected(error_from_status(r));
+  }
+  ChatError e;
+  e.status = static_cast<int>(r.status);
+  e.request_id = r.header("request-id");
+  if (looks_like_html(r)) {
+    e.kind = ErrorKind::gateway;
+    e.message = "HTML instead of JSON (check the base URL, e.g. https://api.anthropic.com): " +
+                excerpt(r.body);
+    return std::unexpected(e);
+  }
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    e.kind = ErrorKind::malformed;
+    e.message = "invalid JSON: " + excerpt(r.body);
+    return std::unexpected(e);
+  }
+  if (body.value("type", "") == "error") { // e.g. overloaded_error after HTTP 200
+    extract_error(body, e);
+    e.kind = e.type == "overloaded_error" || e.type == "api_error" ? ErrorKind::overloaded
+                                                                   : ErrorKind::bad_request;
+    return std::unexpected(e);
+  }
+  const json& content = body.value("content", json());
+  if (!content.is_array()) {
+    e.kind = ErrorKind::malformed;
+    e.message = "response has no content blocks: " + excerpt(r.body);
+    return std::unexpected(e);
+  }
+  ChatResult result;
+  for (const auto& block : content) {
+    const std::string type = block.value("type", "");
+    if (type == "text") result.content += block.value("text", "");
+    if (type == "thinking") result.reasoning += block.value("thinking", "");
+  }
+  result.finish_reason = body.contains("stop_reason") ? as_text(body["stop_reason"]) : "";
+  result.model = body.contains("model") ? as_text(body["model"]) : "";
+  result.request_id = e.request_id;
+  if (const json& u = body.value("usage", json()); u.is_object()) {
+    result.usage.prompt_tokens = u.value("input_tokens", 0);
+    result.usage.completion_tokens = u.value("output_tokens", 0);
+    result.usage.cached_tokens = u.value("cache_read_input_tokens", 0);
+  }
+  const Stop stop = anthropic_stop(result.finish_reason);
+  return finish(std::move(result), stop, e);
+}
+
+} // namespace llm

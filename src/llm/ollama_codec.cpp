@@ -1,0 +1,100 @@
+// Ollama's native /api/chat (PROTOCOLS.md §4): stream false, options.num_ctx
+// sized for the request, keep_alive, done_reason. Ollama silently cuts a
+// prompt longer than num_ctx and answers 200; comparing prompt_eval_count with
+// the estimate turns that into "input too long" instead of a bad translation.
+#include "llm/codec.hpp"
+#include "llm/errors.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+using nlohmann::json;
+
+namespace llm {
+
+int ollama_num_ctx(const ChatRequest& request, const Endpoint& endpoint) {
+  const int wanted = request.estimated_prompt_tokens * 5 / 4 + request.max_output_tokens;
+  const int rounded = (wanted + 1023) / 1024 * 1024;
+  return std::clamp(rounded, 2048, std::max(2048, endpoint.num_ctx_max));
+}
+
+HttpRequest encode_ollama(const ChatRequest& request, const Endpoint& endpoint) {
+  json messages = json::array();
+  for (const auto& m : request.messages) {
+    messages.push_back({{"role", m.role}, {"content", m.content}});
+  }
+  json body = {{"model", request.model},
+               {"messages", std::move(messages)},
+               {"stream", false},
+               {"keep_alive", endpoint.keep_alive},
+               {"options",
+                {{"num_ctx", ollama_num_ctx(request, endpoint)},
+                 {"num_predict", request.max_output_tokens},
+                 {"temperature", request.temperature}}}};
+  HttpRequest http;
+  http.url = join_url(endpoint.base_url, "/api/chat");
+  http.headers = {"Content-Type: application/json", "Accept: application/json"};
+  if (!endpoint.api_key.empty()) { // a proxy in front of Ollama may want one
+    http.headers.push_back("Authorization: Bearer " + endpoint.api_key);
+  }
+  http.body = body.dump();
+  return http;
+}
+
+ChatOutcome decode_ollama(const HttpResponse& r, const ChatRequest& request) {
+  if (r.curl_code != 0) {
+    return std::unexpected(transport_error(r.curl_code, r.curl_error));
+  }
+  if (r.status < 200 || r.status >= 300) {
+    return std::unexpected(error_from_status(r));
+  }
+  ChatError e;
+  e.status = static_cast<int>(r.status);
+  if (looks_like_html(r)) {
+    e.kind = ErrorKind::gateway;
+    e.message = "HTML instead of JSON (check the base URL, e.g. http://127.0.0.1:11434): " +
+                excerpt(r.body);
+    return std::unexpected(e);
+  }
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    e.kind = ErrorKind::malformed;
+    e.message = "invalid JSON (is this Ollama's native API? set provider: openai for /v1): " +
+                excerpt(r.body);
+    return std::unexpected(e);
+  }
+  if (body.contains("error")) { // {"error":"..."} with status 200
+    extract_error(body, e);
+    e.kind = ErrorKind::overloaded;
+    return std::unexpected(e);
+  }
+  const json& message = body.value("message", json());
+  if (!message.is_object() || !body.value("done", false)) {
+    e.kind = ErrorKind::malformed;
+    e.message = "response is not a finished chat message: " + excerpt(r.body);
+    return std::unexpected(e);
+  }
+  ChatResult result;
+  result.content = message.contains("content") ? as_text(message["content"]) : "";
+  if (message.contains("thinking")) result.reasoning = as_text(message["thinking"]);
+  result.finish_reason = body.contains("done_reason") ? as_text(body["done_reason"]) : "";
+  result.model = body.contains("model") ? as_text(body["model"]) : "";
+  result.usage.prompt_tokens = body.value("prompt_eval_count", 0);
+  result.usage.completion_tokens = body.value("eval_count", 0);
+  // A prompt read at under half its estimated length was cut by the server.
+  const int read = result.usage.prompt_tokens;
+  if (read > 0 && read * 2 < request.estimated_prompt_tokens) {
+    e.kind = ErrorKind::input_too_long;
+    e.message = fmt::format("Ollama read {} prompt tokens of about {} and silently dropped the "
+                            "rest; raise endpoint.num_ctx_max (the cap on options.num_ctx) if the "
+                            "model allows",
+                            read, request.estimated_prompt_tokens);
+    return std::unexpected(e);
+  }
+  const Stop stop = result.finish_reason == "length" ? Stop::truncated : Stop::done;
+  return finish(std::move(result), stop, e);
+}
+
+} // namespace llm

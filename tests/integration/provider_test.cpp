@@ -1,0 +1,165 @@
+// Each provider end to end: the built binary against the stand-in speaking
+// that API; the requests asserted field by field from the stand-in's log.
+#include "support/test_env.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using namespace testenv;
+using nlohmann::json;
+
+namespace {
+
+class ProviderTest : public ::testing::Test {
+protected:
+  void SetUp() override { copy_project(dir.path()); }
+
+  // The stand-in's root URL (without /v1), as Ollama and Azure base URLs are.
+  static std::string root(const StandIn& s) {
+    const std::string url = s.base_url();
+    return url.substr(0, url.size() - 3);
+  }
+
+  std::vector<json> logged(const StandIn& s) const {
+    std::vector<json> out;
+    for (const auto& line : s.log_lines()) out.push_back(json::parse(line));
+    return out;
+  }
+
+  TempDir dir;
+};
+
+TEST_F(ProviderTest, AnthropicMessagesApi) {
+  set_config(dir.path(), "provider: openai", "provider: anthropic");
+  set_config(dir.path(), "api_key_env: OPENAI_API_KEY", "api_key_env: \"\"");
+  StandIn standin(dir.path());
+  const std::string key = "sk-ant-secret-4711";
+  auto r = lingopipe(dir.path(), standin, {"run"},
+                     {{"LINGOPIPE_MODEL", "claude-test"}, {"ANTHROPIC_API_KEY", key}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto log = logged(standin);
+  ASSERT_EQ(log.size(), 24u);
+  for (const auto& entry : log) {
+    EXPECT_EQ(entry["path"], "/v1/messages");
+    EXPECT_EQ(entry["x_api_key"], true);
+    EXPECT_EQ(entry["authorization"], false);
+    EXPECT_EQ(entry["anthropic_version"], "2023-06-01");
+    const json& body = entry["body"];
+    EXPECT_EQ(body["model"], "claude-test");
+    EXPECT_EQ(body["max_tokens"], 2048);
+    EXPECT_TRUE(body["system"].is_string());
+    for (const auto& m : body["messages"]) EXPECT_NE(m["role"], "system");
+  }
+  const json doc = json::parse(read(dir / "out/lingopipe.json"));
+  const auto& title = doc["articles"][0]["sections"][0]["translation"];
+  EXPECT_EQ(title["text"], "[EN stand-in] Google und Meta: Ein neues KI-Bündnis mit Milliardenpotenzial");
+  EXPECT_EQ(title["provenance"]["endpoint"], "anthropic:claude-test");
+  EXPECT_GT(title["provenance"]["prompt_tokens"].get<int>(), 0);
+  // The key reaches the server and nothing else.
+  for (const auto& text : {r.out, r.err, read(dir / "out/lingopipe.json"),
+                           read(dir / "out/run-report.json"), read(dir / ".lingopipe/cache.sqlite")}) {
+    EXPECT_EQ(text.find(key), std::string::npos);
+  }
+}
+
+TEST_F(ProviderTest, OllamaNativeChat) {
+  set_config(dir.path(), "provider: openai", "provider: ollama");
+  StandIn standin(dir.path());
+  auto r = lingopipe(dir.path(), standin, {"run"},
+                     {{"LINGOPIPE_BASE_URL", root(standin)}, {"LINGOPIPE_MODEL", "qwen2.5:7b"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto log = logged(standin);
+  ASSERT_EQ(log.size(), 24u);
+  for (const auto& entry : log) {
+    EXPECT_EQ(entry["path"], "/api/chat");
+    EXPECT_EQ(entry["authorization"], false) << "no key is configured for Ollama";
+    const json& body = entry["body"];
+    EXPECT_EQ(body["model"], "qwen2.5:7b");
+    EXPECT_EQ(body["stream"], false);
+    EXPECT_EQ(body["keep_alive"], "30m");
+    EXPECT_EQ(body["options"]["num_predict"], 2048);
+    EXPECT_EQ(body["options"]["temperature"], 0.2);
+    EXPECT_GE(body["options"]["num_ctx"].get<int>(), 2048 + 1024);
+    EXPECT_EQ(body["options"]["num_ctx"].get<int>() % 1024, 0);
+  }
+  const json report = json::parse(read(dir / "out/run-report.json"));
+  EXPECT_EQ(report["failures"], json::array());
+}
+
+TEST_F(ProviderTest, OllamaSilentTruncationIsCaughtAndTheSectionSplit) {
+  set_config(dir.path(), "provider: openai", "provider: ollama\n  num_ctx_max: 2048");
+  set_config(dir.path(), "max_chunk_tokens: 1500", "max_chunk_tokens: 8000"); // one long section
+  std::string paragraph;
+  for (int i = 1; i <= 30; ++i) {
+    paragraph += "Der Satz Nummer " + std::to_string(i) +
+                 " beschreibt die Lage der Rechenzentren in Europa ausführlich. ";
+  }
+  write(dir / "long/lang.txt", "Ein langer Artikel\n\nKurzer Vorspann.\n\nAbschnitt\n\n" + paragraph +
+                                 "\n\n" + paragraph + "\n\n" + paragraph + "\n\n" + paragraph + "\n");
+  StandIn standin(dir.path());
+  auto r = lingopipe(dir.path(), standin, {"run", "long"}, {{"LINGOPIPE_BASE_URL", root(standin)}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json report = json::parse(read(dir / "out/run-report.json"));
+  EXPECT_GE(report["jobs"]["split_input_too_long"].get<int>(), 2);
+  EXPECT_EQ(report["failures"], json::array());
+  EXPECT_NE(r.err.find("input too long for the endpoint; sending it as two parts"), std::string::npos)
+    << r.err;
+  const json doc = json::parse(read(dir / "out/lingopipe.json"));
+  const std::string translation = doc["articles"][0]["sections"][2]["translation"]["text"];
+  EXPECT_EQ(std::count(translation.begin(), translation.end(), '\n'), 8) << "heading + 4 paragraphs, whole";
+}
+
+TEST_F(ProviderTest, AzureClassicDeployment) {
+  set_config(dir.path(), "provider: openai",
+             "provider: azure\n  deployment: gpt4o-prod\n  api_version: 2024-10-21");
+  set_config(dir.path(), "api_key_env: OPENAI_API_KEY", "api_key_env: \"\"");
+  StandIn standin(dir.path());
+  auto r = lingopipe(dir.path(), standin, {"run"},
+                     {{"LINGOPIPE_BASE_URL", root(standin)}, {"AZURE_OPENAI_API_KEY", "azure-key"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto log = logged(standin);
+  ASSERT_EQ(log.size(), 24u);
+  for (const auto& entry : log) {
+    EXPECT_EQ(entry["path"], "/openai/deployments/gpt4o-prod/chat/completions");
+    EXPECT_EQ(entry["api_version"], "2024-10-21");
+    EXPECT_EQ(entry["api_key_header"], true);
+    EXPECT_EQ(entry["authorization"], false);
+  }
+}
+
+TEST_F(ProviderTest, AzureClassicWithoutApiVersionIsAConfigError) {
+  set_config(dir.path(), "provider: openai", "provider: azure\n  deployment: gpt4o-prod");
+  StandIn standin(dir.path());
+  auto r = lingopipe(dir.path(), standin, {"run"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("config.yaml: endpoint.api_version is required with endpoint.deployment "
+                       "(Azure's classic URL), e.g. 2024-10-21"),
+            std::string::npos)
+    << r.err;
+  EXPECT_EQ(standin.requests(), 0);
+}
+
+TEST_F(ProviderTest, OpenAiReasoningModelsAreSentMaxCompletionTokens) {
+  StandIn standin(dir.path());
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"},
+                     {{"LINGOPIPE_MODEL", "o4-mini"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& entry : logged(standin)) {
+    EXPECT_EQ(entry["body"]["max_completion_tokens"], 2048);
+    EXPECT_FALSE(entry["body"].contains("max_tokens"));
+    EXPECT_FALSE(entry["body"].contains("temperature"));
+  }
+}
+
+TEST_F(ProviderTest, UnknownProviderNamesTheChoices) {
+  set_config(dir.path(), "provider: openai", "provider: gemini");
+  StandIn standin(dir.path());
+  auto r = lingopipe(dir.path(), standin, {"run"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("endpoint.provider: provider 'gemini' is not one of openai (any "
+                       "OpenAI-compatible server), azure, anthropic, ollama (native API)"),
+            std::string::npos)
+    << r.err;
+}
+
+} // namespace
