@@ -144,9 +144,7 @@ int run_command(const Options& o) {
   }
   if (!o.quiet) {
     std::fprintf(stderr, "%s, est. cost %.4f %s\n", summary_line(result.stats).c_str(),
-                 pipeline::estimate_cost(s.cfg, result.stats.prompt_tokens,
-                                         result.stats.completion_tokens),
-                 s.cfg.currency.c_str());
+                 result.stats.cost, s.cfg.currency.c_str());
     std::fprintf(stderr, "exported to %s\n", s.cfg.exports.dir.c_str());
   }
   return exit_code_for(s.prepared, result);

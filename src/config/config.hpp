@@ -5,14 +5,26 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace config {
 
+struct Limits {
+  int max_in_flight = 16;                 // the ceiling; 429/503/529 shrink the window below it
+  double requests_per_minute = 0;         // client-side pacing; 0: unlimited
+  double tokens_per_minute = 0;           // estimated before a call, corrected by its usage
+  int max_attempts = 6;                   // per request, first attempt included
+  double backoff_base_s = 0.5;
+  double backoff_max_s = 30;
+  double max_retry_after_s = 120;         // a longer server-requested wait parks the endpoint
+};
+
 inline constexpr const char* k_providers[] = {"openai", "azure", "anthropic", "ollama"};
 
 struct Endpoint {
+  std::string name = "primary";           // for logs and the run report
   std::string provider = "openai";        // openai | azure | anthropic | ollama
   std::string base_url;                   // e.g. https://api.openai.com/v1
   std::string model;                      // required; Azure classic: any label (the deployment routes)
@@ -30,6 +42,7 @@ struct Endpoint {
   std::string anthropic_version = "2023-06-01";
   int num_ctx_max = 32768;                // ollama: cap on options.num_ctx
   std::string keep_alive = "30m";         // ollama: how long the model stays loaded
+  std::optional<Limits> limits;           // this endpoint's own limits instead of the top-level ones
 };
 
 // OPENAI_API_KEY, AZURE_OPENAI_API_KEY, ANTHROPIC_API_KEY; none for ollama.
@@ -37,16 +50,6 @@ std::string default_key_env(const std::string& provider);
 
 // reasoning_model resolved: "auto" means o1/o3/o4-style and gpt-5 model names.
 bool is_reasoning_model(const Endpoint& endpoint);
-
-struct Limits {
-  int max_in_flight = 16;                 // the ceiling; 429/503/529 shrink the window below it
-  double requests_per_minute = 0;         // client-side pacing; 0: unlimited
-  double tokens_per_minute = 0;           // estimated before a call, corrected by its usage
-  int max_attempts = 6;                   // per request, first attempt included
-  double backoff_base_s = 0.5;
-  double backoff_max_s = 30;
-  double max_retry_after_s = 120;         // a longer server-requested wait parks the endpoint
-};
 
 struct Languages {
   std::string source = "auto";
@@ -109,6 +112,9 @@ struct Price {
 struct Config {
   std::filesystem::path file;             // where it was read from
   Endpoint endpoint;
+  // Tried in order when the endpoint before is parked (auth, quota, model not
+  // found, untrusted certificate, or a Retry-After beyond max_retry_after_s).
+  std::vector<Endpoint> fallbacks;
   Limits limits;
   Languages languages;
   Segment segment;

@@ -159,6 +159,21 @@ Where parse_where(const Loader& l, const YAML::Node& node, const std::string& pa
   l.fail(node, path, fmt::format("'{}' is not one of any, first, last", v));
 }
 
+std::vector<Field> limits_fields(const Loader& l, Limits& x) {
+  return {
+    {"max_in_flight", [&](auto& n, auto& p) { x.max_in_flight = l.number(n, p, 1, 4096); }},
+    {"max_attempts", [&](auto& n, auto& p) { x.max_attempts = l.number(n, p, 1, 100); }},
+    {"requests_per_minute",
+     [&](auto& n, auto& p) { x.requests_per_minute = l.number(n, p, 0.0, 1e9); }},
+    {"tokens_per_minute",
+     [&](auto& n, auto& p) { x.tokens_per_minute = l.number(n, p, 0.0, 1e12); }},
+    {"backoff_base_s", [&](auto& n, auto& p) { x.backoff_base_s = l.number(n, p, 0.0, 60.0); }},
+    {"backoff_max_s", [&](auto& n, auto& p) { x.backoff_max_s = l.number(n, p, 0.0, 3600.0); }},
+    {"max_retry_after_s",
+     [&](auto& n, auto& p) { x.max_retry_after_s = l.number(n, p, 0.0, 86400.0); }},
+  };
+}
+
 std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
   return {
     {"provider", [&](auto& n, auto& p) {
@@ -193,21 +208,8 @@ std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
     {"anthropic_version", [&](auto& n, auto& p) { e.anthropic_version = l.string(n, p); }},
     {"num_ctx_max", [&](auto& n, auto& p) { e.num_ctx_max = l.number(n, p, 2048, 10000000); }},
     {"keep_alive", [&](auto& n, auto& p) { e.keep_alive = l.string(n, p); }},
-  };
-}
-
-std::vector<Field> limits_fields(const Loader& l, Limits& x) {
-  return {
-    {"max_in_flight", [&](auto& n, auto& p) { x.max_in_flight = l.number(n, p, 1, 4096); }},
-    {"max_attempts", [&](auto& n, auto& p) { x.max_attempts = l.number(n, p, 1, 100); }},
-    {"requests_per_minute",
-     [&](auto& n, auto& p) { x.requests_per_minute = l.number(n, p, 0.0, 1e9); }},
-    {"tokens_per_minute",
-     [&](auto& n, auto& p) { x.tokens_per_minute = l.number(n, p, 0.0, 1e12); }},
-    {"backoff_base_s", [&](auto& n, auto& p) { x.backoff_base_s = l.number(n, p, 0.0, 60.0); }},
-    {"backoff_max_s", [&](auto& n, auto& p) { x.backoff_max_s = l.number(n, p, 0.0, 3600.0); }},
-    {"max_retry_after_s",
-     [&](auto& n, auto& p) { x.max_retry_after_s = l.number(n, p, 0.0, 86400.0); }},
+    {"name", [&](auto& n, auto& p) { e.name = l.string(n, p); }},
+    {"limits", [&](auto& n, auto& p) { l.read_map(n, p, limits_fields(l, e.limits.emplace())); }},
   };
 }
 
@@ -269,6 +271,12 @@ std::vector<Field> top_fields(const Loader& l, Config& c) {
   return {
     {"endpoint", section(endpoint_fields, c.endpoint), true},
     {"limits", section(limits_fields, c.limits)},
+    {"fallbacks", [&](auto& n, auto& p) {
+       c.fallbacks = l.rules<Endpoint>(n, p, [&](Endpoint& e) { return endpoint_fields(l, e); });
+       for (size_t i = 0; i < c.fallbacks.size(); ++i) {
+         if (c.fallbacks[i].name == "primary") c.fallbacks[i].name = fmt::format("fallback-{}", i + 1);
+       }
+     }},
     {"languages", [&](auto& n, auto& p) {
        l.read_map(n, p, {
          {"source", [&](auto& n2, auto& p2) { c.languages.source = l.string(n2, p2); }},
@@ -320,17 +328,16 @@ void apply_env(Endpoint& e) {
 }
 
 // What one key alone cannot check.
-void check_endpoint(const Config& c) {
-  const Endpoint& e = c.endpoint;
+void check_endpoint(const Endpoint& e, const fs::path& file) {
   if (std::ranges::find(k_providers, std::string_view(e.provider)) == std::end(k_providers)) {
     throw util::Error(fmt::format("LINGOPIPE_PROVIDER '{}' is not one of openai, azure, anthropic, "
                                   "ollama", e.provider));
   }
   if (e.provider == "azure" && !e.deployment.empty() && e.api_version.empty()) {
-    throw util::Error(fmt::format("{}: endpoint.api_version is required with endpoint.deployment "
+    throw util::Error(fmt::format("{}: endpoint '{}': api_version is required with deployment "
                                   "(Azure's classic URL), e.g. 2024-10-21; or use the v1 URL "
                                   "https://<resource>.openai.azure.com/openai/v1 without a deployment",
-                                  c.file.string()));
+                                  file.string(), e.name));
   }
 }
 
@@ -392,7 +399,11 @@ Config parse(const std::string& text, const fs::path& name) {
   }
   loader.read_map(root, "", top_fields(loader, config));
   apply_env(config.endpoint);
-  check_endpoint(config);
+  check_endpoint(config.endpoint, config.file);
+  for (auto& fallback : config.fallbacks) {
+    if (fallback.api_key_env.empty()) fallback.api_key_env = default_key_env(fallback.provider);
+    check_endpoint(fallback, config.file);
+  }
   resolve_paths(config);
   return config;
 }

@@ -9,7 +9,12 @@ namespace pipeline {
 using nlohmann::ordered_json;
 
 double estimate_cost(const config::Config& config, int64_t tokens_in, int64_t tokens_out) {
-  auto it = config.prices.find(config.endpoint.model);
+  return estimate_cost(config, config.endpoint.model, tokens_in, tokens_out);
+}
+
+double estimate_cost(const config::Config& config, const std::string& model, int64_t tokens_in,
+                     int64_t tokens_out) {
+  auto it = config.prices.find(model);
   if (it == config.prices.end()) {
     return 0;
   }
@@ -17,6 +22,23 @@ double estimate_cost(const config::Config& config, int64_t tokens_in, int64_t to
           static_cast<double>(tokens_out) * it->second.output_per_mtok) /
          1e6;
 }
+
+namespace {
+
+// Which jobs went where: each endpoint the run used, in order.
+ordered_json endpoints_json(const RunResult& r) {
+  ordered_json list = ordered_json::array();
+  for (const auto& e : r.endpoints) {
+    list.push_back({{"name", e.name},
+                    {"endpoint", e.label},
+                    {"requests", e.requests},
+                    {"answered", e.answered},
+                    {"stopped", e.stop_reason ? ordered_json(*e.stop_reason) : ordered_json(nullptr)}});
+  }
+  return list;
+}
+
+} // namespace
 
 std::string report_json(const config::Config& config, const RunResult& r) {
   const RunStats& s = r.stats;
@@ -43,10 +65,11 @@ std::string report_json(const config::Config& config, const RunResult& r) {
                 {"out", s.completion_tokens},
                 {"saved_by_cache", {{"in", s.cached_prompt_tokens}, {"out", s.cached_completion_tokens}}}}},
     {"cost", {{"currency", config.currency},
-              {"estimated", estimate_cost(config, s.prompt_tokens, s.completion_tokens)},
+              {"estimated", s.cost},
               {"saved_by_cache", estimate_cost(config, s.cached_prompt_tokens, s.cached_completion_tokens)},
               {"priced", config.prices.contains(config.endpoint.model)}}},
     {"stopped", r.stop_reason ? ordered_json(*r.stop_reason) : ordered_json(nullptr)},
+    {"endpoints", endpoints_json(r)},
     {"failures", std::move(failures)},
   };
   return report.dump(2) + "\n";

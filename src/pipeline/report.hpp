@@ -17,8 +17,11 @@
 
 namespace pipeline {
 
-// Estimated cost of `tokens_in` / `tokens_out` on the configured model; 0 when unpriced.
+// Estimated cost of `tokens_in` / `tokens_out` on `model` (default: the
+// primary endpoint's); 0 when unpriced.
 double estimate_cost(const config::Config& config, int64_t tokens_in, int64_t tokens_out);
+double estimate_cost(const config::Config& config, const std::string& model, int64_t tokens_in,
+                     int64_t tokens_out);
 
 std::string report_json(const config::Config& config, const RunResult& result);
 

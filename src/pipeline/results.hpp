@@ -61,13 +61,24 @@ struct RunStats {
   int64_t pending_tokens_in = 0;      // estimates for what is not cached (export, --dry-run)
   int64_t pending_tokens_out = 0;
   double seconds = 0;
+  double cost = 0;                    // estimated, per answer at its model's price
+};
+
+// One endpoint's share of a run (the primary, then each fallback used).
+struct EndpointUse {
+  std::string name;
+  std::string label;                  // provider:model
+  int requests = 0;
+  int answered = 0;
+  std::optional<std::string> stop_reason;
 };
 
 struct RunResult {
   std::vector<ArticleOutput> articles;
   std::vector<Missing> missing;
   RunStats stats;
-  std::optional<std::string> stop_reason; // the endpoint was stopped (auth, quota, ...)
+  std::optional<std::string> stop_reason; // the last endpoint was stopped (auth, quota, ...)
+  std::vector<EndpointUse> endpoints;
   bool budget_reached = false;        // --max-cost held requests back
 };
 

@@ -26,7 +26,8 @@ struct Runner::Job {
   int section = -1;                   // index into doc.sections; -1: the article summary
   Task task = Task::translate;
   llm::ChatRequest request;
-  std::string key;
+  std::string key;                    // for the current endpoint
+  std::vector<std::string> other_keys; // for the other configured endpoints
   int estimate_in = 0;
   int estimate_out = 0;
   double estimated_cost = 0;
@@ -107,7 +108,12 @@ public:
     m_article_failed.resize(m_result.articles.size(), false);
   }
 
-  void set_engine(llm::Engine* engine) { m_engine = engine; }
+  // A network run (as opposed to an export from the cache) sets an engine;
+  // after the last endpoint it is reset to null, and the run stays a network run.
+  void set_engine(llm::Engine* engine) {
+    m_engine = engine;
+    m_network = m_network || engine != nullptr;
+  }
 
   void plan() {
     const cache::CacheStore::ReadBatch reads(m_runner.m_cache);
@@ -137,8 +143,16 @@ public:
       m_committed -= job.estimated_cost;
     }
     if (outcome) {
-      m_spent += estimate_cost(m_runner.m_config, outcome->usage.prompt_tokens,
-                               outcome->usage.completion_tokens);
+      const double cost = estimate_cost(m_runner.m_config, endpoint().model,
+                                        outcome->usage.prompt_tokens, outcome->usage.completion_tokens);
+      m_spent += cost;
+      m_result.stats.cost += cost;
+      ++m_answered;
+    }
+    if (!outcome && reroutes(outcome.error())) {
+      m_rerouted.push_back({id, llm::describe(outcome.error()),
+                            outcome.error().kind == llm::ErrorKind::cancelled});
+      return;
     }
     if (!outcome && outcome.error().kind == llm::ErrorKind::truncated && grow_budget(id)) {
       return;
@@ -155,7 +169,7 @@ public:
     entry.reasoning = outcome->reasoning;
     entry.finish_reason = outcome->finish_reason;
     entry.model = outcome->model;
-    entry.endpoint = endpoint_label(m_runner.m_config.endpoint);
+    entry.endpoint = endpoint_label(endpoint());
     entry.prompt_tokens = outcome->usage.prompt_tokens;
     entry.completion_tokens = outcome->usage.completion_tokens;
     entry.created = std::chrono::duration_cast<std::chrono::seconds>(
@@ -188,7 +202,7 @@ public:
   // asked for, and a re-run with the same config must find it.
   bool grow_budget(uint64_t id) {
     Job& job = m_jobs[id];
-    const int ceiling = m_runner.m_config.endpoint.max_output_tokens_ceiling;
+    const int ceiling = endpoint().max_output_tokens_ceiling;
     if (job.request.max_output_tokens >= ceiling) {
       return false;
     }
@@ -202,6 +216,33 @@ public:
     return true;
   }
 
+  // Sends what the parked endpoint left undone to endpoint `index` (the
+  // next fallback) through `engine`: each job rebuilt for that endpoint's
+  // model, so its cache key changes and a cached answer of that model counts.
+  void fall_back(size_t index, llm::Engine* engine) {
+    m_endpoint = index;
+    m_engine = engine;
+    m_answered = 0;
+    std::vector<Rerouted> rerouted = std::move(m_rerouted);
+    m_rerouted.clear();
+    spdlog::warn("{} jobs go to fallback endpoint '{}' ({})", rerouted.size(), endpoint().name,
+                 endpoint_label(endpoint()));
+    for (const auto& r : rerouted) {
+      Job& job = m_jobs[r.id];
+      job.admitted = false;
+      build(job);
+      resolve(r.id);
+    }
+  }
+
+  bool has_rerouted() const { return !m_rerouted.empty(); }
+  int answered() const { return m_answered; }
+
+  // No endpoint is left: what was waiting for one fails as it would have.
+  void fail_rerouted() {
+    for (const auto& r : std::exchange(m_rerouted, {})) fail(r.id, r.reason, r.not_sent);
+  }
+
   RunResult take() { return std::move(m_result); }
   Progress progress() const { return m_progress; }
 
@@ -213,22 +254,30 @@ private:
     job.section = s;
     job.task = task;
     job.parent = parent;
-    const auto& doc = m_result.articles[a].doc;
-    prompt::Vars vars = base_vars(doc);
-    vars.text = part_text                          ? *part_text
-                : s >= 0 ? section_text(doc.sections[static_cast<size_t>(s)])
-                         : article_digest(a);
     job.part_text = std::move(part_text);
-    const auto& e = m_runner.m_config.endpoint;
+    build(job);
+    const uint64_t id = m_jobs.size();
+    m_jobs.push_back(std::move(job));
+    if (!parent) ++m_result.stats.jobs;
+    resolve(id);
+  }
+
+  // Renders the job's messages for the current endpoint and derives its
+  // estimates and cache key (provider, model and parameters included, so
+  // answers of different models never mix).
+  void build(Job& job) {
+    const auto& doc = m_result.articles[job.article].doc;
+    prompt::Vars vars = base_vars(doc);
+    vars.text = job.part_text ? *job.part_text
+                : job.section >= 0 ? section_text(doc.sections[static_cast<size_t>(job.section)])
+                                   : article_digest(job.article);
+    const auto& e = endpoint();
+    job.request = {};
     job.request.model = e.model;
     job.request.temperature = e.temperature;
     job.request.max_output_tokens = e.max_output_tokens;
     cache::KeyInput key_input; // not kept: the messages are large and the key says it all
-    key_input.provider = e.provider;
-    key_input.model = e.model;
-    key_input.params = {{"temperature", fmt::format("{}", e.temperature)},
-                        {"max_output_tokens", std::to_string(e.max_output_tokens)}};
-    for (auto& m : m_runner.m_prompts.render(task, vars)) {
+    for (auto& m : m_runner.m_prompts.render(job.task, vars)) {
       key_input.messages.emplace_back(m.role, m.content);
       job.request.messages.push_back({m.role, std::move(m.content)});
     }
@@ -237,15 +286,29 @@ private:
     job.request.estimated_prompt_tokens = estimate.in;
     job.estimate_in = estimate.in;
     job.estimate_out = estimate.out;
-    job.estimated_cost = estimate_cost(m_runner.m_config, estimate.in, estimate.out);
-    job.key = cache::cache_key(key_input);
-    if (spdlog::should_log(spdlog::level::trace)) { // -vv: why a key missed
-      spdlog::trace("key {} inputs:\n{}", job.key, cache::describe_key_inputs(key_input));
+    job.estimated_cost = estimate_cost(m_runner.m_config, e.model, estimate.in, estimate.out);
+    // The same question put to the other configured endpoints has their own
+    // keys; an answer cached under any of them is not asked for again.
+    job.other_keys.clear();
+    for (size_t k = 0; k < m_runner.m_endpoints.size(); ++k) {
+      set_endpoint_fields(key_input, m_runner.m_endpoints[k]);
+      std::string key = cache::cache_key(key_input);
+      if (k == m_endpoint) {
+        job.key = std::move(key);
+        if (spdlog::should_log(spdlog::level::trace)) { // -vv: why a key missed
+          spdlog::trace("key {} inputs:\n{}", job.key, cache::describe_key_inputs(key_input));
+        }
+      } else {
+        job.other_keys.push_back(std::move(key));
+      }
     }
-    const uint64_t id = m_jobs.size();
-    m_jobs.push_back(std::move(job));
-    if (!parent) ++m_result.stats.jobs;
-    resolve(id);
+  }
+
+  static void set_endpoint_fields(cache::KeyInput& key_input, const config::Endpoint& e) {
+    key_input.provider = e.provider;
+    key_input.model = e.model;
+    key_input.params = {{"temperature", fmt::format("{}", e.temperature)},
+                        {"max_output_tokens", std::to_string(e.max_output_tokens)}};
   }
 
   prompt::Vars base_vars(const article::Document& doc) const {
@@ -276,7 +339,11 @@ private:
       spdlog::debug("job {} {} key {}", job.section >= 0 ? section_id(job) : article_id(job),
                     prompt::task_name(job.task), job.key);
     }
-    if (auto hit = m_runner.m_cache.get(job.key)) {
+    std::optional<cache::Entry> hit = m_runner.m_cache.get(job.key);
+    for (size_t k = 0; !hit && k < job.other_keys.size(); ++k) {
+      hit = m_runner.m_cache.get(job.other_keys[k]);
+    }
+    if (hit) {
       if (!job.parent) { // jobs count once, not per part
         ++m_result.stats.cache_hits;
         ++m_progress.cached;
@@ -340,7 +407,7 @@ private:
     ++m_progress.done;
     if (not_sent) {
       ++m_result.stats.not_sent;
-    } else if (m_engine) {
+    } else if (m_network) {
       ++m_result.stats.failed;
       ++m_progress.failed;
       spdlog::warn("{} {}: {}", job.section >= 0 ? section_id(job) : article_id(job),
@@ -354,7 +421,7 @@ private:
       m_result.missing.push_back({doc.article.id, "", prompt::task_name(Task::summarize_article),
                                   "a section summary is missing"});
       ++m_progress.done;
-      if (!m_engine) {
+      if (!m_network) {
         const auto sections = static_cast<int>(doc.sections.size());
         m_result.stats.pending_tokens_in += sections * k_summary_tokens_estimate + 200;
         m_result.stats.pending_tokens_out += 3 * k_summary_tokens_estimate;
@@ -432,9 +499,38 @@ private:
     return m_result.articles[job.article].doc.article.id;
   }
 
+  struct Rerouted {
+    uint64_t id;
+    std::string reason;               // why it failed where it was, if no fallback takes it
+    bool not_sent;
+  };
+
+  const config::Endpoint& endpoint() const { return m_runner.m_endpoints[m_endpoint]; }
+
+  // A failure that says the endpoint, not the job, is the problem, once the
+  // engine has parked that endpoint and a fallback is configured.
+  bool reroutes(const llm::ChatError& error) const {
+    if (m_endpoint + 1 >= m_runner.m_endpoints.size() || !m_engine || !m_engine->stop_reason()) {
+      return false;
+    }
+    switch (error.kind) {
+    case llm::ErrorKind::bad_request:
+    case llm::ErrorKind::input_too_long:
+    case llm::ErrorKind::truncated:
+    case llm::ErrorKind::refused:
+      return false; // the job's own content: another endpoint would fail it too
+    default:
+      return true;
+    }
+  }
+
   Runner& m_runner;
+  size_t m_endpoint = 0;              // index into m_runner.m_endpoints
+  std::vector<Rerouted> m_rerouted;
+  int m_answered = 0;                 // answers from the current endpoint
   article::Segmenter m_segmenter;
   llm::Engine* m_engine = nullptr;
+  bool m_network = false;
   std::vector<Job> m_jobs;
   std::vector<int> m_pending_summaries;
   std::vector<bool> m_article_failed;
@@ -446,45 +542,74 @@ private:
 
 Runner::Runner(const config::Config& config, const prompt::PromptSet& prompts,
                cache::CacheStore& cache)
-  : m_config(config), m_prompts(prompts), m_cache(cache) {}
+  : m_config(config), m_prompts(prompts), m_cache(cache) {
+  m_endpoints.push_back(m_config.endpoint);
+  m_endpoints.insert(m_endpoints.end(), m_config.fallbacks.begin(), m_config.fallbacks.end());
+}
 
 RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& transport,
                       const llm::Clock& clock) {
   const auto start = std::chrono::steady_clock::now();
   Batch batch(*this, std::move(docs));
-  llm::Engine engine(llm_endpoint(m_config.endpoint), m_config.limits, transport,
-                     clock, [&batch](uint64_t id, const llm::ChatOutcome& outcome) {
-                       batch.on_done(id, outcome);
-                     });
-  engine.set_progress([&](const llm::EngineStats& s) {
-    if (m_progress) {
-      Progress p = batch.progress();
-      p.in_flight = s.in_flight;
-      p.retries = s.retries;
-      m_progress(p);
-    }
-  });
-  batch.set_engine(&engine);
+  std::optional<llm::Clock::time_point> deadline;
   if (m_deadline_s) {
-    engine.set_deadline(clock.now() + std::chrono::duration_cast<llm::Clock::time_point::duration>(
-                                        std::chrono::duration<double>(*m_deadline_s)));
+    deadline = clock.now() + std::chrono::duration_cast<llm::Clock::time_point::duration>(
+                               std::chrono::duration<double>(*m_deadline_s));
   }
-  if (m_max_cost) {
-    engine.set_admission([&batch](uint64_t id) { return batch.admit(id); },
-                         fmt::format("not sent: --max-cost {} {} reached", *m_max_cost,
-                                     m_config.currency));
+  std::vector<EndpointUse> uses;
+  RunStats engine_totals;
+  // The primary, then each fallback while the one before was parked with
+  // work left undone.
+  for (size_t i = 0; i < m_endpoints.size(); ++i) {
+    const config::Endpoint& e = m_endpoints[i];
+    llm::Engine engine(llm_endpoint(e), e.limits.value_or(m_config.limits), transport, clock,
+                       [&batch](uint64_t id, const llm::ChatOutcome& outcome) {
+                         batch.on_done(id, outcome);
+                       });
+    engine.set_progress([&](const llm::EngineStats& s) {
+      if (m_progress) {
+        Progress p = batch.progress();
+        p.in_flight = s.in_flight;
+        p.retries = engine_totals.retries + s.retries;
+        m_progress(p);
+      }
+    });
+    if (deadline) engine.set_deadline(*deadline);
+    if (m_max_cost) {
+      engine.set_admission([&batch](uint64_t id) { return batch.admit(id); },
+                           fmt::format("not sent: --max-cost {} {} reached", *m_max_cost,
+                                       m_config.currency));
+    }
+    if (i == 0) {
+      batch.set_engine(&engine);
+      batch.plan();
+    } else {
+      batch.fall_back(i, &engine);
+    }
+    engine.run();
+    const llm::EngineStats& st = engine.stats();
+    engine_totals.requests += st.sent;
+    engine_totals.retries += st.retries;
+    for (const auto& [cause, count] : st.retries_by_cause) engine_totals.retries_by_cause[cause] += count;
+    engine_totals.connections_opened += st.connections_opened;
+    for (const auto& [proto, count] : st.responses_by_protocol) engine_totals.responses_by_protocol[proto] += count;
+    uses.push_back({e.name, endpoint_label(e), st.sent, batch.answered(), engine.stop_reason()});
+    if (!engine.stop_reason() || !batch.has_rerouted()) {
+      break;
+    }
   }
-  batch.plan();
-  engine.run();
+  batch.set_engine(nullptr);
+  batch.fail_rerouted();
   RunResult result = batch.take();
-  result.stats.requests = engine.stats().sent;
-  result.stats.retries += engine.stats().retries;
-  for (const auto& [cause, count] : engine.stats().retries_by_cause) {
+  result.stats.requests = engine_totals.requests;
+  result.stats.retries += engine_totals.retries;
+  for (const auto& [cause, count] : engine_totals.retries_by_cause) {
     result.stats.retries_by_cause[cause] += count;
   }
-  result.stats.connections_opened = engine.stats().connections_opened;
-  result.stats.responses_by_protocol = engine.stats().responses_by_protocol;
-  result.stop_reason = engine.stop_reason();
+  result.stats.connections_opened = engine_totals.connections_opened;
+  result.stats.responses_by_protocol = engine_totals.responses_by_protocol;
+  result.stop_reason = uses.back().stop_reason;
+  result.endpoints = std::move(uses);
   result.stats.seconds =
     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

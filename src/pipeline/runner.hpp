@@ -53,6 +53,7 @@ private:
   class Batch;
 
   config::Config m_config;
+  std::vector<config::Endpoint> m_endpoints; // the primary, then the fallbacks in order
   const prompt::PromptSet& m_prompts;
   cache::CacheStore& m_cache;
   std::function<void(const Progress&)> m_progress;

@@ -132,7 +132,7 @@ TEST_F(ProviderTest, AzureClassicWithoutApiVersionIsAConfigError) {
   StandIn standin(dir.path());
   auto r = lingopipe(dir.path(), standin, {"run"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("config.yaml: endpoint.api_version is required with endpoint.deployment "
+  EXPECT_NE(r.err.find("config.yaml: endpoint 'primary': api_version is required with deployment "
                        "(Azure's classic URL), e.g. 2024-10-21"),
             std::string::npos)
     << r.err;
@@ -160,6 +160,66 @@ TEST_F(ProviderTest, UnknownProviderNamesTheChoices) {
                        "OpenAI-compatible server), azure, anthropic, ollama (native API)"),
             std::string::npos)
     << r.err;
+}
+
+} // namespace
+
+namespace {
+
+const char* k_quota_exhausted = R"([{"every":true,"status":429,
+  "body":"{\"error\":{\"message\":\"You exceeded your current quota, please check your plan and billing details.\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}"}])";
+
+TEST_F(ProviderTest, PrimaryOutOfQuotaTheRunCompletesOnTheFallback) {
+  fs::create_directories(dir / "primary");
+  fs::create_directories(dir / "local");
+  StandIn primary(dir / "primary", k_quota_exhausted);
+  StandIn local(dir / "local");
+  set_config(dir.path(), "limits:", "fallbacks:\n  - name: local\n    provider: ollama\n    base_url: " +
+                                      root(local) + "\n    model: qwen-local\n    limits: {max_in_flight: 4}\n\nlimits:");
+  auto r = lingopipe(dir.path(), primary, {"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(primary.requests(), 1) << "quota stops the primary after one request";
+  EXPECT_EQ(local.requests(), 24);
+  // 22: the two article summaries are released later, straight to the fallback.
+  EXPECT_NE(r.err.find("22 jobs go to fallback endpoint 'local' (ollama:qwen-local)"), std::string::npos)
+    << r.err;
+  const json report = json::parse(read(dir / "out/run-report.json"));
+  ASSERT_EQ(report["endpoints"].size(), 2u);
+  EXPECT_EQ(report["endpoints"][0]["name"], "primary");
+  EXPECT_EQ(report["endpoints"][0]["requests"], 1);
+  EXPECT_EQ(report["endpoints"][0]["answered"], 0);
+  EXPECT_NE(report["endpoints"][0]["stopped"].get<std::string>().find("insufficient_quota"),
+            std::string::npos);
+  EXPECT_EQ(report["endpoints"][1], json({{"name", "local"}, {"endpoint", "ollama:qwen-local"},
+                                          {"requests", 24}, {"answered", 24}, {"stopped", nullptr}}));
+  EXPECT_EQ(report["stopped"], nullptr);
+  EXPECT_EQ(report["failures"], json::array());
+  const json doc = json::parse(read(dir / "out/lingopipe.json"));
+  EXPECT_EQ(doc["articles"][0]["summary"]["provenance"]["endpoint"], "ollama:qwen-local");
+  EXPECT_EQ(doc["articles"][0]["summary"]["provenance"]["model"], "qwen-local");
+
+  // A re-run finds every answer under the fallback's keys: nothing is sent.
+  auto again = lingopipe(dir.path(), primary, {"run"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(primary.requests(), 1);
+  EXPECT_EQ(local.requests(), 24);
+}
+
+TEST_F(ProviderTest, EveryEndpointParkedIsExitThreeWithTheLastReason) {
+  fs::create_directories(dir / "primary");
+  fs::create_directories(dir / "second");
+  StandIn primary(dir / "primary", k_quota_exhausted);
+  StandIn second(dir / "second", R"([{"every":true,"status":401,"body":"{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}"}])");
+  set_config(dir.path(), "limits:", "fallbacks:\n  - name: second\n    base_url: " + second.base_url() +
+                                      "\n    model: other-model\n\nlimits:");
+  auto r = lingopipe(dir.path(), primary, {"run"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(primary.requests(), 1);
+  EXPECT_EQ(second.requests(), 1);
+  const json report = json::parse(read(dir / "out/run-report.json"));
+  EXPECT_NE(report["stopped"].get<std::string>().find("invalid_api_key"), std::string::npos);
+  EXPECT_EQ(report["jobs"]["not_sent"].get<int>() + report["jobs"]["failed"].get<int>(), 22)
+    << "the title jobs sent and failed; the rest never sent";
 }
 
 } // namespace
