@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include "cli/commands.hpp"
+#include "cli/doctor.hpp"
 #include "util/error.hpp"
 #include "util/regex.hpp"
 
@@ -70,6 +71,9 @@ int main(int argc, char** argv) {
       },
       "DATE"));
 
+  auto* doctor = app.add_subcommand(
+    "doctor", "Check config, prompts and each endpoint (reach, TLS, key, model, a test request)");
+
   auto* cache = app.add_subcommand("cache", "Inspect or clear the result cache");
   cache->require_subcommand(1);
   auto* stats = cache->add_subcommand("stats", "Entries, size and tokens in the cache");
@@ -84,6 +88,7 @@ int main(int argc, char** argv) {
   setup_logging(o);
   if (run->parsed()) return run_command(o);
   if (exp->parsed()) return export_command(o);
+  if (doctor->parsed()) return doctor_command(o);
   if (stats->parsed()) return cache_stats_command(o);
   if (clear->parsed()) return cache_clear_command(o);
   return static_cast<int>(util::ExitCode::usage);

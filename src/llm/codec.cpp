@@ -1,5 +1,7 @@
 #include "llm/codec.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace llm {
 
 std::optional<Provider> provider_from_name(std::string_view name) {
@@ -32,6 +34,46 @@ const Codec& codec_for(Provider provider) {
   case Provider::ollama: return ollama;
   }
   return openai;
+}
+
+HttpRequest models_request(const Endpoint& endpoint) {
+  // The chat request carries exactly the auth headers each provider wants.
+  HttpRequest http = codec_for(endpoint.provider).encode(ChatRequest{}, endpoint);
+  http.method = "GET";
+  http.body.clear();
+  switch (endpoint.provider) {
+  case Provider::ollama: http.url = join_url(endpoint.base_url, "/api/tags"); break;
+  case Provider::anthropic: {
+    const std::string base = join_url(endpoint.base_url, "");
+    http.url = base + (base.ends_with("/v1") ? "/models" : "/v1/models");
+    break;
+  }
+  case Provider::azure:
+    http.url = endpoint.deployment.empty()
+                 ? join_url(endpoint.base_url, "/models")
+                 : join_url(endpoint.base_url, "/openai/models?api-version=" + endpoint.api_version);
+    break;
+  case Provider::openai: http.url = join_url(endpoint.base_url, "/models"); break;
+  }
+  return http;
+}
+
+std::vector<std::string> listed_models(const HttpResponse& response) {
+  std::vector<std::string> ids;
+  const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+  if (!body.is_object()) return ids;
+  for (const char* list : {"data", "models"}) { // OpenAI, Anthropic: data[].id; Ollama: models[].name
+    for (const auto& m : body.value(list, nlohmann::json::array())) {
+      if (!m.is_object()) continue;
+      for (const char* field : {"id", "name", "model"}) {
+        if (m.contains(field) && m[field].is_string()) {
+          ids.push_back(m[field]);
+          break;
+        }
+      }
+    }
+  }
+  return ids;
 }
 
 std::string join_url(const std::string& base_url, std::string_view path) {

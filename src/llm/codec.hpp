@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace llm {
 
@@ -55,6 +56,12 @@ ChatOutcome decode_ollama(const HttpResponse& response, const ChatRequest& reque
 // The context Ollama is asked for: prompt estimate with a quarter's margin
 // plus the output budget, rounded up to 1,024 tokens, at most num_ctx_max.
 int ollama_num_ctx(const ChatRequest& request, const Endpoint& endpoint);
+
+// The request that lists the models an endpoint serves (GET /models,
+// Anthropic's /v1/models, Ollama's /api/tags), with the endpoint's auth.
+HttpRequest models_request(const Endpoint& endpoint);
+// Model ids in a models listing of any of those shapes.
+std::vector<std::string> listed_models(const HttpResponse& response);
 
 // base_url without trailing slashes, plus `path`.
 std::string join_url(const std::string& base_url, std::string_view path);

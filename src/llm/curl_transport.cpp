@@ -172,8 +172,12 @@ private:
   void configure(Transfer& t) {
     CURL* e = t.easy.get();
     curl_easy_setopt(e, CURLOPT_URL, t.request.url.c_str());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.c_str());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
+    if (t.request.method == "GET") {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.c_str());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
+    }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers.get());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
@@ -276,6 +280,16 @@ private:
 
 std::unique_ptr<Transport> make_curl_transport(const TransportOptions& options) {
   return std::make_unique<CurlTransport>(options);
+}
+
+HttpResponse fetch_once(HttpRequest request, const TransportOptions& options) {
+  CurlTransport transport(options);
+  transport.start(0, std::move(request));
+  for (;;) {
+    for (auto& done : transport.wait(std::chrono::milliseconds(100))) {
+      return std::move(done.response);
+    }
+  }
 }
 
 } // namespace llm

@@ -8,6 +8,7 @@
 namespace llm {
 
 struct HttpRequest {
+  std::string method = "POST";        // or "GET" (no body)
   std::string url;
   std::vector<std::string> headers;   // "Name: value"; may hold the API key: never log
   std::string body;

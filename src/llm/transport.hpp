@@ -36,6 +36,9 @@ struct TransportOptions {
 
 std::unique_ptr<Transport> make_curl_transport(const TransportOptions& options);
 
+// One request, waited for (lingopipe doctor): the same libcurl settings as a run.
+HttpResponse fetch_once(HttpRequest request, const TransportOptions& options);
+
 // Monotonic time source; tests use a fake to make backoff instant.
 class Clock {
 public:

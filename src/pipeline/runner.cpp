@@ -71,23 +71,6 @@ TokenEstimate estimate_request(const llm::ChatRequest& r) {
   return e;
 }
 
-// The wire-level endpoint: provider codec options and the key, read from the
-// environment variable the config names (never from the config itself).
-llm::Endpoint llm_endpoint(const config::Endpoint& e) {
-  llm::Endpoint out;
-  out.provider = llm::provider_from_name(e.provider).value_or(llm::Provider::openai);
-  out.base_url = e.base_url;
-  const char* key = e.api_key_env.empty() ? nullptr : std::getenv(e.api_key_env.c_str());
-  out.api_key = key ? key : "";
-  out.reasoning_model = config::is_reasoning_model(e);
-  out.deployment = e.deployment;
-  out.api_version = e.api_version;
-  out.anthropic_version = e.anthropic_version;
-  out.num_ctx_max = e.num_ctx_max;
-  out.keep_alive = e.keep_alive;
-  return out;
-}
-
 // An article summary cannot be rendered before its section summaries exist;
 // for --dry-run it is estimated from a typical section summary size.
 constexpr int k_summary_tokens_estimate = 80;
@@ -619,6 +602,23 @@ RunResult Runner::from_cache(std::vector<article::Document> docs) {
   Batch batch(*this, std::move(docs));
   batch.plan();
   return batch.take();
+}
+
+// The wire-level endpoint: provider codec options and the key, read from the
+// environment variable the config names (never from the config itself).
+llm::Endpoint llm_endpoint(const config::Endpoint& e) {
+  llm::Endpoint out;
+  out.provider = llm::provider_from_name(e.provider).value_or(llm::Provider::openai);
+  out.base_url = e.base_url;
+  const char* key = e.api_key_env.empty() ? nullptr : std::getenv(e.api_key_env.c_str());
+  out.api_key = key ? key : "";
+  out.reasoning_model = config::is_reasoning_model(e);
+  out.deployment = e.deployment;
+  out.api_version = e.api_version;
+  out.anthropic_version = e.anthropic_version;
+  out.num_ctx_max = e.num_ctx_max;
+  out.keep_alive = e.keep_alive;
+  return out;
 }
 
 } // namespace pipeline

@@ -9,6 +9,7 @@
 #include "article/article.hpp"
 #include "cache/store.hpp"
 #include "config/config.hpp"
+#include "llm/codec.hpp"
 #include "llm/transport.hpp"
 #include "pipeline/results.hpp"
 #include "prompt/prompt_set.hpp"
@@ -18,6 +19,10 @@
 #include <vector>
 
 namespace pipeline {
+
+// The wire-level endpoint for a configured one: provider codec options and
+// the API key, read from the environment variable the config names.
+llm::Endpoint llm_endpoint(const config::Endpoint& endpoint);
 
 struct Progress {
   int done = 0;

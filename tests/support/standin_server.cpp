@@ -8,7 +8,7 @@
 //
 //   lingopipe-standin [--port N] [--port-file F] [--log F] [--faults F]
 //                     [--latency-ms N] [--threads N] [--rpm N] [--tpm N]
-//                     [--compress yes|no]
+//                     [--compress yes|no] [--require-key K]
 //
 // --compress no: plain answers. By default answers are compressed when the
 //   client accepts it (Brotli for libcurl, at a cost of ~1.5 ms of server CPU
@@ -22,6 +22,9 @@
 //   "headers": {...}, "body": "...", "content_type": "...", "delay_ms": N,
 //   "truncate_at": BYTES (send only that much of the announced body, then close),
 //   "user_longer_than": BYTES (only requests whose user message is longer)}.
+//
+// --require-key K: requests without K (as Bearer, x-api-key or api-key) get
+//   401 invalid_api_key, whose message quotes the key sent, as OpenAI's does.
 //   Request K (1-based, counting chat requests) gets that answer instead.
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -51,6 +54,7 @@ struct Options {
   std::string port_file;
   std::string log_file;
   std::string faults_file;
+  std::string require_key;            // when set, requests without it get 401
   int latency_ms = 0;
   int threads = 512; // a kept-alive connection holds a thread: more than any test keeps open
   bool compress = true;               // answer compressed when the client accepts it
@@ -136,6 +140,7 @@ public:
     const json raw = json::parse(req.body, nullptr, false);
     json body = normalized(raw, dialect);
     if (!m_options.log_file.empty()) log(n, body, raw, req);
+    if (!authorized(req, res)) return;
     const bool valid = !body.is_discarded() && body.contains("messages");
     const json* fault = fault_for(n, valid ? user_text(body).size() : 0);
     std::string content;
@@ -159,6 +164,21 @@ public:
     } else {
       answer(body, std::move(content), m_options.compress, dialect, raw, res);
     }
+  }
+
+  // --require-key: the key must come as Bearer, x-api-key or api-key.
+  bool authorized(const httplib::Request& req, httplib::Response& res) const {
+    const std::string& key = m_options.require_key;
+    if (key.empty() || req.get_header_value("Authorization") == "Bearer " + key ||
+        req.get_header_value("x-api-key") == key || req.get_header_value("api-key") == key) {
+      return true;
+    }
+    res.status = 401;
+    res.set_content(R"({"error":{"message":"Incorrect API key provided: )" +
+                      req.get_header_value("Authorization").substr(std::min<size_t>(7, req.get_header_value("Authorization").size())) +
+                      R"(","type":"invalid_request_error","code":"invalid_api_key"}})",
+                    "application/json");
+    return false;
   }
 
   json stats() const {
@@ -361,6 +381,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--rpm") o.rpm = std::stod(value);
     else if (flag == "--compress") o.compress = value != "no";
     else if (flag == "--tpm") o.tpm = std::stod(value);
+    else if (flag == "--require-key") o.require_key = value;
     else throw std::runtime_error("unknown flag " + flag);
   }
   return o;
@@ -399,6 +420,17 @@ int main(int argc, char** argv) {
     server.Post("/openai/v1/chat/completions", [&](const auto& req, auto& res) { standin.chat(req, res); });
     server.Post("/v1/messages", [&](const auto& req, auto& res) { standin.chat(req, res, Dialect::anthropic); });
     server.Post("/api/chat", [&](const auto& req, auto& res) { standin.chat(req, res, Dialect::ollama); });
+    // Model listings (lingopipe doctor): OpenAI and Anthropic shape, and Ollama's tags.
+    server.Get(R"(/(v1|openai/v1)/models)", [&](const auto& req, auto& res) {
+      if (standin.authorized(req, res)) {
+        res.set_content(R"({"object":"list","data":[{"id":"lingopipe-standin","object":"model"}]})",
+                        "application/json");
+      }
+    });
+    server.Get("/api/tags", [&](const auto&, auto& res) {
+      res.set_content(R"({"models":[{"name":"lingopipe-standin:latest","model":"lingopipe-standin:latest"}]})",
+                      "application/json");
+    });
     server.Get("/_stats", [&](const auto&, auto& res) {
       res.set_content(standin.stats().dump(), "application/json");
     });

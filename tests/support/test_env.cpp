@@ -97,7 +97,8 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& cwd,
   return spawn_with_files(argv, cwd, env, cwd / ".bg.out", cwd / ".bg.err");
 }
 
-StandIn::StandIn(const fs::path& dir, const std::string& faults_json, int latency_ms)
+StandIn::StandIn(const fs::path& dir, const std::string& faults_json, int latency_ms,
+                 const std::vector<std::string>& extra_args)
   : m_dir(dir / "standin") {
   fs::create_directories(m_dir);
   std::vector<std::string> argv = {LINGOPIPE_STANDIN_BINARY, "--port-file",
@@ -108,6 +109,7 @@ StandIn::StandIn(const fs::path& dir, const std::string& faults_json, int latenc
     write(m_dir / "faults.json", faults_json);
     argv.insert(argv.end(), {"--faults", (m_dir / "faults.json").string()});
   }
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   m_pid = spawn_with_files(argv, m_dir, {}, m_dir / "out", m_dir / "err");
   for (int i = 0; i < 500 && !fs::exists(m_dir / "port"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

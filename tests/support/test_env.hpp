@@ -52,7 +52,7 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& cwd,
 class StandIn {
 public:
   explicit StandIn(const fs::path& dir, const std::string& faults_json = "",
-                   int latency_ms = 0);
+                   int latency_ms = 0, const std::vector<std::string>& extra_args = {});
   ~StandIn();
   StandIn(const StandIn&) = delete;
   StandIn& operator=(const StandIn&) = delete;
