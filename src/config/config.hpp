@@ -42,6 +42,7 @@ struct Endpoint {
   std::string anthropic_version = "2023-06-01";
   int num_ctx_max = 32768;                // ollama: cap on options.num_ctx
   std::string keep_alive = "30m";         // ollama: how long the model stays loaded
+  bool stream = false;                    // streamed answers, for proxies that cut idle connections
   std::optional<Limits> limits;           // this endpoint's own limits instead of the top-level ones
 };
 

@@ -71,6 +71,13 @@ public:
     return node.as<std::string>();
   }
 
+  bool boolean(const YAML::Node& node, const std::string& path) const {
+    const std::string v = node.IsScalar() ? node.as<std::string>() : "";
+    if (v == "true" || v == "yes" || v == "on") return true;
+    if (v == "false" || v == "no" || v == "off") return false;
+    fail(node, path, "expected true or false");
+  }
+
   template <typename Number>
   Number number(const YAML::Node& node, const std::string& path, Number min, Number max) const {
     const char* kind = std::is_integral_v<Number> ? "an integer" : "a number";
@@ -208,6 +215,7 @@ std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
     {"anthropic_version", [&](auto& n, auto& p) { e.anthropic_version = l.string(n, p); }},
     {"num_ctx_max", [&](auto& n, auto& p) { e.num_ctx_max = l.number(n, p, 2048, 10000000); }},
     {"keep_alive", [&](auto& n, auto& p) { e.keep_alive = l.string(n, p); }},
+    {"stream", [&](auto& n, auto& p) { e.stream = l.boolean(n, p); }},
     {"name", [&](auto& n, auto& p) { e.name = l.string(n, p); }},
     {"limits", [&](auto& n, auto& p) { l.read_map(n, p, limits_fields(l, e.limits.emplace())); }},
   };

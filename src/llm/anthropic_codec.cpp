@@ -3,6 +3,7 @@
 // blocks and stop_reason in the answer.
 #include "llm/codec.hpp"
 #include "llm/errors.hpp"
+#include "llm/stream.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -36,16 +37,19 @@ HttpRequest encode_anthropic(const ChatRequest& request, const Endpoint& endpoin
   if (!system.empty()) body["system"] = system;
   body["messages"] = std::move(messages);
   body["temperature"] = request.temperature;
+  if (endpoint.stream) body["stream"] = true;
   HttpRequest http;
   // base_url is https://api.anthropic.com, with or without /v1.
   const std::string base = join_url(endpoint.base_url, "");
   http.url = base + (base.ends_with("/v1") ? "/messages" : "/v1/messages");
-  http.headers = {"Content-Type: application/json", "Accept: application/json",
+  http.headers = {"Content-Type: application/json",
+                  endpoint.stream ? "Accept: text/event-stream" : "Accept: application/json",
                   "anthropic-version: " + endpoint.anthropic_version};
   if (!endpoint.api_key.empty()) {
     http.headers.push_back("x-api-key: " + endpoint.api_key);
   }
   http.body = body.dump();
+  if (endpoint.stream) watch_stream(http, endpoint.provider);
   return http;
 }
 
@@ -55,6 +59,9 @@ ChatOutcome decode_anthropic(const HttpResponse& r, const ChatRequest&) {
   }
   if (r.status < 200 || r.status >= 300) {
     return std::unexpected(error_from_status(r));
+  }
+  if (is_event_stream(r)) {
+    return decode_anthropic_stream(r);
   }
   ChatError e;
   e.status = static_cast<int>(r.status);

@@ -33,6 +33,7 @@ struct Endpoint {
   std::string anthropic_version = "2023-06-01";
   int num_ctx_max = 32768;            // ollama: cap on options.num_ctx
   std::string keep_alive = "30m";     // ollama
+  bool stream = false;                // ask for a streamed answer (SSE / NDJSON)
 };
 
 using Encode = HttpRequest (*)(const ChatRequest& request, const Endpoint& endpoint);
@@ -62,6 +63,10 @@ int ollama_num_ctx(const ChatRequest& request, const Endpoint& endpoint);
 HttpRequest models_request(const Endpoint& endpoint);
 // Model ids in a models listing of any of those shapes.
 std::vector<std::string> listed_models(const HttpResponse& response);
+
+// Ollama's silent prompt truncation, seen in prompt_eval_count: an
+// input_too_long error, or nullopt when the prompt was read whole.
+std::optional<ChatError> ollama_prompt_cut(const ChatResult& result, const ChatRequest& request);
 
 // base_url without trailing slashes, plus `path`.
 std::string join_url(const std::string& base_url, std::string_view path);

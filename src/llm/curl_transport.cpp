@@ -37,12 +37,17 @@ struct Transfer {
   util::CurlSlist headers;
   std::array<char, CURL_ERROR_SIZE> error{};
   SteadyTime last_activity = std::chrono::steady_clock::now(); // last byte received
+  bool stream_complete = false;       // a streamed answer's last event arrived
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   t->last_activity = std::chrono::steady_clock::now();
   t->response.body.append(data, size * count);
+  if (t->request.stream_complete && t->request.stream_complete({data, size * count})) {
+    t->stream_complete = true;
+    return 0; // ends the transfer now; collect() reports it as complete
+  }
   return size * count;
 }
 
@@ -255,8 +260,8 @@ private:
         continue; // already given up on by sweep_stalls()
       }
       Transfer& t = *it->second;
-      t.response.curl_code = msg->data.result;
-      if (msg->data.result != CURLE_OK) {
+      t.response.curl_code = t.stream_complete ? CURLE_OK : msg->data.result;
+      if (t.response.curl_code != CURLE_OK) {
         t.response.curl_error = t.error[0] ? t.error.data() : curl_easy_strerror(msg->data.result);
       }
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t.response.status);

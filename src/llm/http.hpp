@@ -1,8 +1,10 @@
 // A plain HTTP exchange, as the transport sees it.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace llm {
@@ -12,6 +14,9 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers;   // "Name: value"; may hold the API key: never log
   std::string body;
+  // A streamed answer: given each chunk as it arrives, says when the stream
+  // is complete, so the transfer ends there (servers may keep it open).
+  std::function<bool(std::string_view chunk)> stream_complete;
 };
 
 struct HttpResponse {

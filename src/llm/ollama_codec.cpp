@@ -4,6 +4,8 @@
 // the estimate turns that into "input too long" instead of a bad translation.
 #include "llm/codec.hpp"
 #include "llm/errors.hpp"
+#include "llm/stream.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -20,6 +22,22 @@ int ollama_num_ctx(const ChatRequest& request, const Endpoint& endpoint) {
   return std::clamp(rounded, 2048, std::max(2048, endpoint.num_ctx_max));
 }
 
+std::optional<ChatError> ollama_prompt_cut(const ChatResult& result, const ChatRequest& request) {
+  // A prompt read at under half its estimated length was cut by the server.
+  const int read = result.usage.prompt_tokens;
+  if (read <= 0 || read * 2 >= request.estimated_prompt_tokens) {
+    return std::nullopt;
+  }
+  ChatError e;
+  e.status = 200;
+  e.kind = ErrorKind::input_too_long;
+  e.message = fmt::format("Ollama read {} prompt tokens of about {} and silently dropped the rest; "
+                          "raise endpoint.num_ctx_max (the cap on options.num_ctx) if the model "
+                          "allows",
+                          read, request.estimated_prompt_tokens);
+  return e;
+}
+
 HttpRequest encode_ollama(const ChatRequest& request, const Endpoint& endpoint) {
   json messages = json::array();
   for (const auto& m : request.messages) {
@@ -27,7 +45,7 @@ HttpRequest encode_ollama(const ChatRequest& request, const Endpoint& endpoint) 
   }
   json body = {{"model", request.model},
                {"messages", std::move(messages)},
-               {"stream", false},
+               {"stream", endpoint.stream},
                {"keep_alive", endpoint.keep_alive},
                {"options",
                 {{"num_ctx", ollama_num_ctx(request, endpoint)},
@@ -40,6 +58,7 @@ HttpRequest encode_ollama(const ChatRequest& request, const Endpoint& endpoint) 
     http.headers.push_back("Authorization: Bearer " + endpoint.api_key);
   }
   http.body = body.dump();
+  if (endpoint.stream) watch_stream(http, endpoint.provider);
   return http;
 }
 
@@ -49,6 +68,9 @@ ChatOutcome decode_ollama(const HttpResponse& r, const ChatRequest& request) {
   }
   if (r.status < 200 || r.status >= 300) {
     return std::unexpected(error_from_status(r));
+  }
+  if (util::to_lower_ascii(r.header("content-type")).find("ndjson") != std::string::npos) {
+    return decode_ollama_stream(r, request);
   }
   ChatError e;
   e.status = static_cast<int>(r.status);
@@ -83,16 +105,7 @@ ChatOutcome decode_ollama(const HttpResponse& r, const ChatRequest& request) {
   result.model = body.contains("model") ? as_text(body["model"]) : "";
   result.usage.prompt_tokens = body.value("prompt_eval_count", 0);
   result.usage.completion_tokens = body.value("eval_count", 0);
-  // A prompt read at under half its estimated length was cut by the server.
-  const int read = result.usage.prompt_tokens;
-  if (read > 0 && read * 2 < request.estimated_prompt_tokens) {
-    e.kind = ErrorKind::input_too_long;
-    e.message = fmt::format("Ollama read {} prompt tokens of about {} and silently dropped the "
-                            "rest; raise endpoint.num_ctx_max (the cap on options.num_ctx) if the "
-                            "model allows",
-                            read, request.estimated_prompt_tokens);
-    return std::unexpected(e);
-  }
+  if (auto cut = ollama_prompt_cut(result, request)) return std::unexpected(*cut);
   const Stop stop = result.finish_reason == "length" ? Stop::truncated : Stop::done;
   return finish(std::move(result), stop, e);
 }

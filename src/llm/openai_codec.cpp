@@ -2,6 +2,7 @@
 // the same body (§6).
 #include "llm/codec.hpp"
 #include "llm/errors.hpp"
+#include "llm/stream.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -25,15 +26,18 @@ json openai_body(const ChatRequest& request, const Endpoint& endpoint) {
     body["temperature"] = request.temperature;
     body["max_tokens"] = request.max_output_tokens;
   }
-  body["stream"] = false;
+  body["stream"] = endpoint.stream;
+  if (endpoint.stream) body["stream_options"] = {{"include_usage", true}};
   return body;
 }
 
-HttpRequest json_post(std::string url, const json& body) {
+HttpRequest json_post(std::string url, const json& body, const Endpoint& endpoint) {
   HttpRequest http;
   http.url = std::move(url);
-  http.headers = {"Content-Type: application/json", "Accept: application/json"};
+  http.headers = {"Content-Type: application/json",
+                  endpoint.stream ? "Accept: text/event-stream" : "Accept: application/json"};
   http.body = body.dump();
+  if (endpoint.stream) watch_stream(http, endpoint.provider);
   return http;
 }
 
@@ -47,7 +51,7 @@ Stop openai_stop(const std::string& finish_reason) {
 
 HttpRequest encode_openai(const ChatRequest& request, const Endpoint& endpoint) {
   HttpRequest http = json_post(join_url(endpoint.base_url, "/chat/completions"),
-                               openai_body(request, endpoint));
+                               openai_body(request, endpoint), endpoint);
   if (!endpoint.api_key.empty()) {
     http.headers.push_back("Authorization: Bearer " + endpoint.api_key);
   }
@@ -62,7 +66,7 @@ HttpRequest encode_azure(const ChatRequest& request, const Endpoint& endpoint) {
       ? join_url(endpoint.base_url, "/chat/completions")
       : join_url(endpoint.base_url, "/openai/deployments/" + endpoint.deployment +
                                       "/chat/completions?api-version=" + endpoint.api_version);
-  HttpRequest http = json_post(url, openai_body(request, endpoint));
+  HttpRequest http = json_post(url, openai_body(request, endpoint), endpoint);
   if (!endpoint.api_key.empty()) {
     http.headers.push_back("api-key: " + endpoint.api_key);
   }
@@ -75,6 +79,9 @@ ChatOutcome decode_openai(const HttpResponse& r, const ChatRequest&) {
   }
   if (r.status < 200 || r.status >= 300) {
     return std::unexpected(error_from_status(r));
+  }
+  if (is_event_stream(r)) {
+    return decode_openai_stream(r);
   }
   ChatError e;
   e.status = static_cast<int>(r.status);

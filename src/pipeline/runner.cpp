@@ -618,6 +618,7 @@ llm::Endpoint llm_endpoint(const config::Endpoint& e) {
   out.anthropic_version = e.anthropic_version;
   out.num_ctx_max = e.num_ctx_max;
   out.keep_alive = e.keep_alive;
+  out.stream = e.stream;
   return out;
 }
 

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+
 using namespace testenv;
 using nlohmann::json;
 
@@ -220,6 +222,53 @@ TEST_F(ProviderTest, EveryEndpointParkedIsExitThreeWithTheLastReason) {
   EXPECT_NE(report["stopped"].get<std::string>().find("invalid_api_key"), std::string::npos);
   EXPECT_EQ(report["jobs"]["not_sent"].get<int>() + report["jobs"]["failed"].get<int>(), 22)
     << "the title jobs sent and failed; the rest never sent";
+}
+
+} // namespace
+
+namespace {
+
+// Streamed answers end to end, per provider: the same exports as without.
+TEST_F(ProviderTest, StreamingRunsGiveTheSameAnswersForEveryProvider) {
+  const std::string unstreamed = [&] {
+    TempDir plain;
+    copy_project(plain.path());
+    StandIn s(plain.path());
+    EXPECT_EQ(lingopipe(plain.path(), s, {"run", "-q"}).exit_code, 0);
+    return json::parse(read(plain / "out/lingopipe.json"))["articles"][1]["sections"][1]["translation"]["text"]
+      .get<std::string>();
+  }();
+  for (const std::string provider : {"openai", "anthropic", "ollama"}) {
+    TempDir d;
+    copy_project(d.path());
+    set_config(d.path(), "provider: openai", "provider: " + provider + "\n  stream: true");
+    StandIn s(d.path());
+    std::map<std::string, std::string> env;
+    if (provider == "ollama") env["LINGOPIPE_BASE_URL"] = root(s);
+    auto r = lingopipe(d.path(), s, {"run"}, env);
+    ASSERT_EQ(r.exit_code, 0) << provider << ": " << r.err;
+    EXPECT_NE(r.err.find("24 requests sent, 0 cache hits, 0 retries"), std::string::npos) << provider << r.err;
+    EXPECT_EQ(json::parse(s.log_lines()[0])["body"]["stream"], true) << provider;
+    const json doc = json::parse(read(d / "out/lingopipe.json"));
+    EXPECT_EQ(doc["articles"][1]["sections"][1]["translation"]["text"], unstreamed) << provider;
+    EXPECT_GT(doc["articles"][1]["sections"][1]["translation"]["provenance"]["completion_tokens"].get<int>(), 0)
+      << provider;
+  }
+}
+
+// Item 21: a server that keeps the connection open after [DONE] costs nothing;
+// a stream cut before its terminator is retried whole, never half-kept.
+TEST_F(ProviderTest, StreamCompletesAtDoneAndACutStreamIsRetried) {
+  set_config(dir.path(), "provider: openai", "provider: openai\n  stream: true");
+  StandIn standin(dir.path(), R"([{"nth":1,"stream":{"hold_open_ms":8000}},{"nth":2,"stream":{"cut":true}}])");
+  const auto started = std::chrono::steady_clock::now();
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(seconds, 6.0) << "did not wait for the held-open connection";
+  EXPECT_EQ(standin.requests(), 7); // 6 jobs + the cut one again
+  EXPECT_NE(r.err.find("1 retries"), std::string::npos) << r.err;
+  EXPECT_EQ(read(dir / "out/lingopipe.json").find("[DONE]"), std::string::npos);
 }
 
 } // namespace

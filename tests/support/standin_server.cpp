@@ -21,7 +21,8 @@
 // --faults: a JSON array of {"nth": K | "every": true, "status": S,
 //   "headers": {...}, "body": "...", "content_type": "...", "delay_ms": N,
 //   "truncate_at": BYTES (send only that much of the announced body, then close),
-//   "user_longer_than": BYTES (only requests whose user message is longer)}.
+//   "user_longer_than": BYTES (only requests whose user message is longer),
+//   "stream": {"cut": true} | {"hold_open_ms": N} (shapes a streamed answer)}.
 //
 // --require-key K: requests without K (as Bearer, x-api-key or api-key) get
 //   401 invalid_api_key, whose message quotes the key sent, as OpenAI's does.
@@ -143,6 +144,10 @@ public:
     if (!authorized(req, res)) return;
     const bool valid = !body.is_discarded() && body.contains("messages");
     const json* fault = fault_for(n, valid ? user_text(body).size() : 0);
+    // A "stream" fault shapes a streamed answer (cut short, held open)
+    // instead of replacing it.
+    const json stream_fault = fault && fault->contains("stream") ? (*fault)["stream"] : json::object();
+    if (fault && fault->contains("stream")) fault = nullptr;
     std::string content;
     if (!fault && valid) {
       content = answer_text(body);
@@ -161,6 +166,8 @@ public:
       res.status = 400;
       res.set_content(R"({"error":{"message":"invalid JSON body","type":"invalid_request_error"}})",
                       "application/json");
+    } else if (raw.value("stream", false)) {
+      stream(body, content, dialect, stream_fault, res);
     } else {
       answer(body, std::move(content), m_options.compress, dialect, raw, res);
     }
@@ -316,6 +323,69 @@ private:
     // httplib compresses application/json when the client accepts it (Brotli
     // for libcurl); with a charset parameter it does not.
     res.set_content(out.dump(), compress ? "application/json" : "application/json; charset=utf-8");
+  }
+
+  // A streamed answer in the dialect's framing: SSE with a keep-alive
+  // comment and the text in three deltas, each event written in two pieces
+  // split mid-way (inside "data:" or a UTF-8 character); or Ollama's NDJSON.
+  // fault {"cut": true} stops before the terminator; {"hold_open_ms": N}
+  // keeps the connection open after it.
+  static void stream(const json& body, const std::string& content, Dialect dialect,
+                     const json& fault, httplib::Response& res) {
+    const std::string model = body.value("model", "lingopipe-standin");
+    const size_t prompt_tokens = prompt_text(body).size() / 4, completion_tokens = content.size() / 4;
+    // Thirds of the text, cut between characters (each delta is valid JSON);
+    // the frames themselves are then split anywhere, mid-character included.
+    auto boundary = [&](size_t at) {
+      while (at < content.size() && (static_cast<unsigned char>(content[at]) & 0xC0) == 0x80) ++at;
+      return at;
+    };
+    const size_t a = boundary(content.size() / 3), b = boundary(2 * content.size() / 3);
+    std::vector<std::string> pieces = {content.substr(0, a), content.substr(a, b - a), content.substr(b)};
+    std::vector<std::string> frames;
+    std::string terminator;
+    auto sse = [&](const std::string& event, const json& data) {
+      frames.push_back((event.empty() ? "" : "event: " + event + "\n") + "data: " + data.dump() + "\n\n");
+    };
+    if (dialect == Dialect::ollama) {
+      for (const auto& p : pieces) {
+        frames.push_back(json{{"model", model}, {"message", {{"role", "assistant"}, {"content", p}}}, {"done", false}}.dump() + "\n");
+      }
+      terminator = json{{"model", model}, {"message", {{"role", "assistant"}, {"content", ""}}}, {"done", true},
+                        {"done_reason", "stop"}, {"prompt_eval_count", prompt_tokens}, {"eval_count", completion_tokens}}.dump() + "\n";
+    } else if (dialect == Dialect::anthropic) {
+      sse("message_start", {{"type", "message_start"}, {"message", {{"model", model}, {"usage", {{"input_tokens", prompt_tokens}}}}}});
+      sse("ping", {{"type", "ping"}});
+      for (const auto& p : pieces) {
+        sse("content_block_delta", {{"type", "content_block_delta"}, {"index", 0}, {"delta", {{"type", "text_delta"}, {"text", p}}}});
+      }
+      sse("message_delta", {{"type", "message_delta"}, {"delta", {{"stop_reason", "end_turn"}}}, {"usage", {{"output_tokens", completion_tokens}}}});
+      terminator = "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    } else {
+      frames.push_back(": keep-alive\n\n");
+      for (const auto& p : pieces) {
+        sse("", {{"model", model}, {"choices", {{{"index", 0}, {"delta", {{"content", p}}}, {"finish_reason", nullptr}}}}});
+      }
+      sse("", {{"model", model}, {"choices", {{{"index", 0}, {"delta", json::object()}, {"finish_reason", "stop"}}}}});
+      sse("", {{"model", model}, {"choices", json::array()},
+               {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens}}}});
+      terminator = "data: [DONE]\n\n";
+    }
+    if (!fault.value("cut", false)) frames.push_back(terminator);
+    const int hold_ms = fault.value("hold_open_ms", 0);
+    res.set_chunked_content_provider(
+      dialect == Dialect::ollama ? "application/x-ndjson" : "text/event-stream",
+      [frames, hold_ms](size_t, httplib::DataSink& sink) {
+        for (const auto& f : frames) {
+          const size_t half = f.size() / 2; // split anywhere, as networks do
+          sink.write(f.data(), half);
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          sink.write(f.data() + half, f.size() - half);
+        }
+        if (hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+        sink.done(); // a clean end: with "cut", one that lacks the terminator
+        return true;
+      });
   }
 
   // Anthropic's top-level system and Ollama's options.num_predict, read into
