@@ -33,7 +33,6 @@ protected:
 
 TEST_F(ProviderTest, AnthropicMessagesApi) {
   set_config(dir.path(), "provider: openai", "provider: anthropic");
-  set_config(dir.path(), "api_key_env: OPENAI_API_KEY", "api_key_env: \"\"");
   StandIn standin(dir.path());
   const std::string key = "sk-ant-secret-4711";
   auto r = lingopipe(dir.path(), standin, {"run"},
@@ -114,7 +113,6 @@ TEST_F(ProviderTest, OllamaSilentTruncationIsCaughtAndTheSectionSplit) {
 TEST_F(ProviderTest, AzureClassicDeployment) {
   set_config(dir.path(), "provider: openai",
              "provider: azure\n  deployment: gpt4o-prod\n  api_version: 2024-10-21");
-  set_config(dir.path(), "api_key_env: OPENAI_API_KEY", "api_key_env: \"\"");
   StandIn standin(dir.path());
   auto r = lingopipe(dir.path(), standin, {"run"},
                      {{"LINGOPIPE_BASE_URL", root(standin)}, {"AZURE_OPENAI_API_KEY", "azure-key"}});
