@@ -64,7 +64,7 @@ TEST_F(DoctorTest, OllamaAndFallbacksAreCheckedToo) {
   StandIn primary(dir.path());
   StandIn local(dir / "local");
   const std::string root = local.base_url().substr(0, local.base_url().size() - 3);
-  set_config(dir.path(), "limits:", "fallbacks:\n  - name: local\n    provider: ollama\n    base_url: " +
+  set_config(dir.path(), "\nlimits:", "\nfallbacks:\n  - name: local\n    provider: ollama\n    base_url: " +
                                       root + "\n    model: lingopipe-standin\n\nlimits:");
   auto r = lingopipe(dir.path(), primary, {"doctor"});
   EXPECT_EQ(r.exit_code, 0) << r.out;

@@ -174,7 +174,7 @@ TEST_F(ProviderTest, PrimaryOutOfQuotaTheRunCompletesOnTheFallback) {
   fs::create_directories(dir / "local");
   StandIn primary(dir / "primary", k_quota_exhausted);
   StandIn local(dir / "local");
-  set_config(dir.path(), "limits:", "fallbacks:\n  - name: local\n    provider: ollama\n    base_url: " +
+  set_config(dir.path(), "\nlimits:", "\nfallbacks:\n  - name: local\n    provider: ollama\n    base_url: " +
                                       root(local) + "\n    model: qwen-local\n    limits: {max_in_flight: 4}\n\nlimits:");
   auto r = lingopipe(dir.path(), primary, {"run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -210,7 +210,7 @@ TEST_F(ProviderTest, EveryEndpointParkedIsExitThreeWithTheLastReason) {
   fs::create_directories(dir / "second");
   StandIn primary(dir / "primary", k_quota_exhausted);
   StandIn second(dir / "second", R"([{"every":true,"status":401,"body":"{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}"}])");
-  set_config(dir.path(), "limits:", "fallbacks:\n  - name: second\n    base_url: " + second.base_url() +
+  set_config(dir.path(), "\nlimits:", "\nfallbacks:\n  - name: second\n    base_url: " + second.base_url() +
                                       "\n    model: other-model\n\nlimits:");
   auto r = lingopipe(dir.path(), primary, {"run"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
