@@ -54,11 +54,8 @@ HttpRequest encode_anthropic(const ChatRequest& request, const Endpoint& endpoin
 }
 
 ChatOutcome decode_anthropic(const HttpResponse& r, const ChatRequest&) {
-  if (r.curl_code != 0) {
-    return std::unexpected(transport_error(r.curl_code, r.curl_error));
-  }
-  if (r.status < 200 || r.status >= 300) {
-    return std::unexpected(error_from_status(r));
+  if (auto failed = failed_exchange(r)) {
+    return std::unexpected(*failed);
   }
   if (is_event_stream(r)) {
     return decode_anthropic_stream(r);
@@ -66,18 +63,11 @@ ChatOutcome decode_anthropic(const HttpResponse& r, const ChatRequest&) {
   ChatError e;
   e.status = static_cast<int>(r.status);
   e.request_id = r.header("request-id");
-  if (looks_like_html(r)) {
-    e.kind = ErrorKind::gateway;
-    e.message = "HTML instead of JSON (check the base URL, e.g. https://api.anthropic.com): " +
-                excerpt(r.body);
-    return std::unexpected(e);
+  auto parsed = json_answer(r, e, "e.g. https://api.anthropic.com");
+  if (!parsed) {
+    return std::unexpected(parsed.error());
   }
-  json body = json::parse(r.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    e.kind = ErrorKind::malformed;
-    e.message = "invalid JSON: " + excerpt(r.body);
-    return std::unexpected(e);
-  }
+  const json& body = *parsed;
   if (body.value("type", "") == "error") { // e.g. overloaded_error after HTTP 200
     extract_error(body, e);
     e.kind = e.type == "overloaded_error" || e.type == "api_error" ? ErrorKind::overloaded

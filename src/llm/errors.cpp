@@ -133,6 +133,27 @@ std::optional<double> parse_retry_after(const HttpResponse& r) {
   return std::max(0.0, static_cast<double>(when - now));
 }
 
+std::optional<ChatError> failed_exchange(const HttpResponse& r) {
+  if (r.curl_code != 0) return transport_error(r.curl_code, r.curl_error);
+  if (r.status < 200 || r.status >= 300) return error_from_status(r);
+  return std::nullopt;
+}
+
+std::expected<json, ChatError> json_answer(const HttpResponse& r, ChatError e, std::string_view url_hint) {
+  if (looks_like_html(r)) {
+    e.kind = ErrorKind::gateway;
+    e.message = fmt::format("HTML instead of JSON (check the base URL, {}): {}", url_hint, excerpt(r.body));
+    return std::unexpected(e);
+  }
+  json body = json::parse(r.body, nullptr, false); // skips leading blank lines (DeepSeek)
+  if (body.is_discarded() || !body.is_object()) {
+    e.kind = ErrorKind::malformed;
+    e.message = "invalid JSON: " + excerpt(r.body);
+    return std::unexpected(e);
+  }
+  return body;
+}
+
 ChatOutcome finish(ChatResult result, Stop stop, ChatError e, const std::string& refusal) {
   split_reasoning(result);
   switch (stop) {

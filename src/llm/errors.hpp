@@ -32,6 +32,16 @@ ChatError error_from_status(const HttpResponse& response);
 // HTTP date), or nullopt.
 std::optional<double> parse_retry_after(const HttpResponse& response);
 
+// A failure every answer can have before its body is read: no HTTP answer
+// at all, or a non-2xx status. nullopt for a 2xx answer.
+std::optional<ChatError> failed_exchange(const HttpResponse& response);
+
+// A 2xx non-streamed body as a JSON object, or the error: HTML where JSON
+// was expected (a proxy or a web UI; `url_hint` says what the base URL should
+// look like), or invalid JSON. `e` carries status and request id.
+std::expected<nlohmann::json, ChatError> json_answer(const HttpResponse& response, ChatError e,
+                                                     std::string_view url_hint);
+
 // How a provider said the answer ended, normalized.
 enum class Stop { done, truncated, refused, filtered };
 

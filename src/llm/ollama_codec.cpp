@@ -63,30 +63,19 @@ HttpRequest encode_ollama(const ChatRequest& request, const Endpoint& endpoint) 
 }
 
 ChatOutcome decode_ollama(const HttpResponse& r, const ChatRequest& request) {
-  if (r.curl_code != 0) {
-    return std::unexpected(transport_error(r.curl_code, r.curl_error));
-  }
-  if (r.status < 200 || r.status >= 300) {
-    return std::unexpected(error_from_status(r));
+  if (auto failed = failed_exchange(r)) {
+    return std::unexpected(*failed);
   }
   if (util::to_lower_ascii(r.header("content-type")).find("ndjson") != std::string::npos) {
     return decode_ollama_stream(r, request);
   }
   ChatError e;
   e.status = static_cast<int>(r.status);
-  if (looks_like_html(r)) {
-    e.kind = ErrorKind::gateway;
-    e.message = "HTML instead of JSON (check the base URL, e.g. http://127.0.0.1:11434): " +
-                excerpt(r.body);
-    return std::unexpected(e);
+  auto parsed = json_answer(r, e, "e.g. http://127.0.0.1:11434; for Ollama's /v1 use provider: openai");
+  if (!parsed) {
+    return std::unexpected(parsed.error());
   }
-  json body = json::parse(r.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    e.kind = ErrorKind::malformed;
-    e.message = "invalid JSON (is this Ollama's native API? set provider: openai for /v1): " +
-                excerpt(r.body);
-    return std::unexpected(e);
-  }
+  const json& body = *parsed;
   if (body.contains("error")) { // {"error":"..."} with status 200
     extract_error(body, e);
     e.kind = ErrorKind::overloaded;

@@ -74,11 +74,8 @@ HttpRequest encode_azure(const ChatRequest& request, const Endpoint& endpoint) {
 }
 
 ChatOutcome decode_openai(const HttpResponse& r, const ChatRequest&) {
-  if (r.curl_code != 0) {
-    return std::unexpected(transport_error(r.curl_code, r.curl_error));
-  }
-  if (r.status < 200 || r.status >= 300) {
-    return std::unexpected(error_from_status(r));
+  if (auto failed = failed_exchange(r)) {
+    return std::unexpected(*failed);
   }
   if (is_event_stream(r)) {
     return decode_openai_stream(r);
@@ -86,18 +83,11 @@ ChatOutcome decode_openai(const HttpResponse& r, const ChatRequest&) {
   ChatError e;
   e.status = static_cast<int>(r.status);
   e.request_id = r.header("x-request-id");
-  if (looks_like_html(r)) {
-    e.kind = ErrorKind::gateway;
-    e.message = "HTML instead of JSON (check the base URL, it usually ends in /v1): " +
-                excerpt(r.body);
-    return std::unexpected(e);
+  auto parsed = json_answer(r, e, "it usually ends in /v1");
+  if (!parsed) {
+    return std::unexpected(parsed.error());
   }
-  json body = json::parse(r.body, nullptr, false); // skips leading blank lines (DeepSeek)
-  if (body.is_discarded() || !body.is_object()) {
-    e.kind = ErrorKind::malformed;
-    e.message = "invalid JSON: " + excerpt(r.body);
-    return std::unexpected(e);
-  }
+  const json& body = *parsed;
   if (body.contains("error")) { // OpenRouter and others: errors with status 200
     extract_error(body, e);
     e.kind = ErrorKind::overloaded;
