@@ -19,6 +19,7 @@ struct Limits {
   double backoff_base_s = 0.5;
   double backoff_max_s = 30;
   double max_retry_after_s = 120;         // a longer server-requested wait parks the endpoint
+  double max_load_wait_s = 600;           // how long a server may answer "Loading model" (llama.cpp)
 };
 
 inline constexpr const char* k_providers[] = {"openai", "azure", "anthropic", "ollama"};

@@ -178,6 +178,7 @@ std::vector<Field> limits_fields(const Loader& l, Limits& x) {
     {"backoff_max_s", [&](auto& n, auto& p) { x.backoff_max_s = l.number(n, p, 0.0, 3600.0); }},
     {"max_retry_after_s",
      [&](auto& n, auto& p) { x.max_retry_after_s = l.number(n, p, 0.0, 86400.0); }},
+    {"max_load_wait_s", [&](auto& n, auto& p) { x.max_load_wait_s = l.number(n, p, 0.0, 86400.0); }},
   };
 }
 

@@ -1,5 +1,7 @@
 #include "llm/engine.hpp"
 
+#include "llm/errors.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -26,7 +28,7 @@ Engine::Engine(Endpoint endpoint, const config::Limits& limits, Transport& trans
     m_window(limits.max_in_flight) {}
 
 void Engine::submit(uint64_t id, ChatRequest request) {
-  m_ready.push_back({id, std::move(request), 0, {}});
+  m_ready.push_back({id, std::move(request), 0, {}, std::nullopt});
   ++m_stats.waiting;
 }
 
@@ -161,6 +163,9 @@ void Engine::handle(Completion completion) {
     return;
   }
   const ChatError& error = outcome.error();
+  if (wait_for_model_load(p, error)) {
+    return;
+  }
   RetryDecision decision = m_policy.decide(error, p.attempts);
   if (decision.verdict == Verdict::retry) {
     spdlog::debug("request {} attempt {} failed ({}); retrying in {:.2f} s", p.id, p.attempts,
@@ -184,6 +189,29 @@ void Engine::handle(Completion completion) {
   }
   ++m_stats.failed;
   m_on_done(p.id, outcome);
+}
+
+bool Engine::wait_for_model_load(Pending& p, const ChatError& error) {
+  const bool loading = error.status == 503 && (error.type == "unavailable_error" ||
+                                               mentions(error, "loading model"));
+  const auto now = m_clock.now();
+  if (!loading) {
+    return false;
+  }
+  if (!p.loading_since) {
+    p.loading_since = now;
+    spdlog::info("the endpoint is loading its model; waiting up to {:.0f} s (limits.max_load_wait_s)",
+                 m_limits.max_load_wait_s);
+  }
+  if (now - *p.loading_since >= std::chrono::duration<double>(m_limits.max_load_wait_s)) {
+    return false; // waited long enough: an ordinary retryable failure now
+  }
+  --p.attempts; // a poll, not an attempt
+  ++m_stats.retries;
+  ++m_stats.retries_by_cause["model_loading"];
+  ++m_stats.waiting;
+  m_backoff.emplace(now + std::chrono::seconds(2), std::move(p));
+  return true;
 }
 
 void Engine::cancel(const Pending& p, const std::string& message) {

@@ -67,7 +67,13 @@ private:
     ChatRequest request;
     int attempts = 0;
     Clock::time_point due;
+    std::optional<Clock::time_point> loading_since; // the server first said its model is loading
   };
+
+  // llama.cpp answers 503 "Loading model" until its model is in memory (and
+  // its /health says the same): that is waited for, polling every couple of
+  // seconds, without spending the request's attempts, up to limits.max_load_wait_s.
+  bool wait_for_model_load(Pending& p, const ChatError& error);
 
   void dispatch();
   bool paced(const Pending& next, Clock::time_point now);

@@ -256,3 +256,44 @@ TEST(EngineTest, CallbacksMaySubmitMoreWork) {
 }
 
 } // namespace
+
+namespace {
+
+const char* k_loading = R"({"error":{"code":503,"message":"Loading model","type":"unavailable_error"}})";
+
+// llama.cpp while its model loads: polled every 2 s without spending the
+// request's attempts, until the model answers.
+TEST(EngineTest, AServerLoadingItsModelIsWaitedForWithoutSpendingAttempts) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int n) {
+    return n <= 10 ? testenv::status_response(503, k_loading) : testenv::ok_response("ready");
+  });
+  std::optional<llm::ChatOutcome> result;
+  llm::Engine engine(endpoint(), limits(4, 2), transport, clock,
+                     [&](uint64_t, const llm::ChatOutcome& o) { result = o; });
+  engine.submit(1, request());
+  engine.run();
+  ASSERT_TRUE(result && result->has_value()) << (result ? llm::describe(result->error()) : "");
+  EXPECT_EQ(transport.started(), 11);
+  EXPECT_EQ(engine.stats().retries_by_cause.at("model_loading"), 10);
+  EXPECT_GE(transport.start_times()[1] - transport.start_times()[0], 2s);
+}
+
+TEST(EngineTest, ALoadThatNeverEndsFailsAfterMaxLoadWait) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return testenv::status_response(503, k_loading); });
+  std::optional<llm::ChatOutcome> result;
+  config::Limits l = limits(4, 2);
+  l.max_load_wait_s = 10;
+  l.backoff_base_s = 0.01;
+  llm::Engine engine(endpoint(), l, transport, clock,
+                     [&](uint64_t, const llm::ChatOutcome& o) { result = o; });
+  engine.submit(1, request());
+  engine.run();
+  ASSERT_TRUE(result && !result->has_value());
+  EXPECT_EQ(result->error().kind, llm::ErrorKind::overloaded);
+  EXPECT_LE(transport.started(), 10) << "about 10 s of polls, then the ordinary attempt budget";
+  EXPECT_GE(transport.started(), 6);
+}
+
+} // namespace
