@@ -158,6 +158,7 @@ void Engine::handle(Completion completion) {
     m_limiter.correct(p.request.estimated_tokens,
                       outcome->usage.prompt_tokens + outcome->usage.completion_tokens);
     m_proven = true;
+    m_overloaded_since.reset();
     ++m_stats.succeeded;
     m_on_done(p.id, outcome);
     return;
@@ -167,6 +168,11 @@ void Engine::handle(Completion completion) {
     return;
   }
   RetryDecision decision = m_policy.decide(error, p.attempts);
+  if (overloaded_too_long(error)) {
+    decision = {Verdict::stop_endpoint, 0,
+                fmt::format("overloaded for more than {:.0f} s (limits.park_after_overloaded_s): {}",
+                            m_limits.park_after_overloaded_s, describe(error))};
+  }
   if (decision.verdict == Verdict::retry) {
     spdlog::debug("request {} attempt {} failed ({}); retrying in {:.2f} s", p.id, p.attempts,
                   describe(error), decision.delay_s);
@@ -189,6 +195,19 @@ void Engine::handle(Completion completion) {
   }
   ++m_stats.failed;
   m_on_done(p.id, outcome);
+}
+
+bool Engine::overloaded_too_long(const ChatError& error) {
+  const bool overload = error.kind == ErrorKind::overloaded || error.kind == ErrorKind::throttle ||
+                        error.kind == ErrorKind::transport;
+  if (!overload || m_limits.park_after_overloaded_s <= 0) {
+    return false;
+  }
+  const auto now = m_clock.now();
+  if (!m_overloaded_since) {
+    m_overloaded_since = now;
+  }
+  return now - *m_overloaded_since >= std::chrono::duration<double>(m_limits.park_after_overloaded_s);
 }
 
 bool Engine::wait_for_model_load(Pending& p, const ChatError& error) {

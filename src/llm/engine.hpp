@@ -74,6 +74,10 @@ private:
   // its /health says the same): that is waited for, polling every couple of
   // seconds, without spending the request's attempts, up to limits.max_load_wait_s.
   bool wait_for_model_load(Pending& p, const ChatError& error);
+  // Overload, throttling or transport failures with no success for
+  // limits.park_after_overloaded_s: the endpoint is parked (its fallback
+  // takes the rest).
+  bool overloaded_too_long(const ChatError& error);
 
   void dispatch();
   bool paced(const Pending& next, Clock::time_point now);
@@ -88,6 +92,7 @@ private:
   Endpoint m_endpoint;
   const Codec& m_codec;
   config::Limits m_limits;
+  std::optional<Clock::time_point> m_overloaded_since; // first failure since the last success
   Transport& m_transport;
   const Clock& m_clock;
   OnDone m_on_done;

@@ -297,3 +297,28 @@ TEST(EngineTest, ALoadThatNeverEndsFailsAfterMaxLoadWait) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(EngineTest, OverloadedLongerThanTheLimitParksTheEndpoint) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int n) {
+    return n == 1 ? testenv::ok_response("first") : testenv::status_response(529, R"({"error":{"type":"overloaded_error"}})");
+  });
+  std::map<uint64_t, llm::ChatOutcome> out;
+  config::Limits l = limits(1, 100);
+  l.park_after_overloaded_s = 30;
+  l.backoff_max_s = 4;
+  llm::Engine engine(endpoint(), l, transport, clock,
+                     [&](uint64_t id, const llm::ChatOutcome& o) { out.emplace(id, o); });
+  for (uint64_t i = 0; i < 3; ++i) engine.submit(i, request());
+  engine.run();
+  ASSERT_TRUE(engine.stop_reason());
+  EXPECT_EQ(engine.stop_reason()->find("overloaded for more than 30 s (limits.park_after_overloaded_s)"), 0u)
+    << *engine.stop_reason();
+  EXPECT_TRUE(out.at(0).has_value());
+  EXPECT_EQ(out.at(2).error().kind, llm::ErrorKind::cancelled);
+  EXPECT_LT(transport.started(), 30) << "parked after about 30 s of backoff, not after 100 attempts";
+}
+
+} // namespace
