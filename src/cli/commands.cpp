@@ -119,8 +119,7 @@ int run_command(const Options& o) {
   require_endpoint(s.cfg);
   const auto& e = s.cfg.endpoint;
   auto transport = llm::make_curl_transport(
-    {e.connect_timeout_s, e.request_timeout_s, e.stall_timeout_s, s.cfg.limits.max_in_flight,
-     e.ca_file.string()});
+    {s.cfg.limits.max_in_flight});
   ProgressLine progress(o.quiet                   ? ProgressStyle::none
                         : isatty(STDERR_FILENO) ? ProgressStyle::terminal
                                                 : ProgressStyle::log);

@@ -82,7 +82,7 @@ std::string fix_for(llm::ErrorKind kind, const config::Endpoint& e) {
 
 // Auth, model and a tiny request after the endpoint was reached.
 void check_api(const config::Endpoint& ce, const llm::Endpoint& e, const llm::HttpResponse& listing,
-               const llm::TransportOptions& options, std::vector<Check>& checks) {
+               std::vector<Check>& checks) {
   if (listing.status == 401 || listing.status == 403) {
     checks.push_back({"auth", false, fmt::format("HTTP {}", listing.status),
                       e.api_key.empty()
@@ -108,7 +108,9 @@ void check_api(const config::Endpoint& ce, const llm::Endpoint& e, const llm::Ht
   ping.estimated_prompt_tokens = 12;
   const auto& codec = llm::codec_for(e.provider);
   const auto started = std::chrono::steady_clock::now();
-  const llm::HttpResponse answer = llm::fetch_once(codec.encode(ping, e), options);
+  llm::HttpRequest request = codec.encode(ping, e);
+  request.limits = e.transfer;
+  const llm::HttpResponse answer = llm::fetch_once(std::move(request));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const llm::ChatOutcome out = codec.decode(answer, ping);
   if (out || out.error().kind == llm::ErrorKind::truncated) {
@@ -124,15 +126,15 @@ std::vector<Check> check_endpoint(const config::Endpoint& ce) {
   if (!ce.api_key_env.empty() && e.api_key.empty()) { // fine for a local server; auth tells
     checks.push_back({"key", true, fmt::format("${} is not set: no key is sent", ce.api_key_env), ""});
   }
-  const llm::TransportOptions options{ce.connect_timeout_s, std::min(ce.request_timeout_s, 120.0),
-                                      ce.stall_timeout_s, 1, ce.ca_file.string()};
-  const llm::HttpResponse listing = llm::fetch_once(llm::models_request(e), options);
+  llm::HttpRequest models = llm::models_request(e);
+  models.limits = e.transfer;
+  const llm::HttpResponse listing = llm::fetch_once(std::move(models));
   if (listing.curl_code != 0) {
     checks.push_back(reach_failure(listing, ce));
     return checks;
   }
   checks.push_back({"reach", true, fmt::format("{} over {}", llm::redact_url(ce.base_url), protocol(listing)), ""});
-  check_api(ce, e, listing, options, checks);
+  check_api(ce, e, listing, checks);
   return checks;
 }
 

@@ -37,6 +37,7 @@ struct Endpoint {
   double connect_timeout_s = 10;
   double request_timeout_s = 600;         // whole request; slow local models are legitimate
   double stall_timeout_s = 120;           // abort when no byte arrives for this long
+  double first_byte_timeout_s = 0;        // before the first byte; 0: stall_timeout_s (ollama: 360 at least)
   std::filesystem::path ca_file;          // PEM CA bundle to trust instead of the system's
   std::string reasoning_model = "auto";   // openai/azure: auto (by model name) | true | false
   std::string deployment;                 // azure classic: the deployment name

@@ -207,6 +207,8 @@ std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
      [&](auto& n, auto& p) { e.request_timeout_s = l.number(n, p, 1.0, 86400.0); }},
     {"stall_timeout_s", [&](auto& n, auto& p) { e.stall_timeout_s = l.number(n, p, 1.0, 3600.0); }},
     {"ca_file", [&](auto& n, auto& p) { e.ca_file = l.string(n, p); }},
+    {"first_byte_timeout_s",
+     [&](auto& n, auto& p) { e.first_byte_timeout_s = l.number(n, p, 1.0, 86400.0); }},
     {"reasoning_model", [&](auto& n, auto& p) {
        e.reasoning_model = l.string(n, p);
        if (e.reasoning_model != "auto" && e.reasoning_model != "true" && e.reasoning_model != "false") {
@@ -339,6 +341,14 @@ void apply_env(Endpoint& e) {
 }
 
 // What one key alone cannot check.
+// Ollama sends no header until a cold model is loaded (its own limit is
+// 5 minutes), so its first byte may take longer than any later silence.
+void default_first_byte_timeout(Endpoint& e) {
+  if (e.first_byte_timeout_s <= 0) {
+    e.first_byte_timeout_s = e.provider == "ollama" ? std::max(e.stall_timeout_s, 360.0) : e.stall_timeout_s;
+  }
+}
+
 void check_endpoint(const Endpoint& e, const fs::path& file) {
   if (std::ranges::find(k_providers, std::string_view(e.provider)) == std::end(k_providers)) {
     throw util::Error(fmt::format("LINGOPIPE_PROVIDER '{}' is not one of openai, azure, anthropic, "
@@ -411,7 +421,9 @@ Config parse(const std::string& text, const fs::path& name) {
   loader.read_map(root, "", top_fields(loader, config));
   apply_env(config.endpoint);
   check_endpoint(config.endpoint, config.file);
+  default_first_byte_timeout(config.endpoint);
   for (auto& fallback : config.fallbacks) {
+    default_first_byte_timeout(fallback);
     if (fallback.api_key_env.empty()) fallback.api_key_env = default_key_env(fallback.provider);
     check_endpoint(fallback, config.file);
   }

@@ -34,6 +34,7 @@ struct Endpoint {
   int num_ctx_max = 32768;            // ollama: cap on options.num_ctx
   std::string keep_alive = "30m";     // ollama
   bool stream = false;                // ask for a streamed answer (SSE / NDJSON)
+  TransferLimits transfer;            // timeouts and CA for this endpoint's requests
 };
 
 using Encode = HttpRequest (*)(const ChatRequest& request, const Endpoint& endpoint);

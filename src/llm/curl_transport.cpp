@@ -38,11 +38,13 @@ struct Transfer {
   std::array<char, CURL_ERROR_SIZE> error{};
   SteadyTime last_activity = std::chrono::steady_clock::now(); // last byte received
   bool stream_complete = false;       // a streamed answer's last event arrived
+  bool got_byte = false;              // since when stalls, not the first-byte wait, apply
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   t->last_activity = std::chrono::steady_clock::now();
+  t->got_byte = true;
   t->response.body.append(data, size * count);
   if (t->request.stream_complete && t->request.stream_complete({data, size * count})) {
     t->stream_complete = true;
@@ -54,6 +56,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   t->last_activity = std::chrono::steady_clock::now();
+  t->got_byte = true;
   std::string_view line(data, size * count);
   if (line.starts_with("HTTP/")) {
     t->response.headers.clear(); // a new response (after 100 Continue or a redirect)
@@ -194,11 +197,12 @@ private:
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); // every encoding libcurl can decode
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-    if (!m_options.ca_file.empty()) { // a private CA (company proxy, local TLS server)
-      curl_easy_setopt(e, CURLOPT_CAINFO, m_options.ca_file.c_str());
+    const TransferLimits& limits = t.request.limits;
+    if (!limits.ca_file.empty()) { // a private CA (company proxy, local TLS server)
+      curl_easy_setopt(e, CURLOPT_CAINFO, limits.ca_file.c_str());
     }
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, to_ms(m_options.connect_timeout_s));
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, to_ms(m_options.request_timeout_s));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, to_ms(limits.connect_timeout_s));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, to_ms(limits.request_timeout_s));
     // Stalls are found by sweep_stalls(), not here: slow local models are
     // legitimate, silence is not, and the whole-request timeout stays long.
   }
@@ -221,7 +225,8 @@ private:
     r.new_connection = connects > 0;
   }
 
-  // Aborts transfers that received no byte for stall_timeout_s. libcurl's
+  // Aborts transfers that received no byte for stall_timeout_s (or, before
+  // their first byte, first_byte_timeout_s: a cold model load). libcurl's
   // LOW_SPEED check averages over a window that includes the request upload
   // and misses short stalls; its progress callback costs CPU on every
   // transfer at every perform. A sweep a few times a second costs neither.
@@ -231,17 +236,19 @@ private:
       return;
     }
     m_last_sweep = now;
-    const std::chrono::duration<double> limit(m_options.stall_timeout_s);
     for (auto it = m_transfers.begin(); it != m_transfers.end();) {
       Transfer& t = *it->second;
-      if (now - t.last_activity <= limit) {
+      const TransferLimits& limits = t.request.limits;
+      const double seconds = t.got_byte ? limits.stall_timeout_s : limits.first_byte_timeout_s;
+      if (now - t.last_activity <= std::chrono::duration<double>(seconds)) {
         ++it;
         continue;
       }
       curl_multi_remove_handle(m_multi.get(), it->first);
       t.response.curl_code = CURLE_OPERATION_TIMEDOUT;
-      t.response.curl_error = fmt::format("stalled: no data for {:g} s (endpoint.stall_timeout_s)",
-                                          m_options.stall_timeout_s);
+      t.response.curl_error =
+        t.got_byte ? fmt::format("stalled: no data for {:g} s (endpoint.stall_timeout_s)", seconds)
+                   : fmt::format("no answer within {:g} s (endpoint.first_byte_timeout_s)", seconds);
       done.push_back({t.tag, std::move(t.response)});
       it = m_transfers.erase(it);
     }
@@ -287,8 +294,8 @@ std::unique_ptr<Transport> make_curl_transport(const TransportOptions& options) 
   return std::make_unique<CurlTransport>(options);
 }
 
-HttpResponse fetch_once(HttpRequest request, const TransportOptions& options) {
-  CurlTransport transport(options);
+HttpResponse fetch_once(HttpRequest request) {
+  CurlTransport transport({1});
   transport.start(0, std::move(request));
   for (;;) {
     for (auto& done : transport.wait(std::chrono::milliseconds(100))) {

@@ -71,7 +71,9 @@ void Engine::dispatch() {
     m_limiter.consume(p.request.estimated_tokens, now);
     m_in_flight_tokens += p.request.estimated_tokens;
     const uint64_t tag = m_next_tag++;
-    m_transport.start(tag, m_codec.encode(p.request, m_endpoint));
+    HttpRequest http = m_codec.encode(p.request, m_endpoint);
+    http.limits = m_endpoint.transfer;
+    m_transport.start(tag, std::move(http));
     m_in_flight.emplace(tag, std::move(p));
     ++m_stats.sent;
     --m_stats.waiting;

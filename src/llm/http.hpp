@@ -9,6 +9,15 @@
 
 namespace llm {
 
+// Per-request transfer settings: each endpoint has its own.
+struct TransferLimits {
+  double connect_timeout_s = 10;
+  double request_timeout_s = 600;     // the whole exchange; slow local models are legitimate
+  double stall_timeout_s = 120;       // no byte for this long, once bytes flow, aborts it
+  double first_byte_timeout_s = 120;  // no byte at all for this long (a cold model load) aborts it
+  std::string ca_file;                // PEM bundle to trust instead of the system's; empty: system
+};
+
 struct HttpRequest {
   std::string method = "POST";        // or "GET" (no body)
   std::string url;
@@ -17,6 +26,7 @@ struct HttpRequest {
   // A streamed answer: given each chunk as it arrives, says when the stream
   // is complete, so the transfer ends there (servers may keep it open).
   std::function<bool(std::string_view chunk)> stream_complete;
+  TransferLimits limits;
 };
 
 struct HttpResponse {

@@ -27,17 +27,13 @@ public:
 };
 
 struct TransportOptions {
-  double connect_timeout_s = 10;
-  double request_timeout_s = 600;
-  double stall_timeout_s = 120;       // no byte for this long aborts the transfer
-  int max_connections = 16;
-  std::string ca_file;                // PEM bundle to trust instead of the system's; empty: system
+  int max_connections = 16;           // kept open in the pool; timeouts come with each request
 };
 
 std::unique_ptr<Transport> make_curl_transport(const TransportOptions& options);
 
 // One request, waited for (lingopipe doctor): the same libcurl settings as a run.
-HttpResponse fetch_once(HttpRequest request, const TransportOptions& options);
+HttpResponse fetch_once(HttpRequest request);
 
 // Monotonic time source; tests use a fake to make backoff instant.
 class Clock {

@@ -619,6 +619,8 @@ llm::Endpoint llm_endpoint(const config::Endpoint& e) {
   out.num_ctx_max = e.num_ctx_max;
   out.keep_alive = e.keep_alive;
   out.stream = e.stream;
+  out.transfer = {e.connect_timeout_s, e.request_timeout_s, e.stall_timeout_s, e.first_byte_timeout_s,
+                  e.ca_file.string()};
   return out;
 }
 

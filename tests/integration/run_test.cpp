@@ -244,7 +244,9 @@ namespace {
 
 TEST_F(RunTest, StalledResponseTimesOutAndIsRetried) {
   set_config(dir.path(), "stall_timeout_s: 120", "stall_timeout_s: 1");
-  StandIn standin(dir.path(), R"([{"nth":1,"delay_ms":4000,"status":200,"body":"{}"}])");
+  // Headers and ten bytes of the body, then silence.
+  StandIn standin(dir.path(), R"([{"nth":1,"stall_at":10,"stall_ms":4000,"status":200,
+    "body":"{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Late.\"},\"finish_reason\":\"stop\"}]}"}])");
   const auto start = std::chrono::steady_clock::now();
   auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt", "-v"});
   const auto elapsed = std::chrono::steady_clock::now() - start;
@@ -533,6 +535,31 @@ TEST_F(RunTest, InputTooLongThatCannotBeSplitIsReportedWithTheServersLimits) {
             "is 512 tokens. However, your messages resulted in 700 tokens.");
   EXPECT_EQ(report["jobs"]["split_input_too_long"], 0);
   EXPECT_EQ(standin.requests(), 3) << "the title, and one request for each refused job";
+}
+
+} // namespace
+
+namespace {
+
+// A cold model load: no byte for longer than the stall limit, but within
+// endpoint.first_byte_timeout_s, is waited for.
+TEST_F(RunTest, FirstByteMayTakeLongerThanALaterStall) {
+  set_config(dir.path(), "stall_timeout_s: 120", "stall_timeout_s: 1\n  first_byte_timeout_s: 5");
+  StandIn standin(dir.path(), R"([{"nth":1,"delay_ms":2500,"status":200,
+    "body":"{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Loaded.\"},\"finish_reason\":\"stop\"}]}"}])");
+  auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(standin.requests(), 6);
+  EXPECT_NE(r.err.find("0 retries, 0 failed"), std::string::npos) << r.err;
+}
+
+TEST_F(RunTest, NoFirstByteWithinItsLimitIsRetriedWithAClearCause) {
+  set_config(dir.path(), "stall_timeout_s: 120", "stall_timeout_s: 30\n  first_byte_timeout_s: 1");
+  StandIn standin(dir.path(), R"([{"nth":1,"delay_ms":3000,"status":200,"body":"{}"}])");
+  auto r = lingopipe(dir.path(), standin, {"run", "-v", "articles/meta-ki-investitionen.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(standin.requests(), 7);
+  EXPECT_NE(r.err.find("no answer within 1 s (endpoint.first_byte_timeout_s)"), std::string::npos) << r.err;
 }
 
 } // namespace

@@ -21,6 +21,7 @@
 // --faults: a JSON array of {"nth": K | "every": true, "status": S,
 //   "headers": {...}, "body": "...", "content_type": "...", "delay_ms": N,
 //   "truncate_at": BYTES (send only that much of the announced body, then close),
+//   "stall_at": BYTES, "stall_ms": N (send that much, fall silent, then the rest),
 //   "user_longer_than": BYTES (only requests whose user message is longer),
 //   "stream": {"cut": true} | {"hold_open_ms": N} (shapes a streamed answer)}.
 //
@@ -214,6 +215,23 @@ private:
       for (const auto& [k, v] : f["headers"].items()) res.set_header(k, v.get<std::string>());
     }
     const std::string body = f.value("body", "");
+    if (f.contains("stall_at")) {
+      // Send the start of the body, then nothing for stall_ms, then the rest.
+      const size_t cut = std::min<size_t>(f["stall_at"].get<size_t>(), body.size());
+      const int stall_ms = f.value("stall_ms", 0);
+      res.set_content_provider(
+        body.size(), f.value("content_type", "application/json"),
+        [body, cut, stall_ms](size_t offset, size_t, httplib::DataSink& sink) {
+          if (offset < cut) {
+            sink.write(body.data(), cut);
+          } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms));
+            sink.write(body.data() + offset, body.size() - offset);
+          }
+          return true;
+        });
+      return;
+    }
     if (f.contains("truncate_at")) {
       // Announce the whole body, send only its start, then drop the connection.
       const size_t cut = std::min<size_t>(f["truncate_at"].get<size_t>(), body.size());

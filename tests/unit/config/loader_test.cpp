@@ -89,3 +89,16 @@ TEST(ConfigLoaderTest, ShippedConfigLoads) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ConfigFirstByteTest, DefaultsToTheStallLimitAndLongerForOllama) {
+  const auto openai = config::parse("endpoint: {model: m, stall_timeout_s: 90}\n", "c.yaml");
+  EXPECT_EQ(openai.endpoint.first_byte_timeout_s, 90);
+  const auto ollama = config::parse("endpoint: {provider: ollama, model: m}\n", "c.yaml");
+  EXPECT_EQ(ollama.endpoint.first_byte_timeout_s, 360);
+  const auto set = config::parse("endpoint: {provider: ollama, model: m, first_byte_timeout_s: 900}\n", "c.yaml");
+  EXPECT_EQ(set.endpoint.first_byte_timeout_s, 900);
+}
+
+} // namespace
