@@ -11,18 +11,6 @@ using nlohmann::json;
 
 namespace llm {
 
-namespace {
-
-Stop anthropic_stop(const std::string& stop_reason) {
-  if (stop_reason == "max_tokens" || stop_reason == "model_context_window_exceeded") {
-    return Stop::truncated;
-  }
-  if (stop_reason == "refusal") return Stop::refused;
-  return Stop::done; // end_turn, stop_sequence
-}
-
-} // namespace
-
 HttpRequest encode_anthropic(const ChatRequest& request, const Endpoint& endpoint) {
   std::string system;
   json messages = json::array();
@@ -60,9 +48,7 @@ ChatOutcome decode_anthropic(const HttpResponse& r, const ChatRequest&) {
   if (is_event_stream(r)) {
     return decode_anthropic_stream(r);
   }
-  ChatError e;
-  e.status = static_cast<int>(r.status);
-  e.request_id = r.header("request-id");
+  ChatError e = answer_error(r);
   auto parsed = json_answer(r, e, "e.g. https://api.anthropic.com");
   if (!parsed) {
     return std::unexpected(parsed.error());

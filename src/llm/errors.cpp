@@ -91,11 +91,28 @@ ErrorKind kind_for_status(const ChatError& e) {
   return ErrorKind::bad_request;
 }
 
-ChatError error_from_status(const HttpResponse& r) {
+ChatError answer_error(const HttpResponse& r) {
   ChatError e;
   e.status = static_cast<int>(r.status);
   e.request_id = r.header("x-request-id");
   if (e.request_id.empty()) e.request_id = r.header("request-id");
+  return e;
+}
+
+Stop openai_stop(const std::string& reason) {
+  if (reason == "length" || reason == "model_length") return Stop::truncated;
+  if (reason == "content_filter") return Stop::filtered;
+  return Stop::done;
+}
+
+Stop anthropic_stop(const std::string& reason) {
+  if (reason == "max_tokens" || reason == "model_context_window_exceeded") return Stop::truncated;
+  if (reason == "refusal") return Stop::refused;
+  return Stop::done; // end_turn, stop_sequence
+}
+
+ChatError error_from_status(const HttpResponse& r) {
+  ChatError e = answer_error(r);
   e.retry_after_s = parse_retry_after(r);
   if (auto sr = r.header("x-should-retry"); sr == "true" || sr == "false") {
     e.should_retry = sr == "true";

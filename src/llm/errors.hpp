@@ -42,8 +42,19 @@ std::optional<ChatError> failed_exchange(const HttpResponse& response);
 std::expected<nlohmann::json, ChatError> json_answer(const HttpResponse& response, ChatError e,
                                                      std::string_view url_hint);
 
+// The error a 2xx answer may still turn into: its status and request id
+// (x-request-id, or Anthropic's request-id).
+ChatError answer_error(const HttpResponse& response);
+
 // How a provider said the answer ended, normalized.
 enum class Stop { done, truncated, refused, filtered };
+
+// OpenAI's finish_reason (also Ollama's done_reason): length and Mistral's
+// model_length are truncated, content_filter is filtered.
+Stop openai_stop(const std::string& finish_reason);
+// Anthropic's stop_reason: max_tokens and model_context_window_exceeded are
+// truncated, refusal is refused.
+Stop anthropic_stop(const std::string& stop_reason);
 
 // The checks every decoded answer passes: <think> blocks moved to
 // `reasoning`, then truncated, refused, filtered and empty answers become

@@ -69,8 +69,7 @@ ChatOutcome decode_ollama(const HttpResponse& r, const ChatRequest& request) {
   if (util::to_lower_ascii(r.header("content-type")).find("ndjson") != std::string::npos) {
     return decode_ollama_stream(r, request);
   }
-  ChatError e;
-  e.status = static_cast<int>(r.status);
+  ChatError e = answer_error(r);
   auto parsed = json_answer(r, e, "e.g. http://127.0.0.1:11434; for Ollama's /v1 use provider: openai");
   if (!parsed) {
     return std::unexpected(parsed.error());
@@ -95,7 +94,7 @@ ChatOutcome decode_ollama(const HttpResponse& r, const ChatRequest& request) {
   result.usage.prompt_tokens = body.value("prompt_eval_count", 0);
   result.usage.completion_tokens = body.value("eval_count", 0);
   if (auto cut = ollama_prompt_cut(result, request)) return std::unexpected(*cut);
-  const Stop stop = result.finish_reason == "length" ? Stop::truncated : Stop::done;
+  const Stop stop = openai_stop(result.finish_reason);
   return finish(std::move(result), stop, e);
 }
 

@@ -41,12 +41,6 @@ HttpRequest json_post(std::string url, const json& body, const Endpoint& endpoin
   return http;
 }
 
-Stop openai_stop(const std::string& finish_reason) {
-  if (finish_reason == "length" || finish_reason == "model_length") return Stop::truncated;
-  if (finish_reason == "content_filter") return Stop::filtered;
-  return Stop::done;
-}
-
 } // namespace
 
 HttpRequest encode_openai(const ChatRequest& request, const Endpoint& endpoint) {
@@ -80,9 +74,7 @@ ChatOutcome decode_openai(const HttpResponse& r, const ChatRequest&) {
   if (is_event_stream(r)) {
     return decode_openai_stream(r);
   }
-  ChatError e;
-  e.status = static_cast<int>(r.status);
-  e.request_id = r.header("x-request-id");
+  ChatError e = answer_error(r);
   auto parsed = json_answer(r, e, "it usually ends in /v1");
   if (!parsed) {
     return std::unexpected(parsed.error());

@@ -104,17 +104,15 @@ private:
 // A stream that stopped before its terminator: the partial text is
 // discarded and the whole request retried.
 ChatOutcome cut_short(const HttpResponse& r, std::string_view terminator) {
-  ChatError e;
+  ChatError e = answer_error(r);
   e.kind = ErrorKind::transport;
-  e.status = static_cast<int>(r.status);
   e.message = fmt::format("stream ended without {} (truncated by the server or a proxy)", terminator);
   return std::unexpected(e);
 }
 
 // An error event inside a 200 stream, classified by its type.
 ChatOutcome stream_error(const json& body, const HttpResponse& r) {
-  ChatError e;
-  e.status = static_cast<int>(r.status);
+  ChatError e = answer_error(r);
   extract_error(body, e);
   if (mentions(e, "rate_limit") || mentions(e, "rate_limit_error")) e.kind = ErrorKind::throttle;
   else if (mentions(e, "insufficient_quota")) e.kind = ErrorKind::quota;
@@ -129,12 +127,6 @@ ChatOutcome malformed(const std::string& data) {
   e.kind = ErrorKind::malformed;
   e.message = "invalid JSON in the stream: " + excerpt(data);
   return std::unexpected(e);
-}
-
-Stop openai_stop(const std::string& reason) {
-  if (reason == "length" || reason == "model_length") return Stop::truncated;
-  if (reason == "content_filter") return Stop::filtered;
-  return Stop::done;
 }
 
 } // namespace
@@ -155,10 +147,8 @@ bool is_event_stream(const HttpResponse& r) {
 }
 
 ChatOutcome decode_openai_stream(const HttpResponse& r) {
+  const ChatError e = answer_error(r);
   ChatResult result;
-  ChatError e;
-  e.status = static_cast<int>(r.status);
-  e.request_id = r.header("x-request-id");
   result.request_id = e.request_id;
   bool done = false;
   for (const auto& ev : SseParser().feed(r.body + "\n\n")) { // a last event without its blank line still counts
@@ -191,10 +181,8 @@ ChatOutcome decode_openai_stream(const HttpResponse& r) {
 }
 
 ChatOutcome decode_anthropic_stream(const HttpResponse& r) {
+  const ChatError e = answer_error(r);
   ChatResult result;
-  ChatError e;
-  e.status = static_cast<int>(r.status);
-  e.request_id = r.header("request-id");
   result.request_id = e.request_id;
   bool stopped = false;
   for (const auto& ev : SseParser().feed(r.body + "\n\n")) {
@@ -221,17 +209,13 @@ ChatOutcome decode_anthropic_stream(const HttpResponse& r) {
     }
   }
   if (!stopped) return cut_short(r, "message_stop");
-  const std::string& reason = result.finish_reason;
-  const Stop stop = reason == "max_tokens" || reason == "model_context_window_exceeded" ? Stop::truncated
-                    : reason == "refusal"                                             ? Stop::refused
-                                                                                      : Stop::done;
+  const Stop stop = anthropic_stop(result.finish_reason);
   return finish(std::move(result), stop, e);
 }
 
 ChatOutcome decode_ollama_stream(const HttpResponse& r, const ChatRequest& request) {
+  const ChatError e = answer_error(r);
   ChatResult result;
-  ChatError e;
-  e.status = static_cast<int>(r.status);
   bool done = false;
   for (const auto& l : LineSplitter().feed(r.body + "\n")) {
     const json j = json::parse(l, nullptr, false);
@@ -251,7 +235,7 @@ ChatOutcome decode_ollama_stream(const HttpResponse& r, const ChatRequest& reque
   }
   if (!done) return cut_short(r, "a final {\"done\":true}");
   if (auto cut = ollama_prompt_cut(result, request)) return std::unexpected(*cut);
-  const Stop stop = result.finish_reason == "length" ? Stop::truncated : Stop::done;
+  const Stop stop = openai_stop(result.finish_reason);
   return finish(std::move(result), stop, e);
 }
 
