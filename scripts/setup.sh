@@ -10,6 +10,7 @@ packages=(
   libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libgtest-dev
   libyaml-cpp-dev libsqlite3-dev libcli11-dev libssl-dev libpcre2-dev
   libutf8proc-dev libcpp-httplib-dev libcsv-dev libkainjow-mustache-dev
+  libgumbo-dev libcld2-dev
   sqlite3 python3
 )
 if [ "${1:-}" = "--tests" ]; then

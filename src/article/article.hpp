@@ -19,13 +19,23 @@ struct Metadata {
   std::string author;
 };
 
+// Text left out of what is sent, and why.
+struct Removal {
+  int line = 0;                       // 1-based line in the source file
+  std::string text;                   // the removed line, or the removed span
+  std::string rule;                   // "<kind>:<name>", e.g. "block:newsletter", "html:comments"
+  std::string detail;                 // why, where a rule name is not enough (scores, counts)
+};
+
 struct Article {
   std::string id;                     // stable: derived from the path relative to its input
   std::filesystem::path source;
-  std::string format;                 // "txt" or "md"
-  std::string text;                   // valid UTF-8, BOM and front matter stripped
+  std::string format;                 // "txt", "md" or "html"
+  std::string text;                   // valid UTF-8, BOM and front matter stripped; HTML: as Markdown
   Metadata meta;
   int first_line = 1;                 // text's first line in the file (after front matter)
+  std::vector<Removal> extraction;    // HTML: what the extractor left out
+  std::string warning;                // e.g. the charset was guessed
 };
 
 enum class SectionKind { title, lead, body };

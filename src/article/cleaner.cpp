@@ -10,8 +10,8 @@ namespace article {
 
 namespace {
 
-std::string key(const char* list, size_t i, const char* field) {
-  return fmt::format("config clean.{}[{}].{}", list, i, field);
+std::string key(const std::string& origin, const char* list, size_t i, const char* field) {
+  return fmt::format("{}{}[{}].{}", origin, list, i, field);
 }
 
 bool kept(const std::vector<std::string>& lines, const std::vector<bool>& gone, size_t i) {
@@ -42,28 +42,28 @@ std::optional<size_t> next_kept(const std::vector<std::string>& lines,
 
 } // namespace
 
-Cleaner::Cleaner(const config::Clean& rules) {
+Cleaner::Cleaner(const config::Clean& rules, const std::string& origin) {
   for (size_t i = 0; i < rules.drop_blocks.size(); ++i) {
     const auto& b = rules.drop_blocks[i];
     std::optional<util::Regex> end;
     if (!b.end.empty()) {
-      end.emplace(b.end, key("drop_blocks", i, "end"));
+      end.emplace(b.end, key(origin, "drop_blocks", i, "end"));
     }
-    m_blocks.push_back({b.name, util::Regex(b.start, key("drop_blocks", i, "start")),
+    m_blocks.push_back({b.name, util::Regex(b.start, key(origin, "drop_blocks", i, "start")),
                         std::move(end), b.max_lines});
   }
   for (size_t i = 0; i < rules.drop_lines.size(); ++i) {
     const auto& l = rules.drop_lines[i];
     std::optional<util::Regex> next;
     if (!l.followed_by.empty()) {
-      next.emplace(l.followed_by, key("drop_lines", i, "followed_by"));
+      next.emplace(l.followed_by, key(origin, "drop_lines", i, "followed_by"));
     }
-    m_lines.push_back({l.name, util::Regex(l.pattern, key("drop_lines", i, "pattern")), l.where,
+    m_lines.push_back({l.name, util::Regex(l.pattern, key(origin, "drop_lines", i, "pattern")), l.where,
                        std::move(next)});
   }
   for (size_t i = 0; i < rules.drop_spans.size(); ++i) {
     const auto& s = rules.drop_spans[i];
-    m_spans.push_back({s.name, util::Regex(s.pattern, key("drop_spans", i, "pattern"))});
+    m_spans.push_back({s.name, util::Regex(s.pattern, key(origin, "drop_spans", i, "pattern"))});
   }
 }
 
@@ -114,7 +114,7 @@ void Cleaner::drop_blocks(CleanResult& r, std::vector<bool>& gone) const {
       }
       for (size_t j = i; j <= *last; ++j) {
         if (!gone[j] && !util::trim(r.lines[j]).empty()) {
-          r.removals.push_back({static_cast<int>(j + 1), r.lines[j], "block:" + b.name});
+          r.removals.push_back({static_cast<int>(j + 1), r.lines[j], "block:" + b.name, {}});
         }
         gone[j] = true;
       }
@@ -133,7 +133,7 @@ void Cleaner::drop_lines(CleanResult& r, std::vector<bool>& gone) const {
     };
     auto check = [&](size_t i) {
       if (!gone[i] && rule.pattern.search(util::trim(r.lines[i])) && next_matches(i)) {
-        r.removals.push_back({static_cast<int>(i + 1), r.lines[i], "line:" + rule.name});
+        r.removals.push_back({static_cast<int>(i + 1), r.lines[i], "line:" + rule.name, {}});
         gone[i] = true;
       }
     };
@@ -155,7 +155,7 @@ void Cleaner::drop_spans(CleanResult& r, std::vector<bool>& gone) const {
       util::Match m;
       while (!gone[i] && rule.pattern.search(r.lines[i], &m) && m.end > m.begin) {
         r.removals.push_back({static_cast<int>(i + 1), r.lines[i].substr(m.begin, m.end - m.begin),
-                              "span:" + rule.name});
+                              "span:" + rule.name, {}});
         r.lines[i].erase(m.begin, m.end - m.begin);
         if (util::trim(r.lines[i]).empty()) {
           gone[i] = true;

@@ -3,6 +3,7 @@
 // that made it, so `run --dry-run` can show exactly what was not sent.
 #pragma once
 
+#include "article/article.hpp"
 #include "config/config.hpp"
 #include "util/regex.hpp"
 
@@ -12,12 +13,6 @@
 
 namespace article {
 
-struct Removal {
-  int line = 0;                       // 1-based line in the source file
-  std::string text;                   // the removed line, or the removed span
-  std::string rule;                   // "<kind>:<name>", e.g. "block:newsletter"
-};
-
 struct CleanResult {
   std::vector<std::string> lines;     // kept lines; removed ones become blank
   std::vector<Removal> removals;
@@ -25,8 +20,9 @@ struct CleanResult {
 
 class Cleaner {
 public:
-  // Compiles every pattern; throws util::Error naming the config key of a bad one.
-  explicit Cleaner(const config::Clean& rules);
+  // Compiles every pattern; throws util::Error naming the config key of a
+  // bad one, prefixed by `origin` (a per-site rule file names itself).
+  explicit Cleaner(const config::Clean& rules, const std::string& origin = "config clean.");
 
   CleanResult clean(std::string_view text) const;
 

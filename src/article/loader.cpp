@@ -1,6 +1,8 @@
 #include "article/loader.hpp"
 
+#include "article/encoding.hpp"
 #include "article/front_matter.hpp"
+#include "article/html.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/text.hpp"
@@ -16,12 +18,15 @@ namespace article {
 
 namespace {
 
-constexpr std::string_view k_bom = "\xEF\xBB\xBF";
-
-bool is_article_file(const fs::path& p) {
+// "txt", "md" or "html" for the extensions read; empty for others.
+std::string format_of(const fs::path& p) {
   const std::string ext = util::to_lower_ascii(p.extension().string());
-  return ext == ".txt" || ext == ".md";
+  if (ext == ".txt" || ext == ".md") return ext.substr(1);
+  if (ext == ".html" || ext == ".htm") return "html";
+  return {};
 }
+
+bool is_article_file(const fs::path& p) { return !format_of(p).empty(); }
 
 std::string make_id(const fs::path& relative) {
   fs::path without_ext = relative;
@@ -64,7 +69,7 @@ void collect(const fs::path& input, std::vector<Candidate>& out, LoadResult& res
   std::ranges::sort(found, {}, &Candidate::path);
   if (found.empty()) {
     result.problems.push_back(
-      {input, fmt::format("{}: folder holds no .txt or .md articles", input.string())});
+      {input, fmt::format("{}: folder holds no .txt, .md or .html articles", input.string())});
   }
   out.insert(out.end(), found.begin(), found.end());
 }
@@ -86,6 +91,43 @@ std::string check_content(const fs::path& path, std::string_view bytes) {
   return {};
 }
 
+Article load_article(const fs::path& path) {
+  const std::string format = format_of(path);
+  if (format.empty()) {
+    throw util::Error(fmt::format("{}: unsupported file type; use .txt, .md or .html", path.string()));
+  }
+  std::string bytes = util::read_file(path);
+  if (util::trim(bytes).empty()) {
+    throw util::Error(fmt::format("{}: file is empty; add text or remove it", path.string()));
+  }
+  const std::string declared = format == "html" ? html_declared_charset(bytes) : "";
+  Decoded decoded = decode_to_utf8(path, std::move(bytes), declared);
+  if (std::string problem = check_content(path, decoded.text); !problem.empty()) {
+    throw util::Error(problem);
+  }
+  Article a;
+  a.source = path;
+  a.format = format;
+  a.warning = std::move(decoded.warning);
+  if (format == "html") {
+    HtmlArticle html = extract_html(decoded.text);
+    a.text = std::move(html.text);
+    a.meta = std::move(html.meta);
+    a.extraction = std::move(html.removals);
+    if (util::trim(a.text).empty()) {
+      throw util::Error(fmt::format("{}: no article text found in the page (everything was "
+                                    "navigation, banners or scripts); save the article page itself",
+                                    path.string()));
+    }
+    return a;
+  }
+  FrontMatter fm = split_front_matter(path, std::move(decoded.text));
+  a.text = std::move(fm.body);
+  a.meta = std::move(fm.meta);
+  a.first_line = fm.body_line;
+  return a;
+}
+
 LoadResult load_articles(const std::vector<fs::path>& inputs) {
   LoadResult result;
   std::vector<Candidate> candidates;
@@ -94,35 +136,14 @@ LoadResult load_articles(const std::vector<fs::path>& inputs) {
   }
   std::set<std::string> taken;
   for (const auto& c : candidates) {
-    if (!is_article_file(c.path)) {
-      result.problems.push_back(
-        {c.path, fmt::format("{}: unsupported file type; use .txt or .md", c.path.string())});
-      continue;
-    }
-    std::string bytes;
     try {
-      bytes = util::read_file(c.path);
-    } catch (const std::exception& e) {
+      Article a = load_article(c.path);
+      a.id = unique_id(make_id(c.relative), taken);
+      if (!a.warning.empty()) result.warnings.push_back(a.warning);
+      result.articles.push_back(std::move(a));
+    } catch (const std::exception& e) { // util::Error, or a read error naming the file
       result.problems.push_back({c.path, e.what()});
-      continue;
     }
-    if (bytes.starts_with(k_bom)) {
-      bytes.erase(0, k_bom.size());
-    }
-    if (std::string problem = check_content(c.path, bytes); !problem.empty()) {
-      result.problems.push_back({c.path, problem});
-      continue;
-    }
-    FrontMatter fm;
-    try {
-      fm = split_front_matter(c.path, std::move(bytes));
-    } catch (const util::Error& e) {
-      result.problems.push_back({c.path, e.what()});
-      continue;
-    }
-    const std::string format = util::to_lower_ascii(c.path.extension().string()).substr(1);
-    result.articles.push_back({unique_id(make_id(c.relative), taken), c.path, format,
-                               std::move(fm.body), std::move(fm.meta), fm.body_line});
   }
   return result;
 }

@@ -159,7 +159,7 @@ std::vector<std::string> Segmenter::halve(std::string_view text) const {
 
 Document Segmenter::segment(const Article& article,
                             const std::vector<std::string>& clean_lines) const {
-  const bool markdown = article.format == "md";
+  const bool markdown = article.format == "md" || article.format == "html";
   const std::vector<std::string> paragraphs = paragraphs_of(clean_lines);
   Document doc;
   doc.article = article;

@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
       },
       "DATE"));
 
+  auto* clean = app.add_subcommand(
+    "clean", "Show what boilerplate removal takes out of each article, with character accounting");
+  clean->add_option("paths", o.paths, "Article files or folders (default: config inputs)");
+  clean->add_flag("--report", o.report, "List every removed line with the rule or score that removed it");
+
   auto* doctor = app.add_subcommand(
     "doctor", "Check config, prompts and each endpoint (reach, TLS, key, model, a test request)");
 
@@ -88,6 +93,7 @@ int main(int argc, char** argv) {
   setup_logging(o);
   if (run->parsed()) return run_command(o);
   if (exp->parsed()) return export_command(o);
+  if (clean->parsed()) return clean_command(o);
   if (doctor->parsed()) return doctor_command(o);
   if (stats->parsed()) return cache_stats_command(o);
   if (clear->parsed()) return cache_clear_command(o);

@@ -2,6 +2,7 @@
 
 #include "article/tokens.hpp"
 #include "cache/store.hpp"
+#include "cli/clean_report.hpp"
 #include "cli/progress.hpp"
 #include "config/config.hpp"
 #include "export/exporter.hpp"
@@ -30,6 +31,7 @@ using util::ExitCode;
 int code(ExitCode c) { return static_cast<int>(c); }
 
 void report_problems(const pipeline::Prepared& prepared) {
+  for (const auto& w : prepared.warnings) spdlog::warn("{}", w);
   for (const auto& p : prepared.problems) {
     spdlog::error("{}", p.message);
   }
@@ -49,10 +51,7 @@ void print_dry_run(const config::Config& cfg, const pipeline::Prepared& prepared
   for (size_t i = 0; i < prepared.docs.size(); ++i) {
     const auto& doc = prepared.docs[i];
     std::printf("article %s (%s)\n", doc.article.id.c_str(), doc.article.source.c_str());
-    for (const auto& r : prepared.removals[i]) {
-      std::printf("  removed line %d [%s]: %s\n", r.line + doc.article.first_line - 1,
-                  r.rule.c_str(), r.text.c_str());
-    }
+    print_removals(doc.article, prepared.removals[i]);
     for (const auto& s : doc.sections) {
       std::printf("  section %s %s ~%d tokens%s%s\n", s.id.c_str(), article::kind_name(s.kind),
                   article::estimate_tokens(s.text), s.heading.empty() ? "" : ": ",

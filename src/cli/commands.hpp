@@ -20,10 +20,12 @@ struct Options {
   std::vector<std::string> formats;   // export: overrides export.formats
   std::string articles_glob;          // export: only article ids or paths matching it
   std::string since;                  // export: only articles dated on or after (YYYY-MM-DD)
+  bool report = false;                // clean: list every removal
 };
 
 int run_command(const Options& options);
 int export_command(const Options& options);
+int clean_command(const Options& options);
 int cache_stats_command(const Options& options);
 int cache_clear_command(const Options& options);
 

@@ -88,10 +88,44 @@ struct SpanRule {
   std::string pattern;
 };
 
+// Lines found in many articles of one site in the same batch are its chrome.
+struct RepeatedLines {
+  int min_articles = 3;                   // 0: off
+  double min_share = 0.5;                 // of that site's articles in the batch
+};
+
+// Short paragraphs scored by length, stop words and link density.
+struct Score {
+  double threshold = 0.6;                 // drop at or above; above 1: off
+  int max_chars = 100;                    // longer paragraphs are never scored out
+};
+
 struct Clean {
   std::vector<LineRule> drop_lines;
   std::vector<BlockRule> drop_blocks;
   std::vector<SpanRule> drop_spans;
+  std::filesystem::path site_rules;       // folder of <site>.yaml rule files; empty: none
+  RepeatedLines repeated_lines;
+  Score score;
+};
+
+// Checks of each translation, run on read (changing them costs no request).
+struct Checks {
+  double min_length_ratio = 0.5;          // translation / source characters
+  double max_length_ratio = 2.5;
+  bool repair = true;                     // a failed check gets one retry with a repair instruction
+};
+
+// "2 sentences" or "4 bullets".
+struct SummaryLength {
+  int count = 2;
+  bool bullets = false;
+};
+
+struct Summaries {
+  SummaryLength section = {2, false};
+  SummaryLength article = {5, false};
+  int max_input_tokens = 0;               // per article-summary request; 0: segment.max_chunk_tokens
 };
 
 struct Cache {
@@ -123,6 +157,9 @@ struct Config {
   Languages languages;
   Segment segment;
   Clean clean;
+  Checks checks;
+  Summaries summaries;
+  std::filesystem::path glossary;         // CSV of source term, target term or "keep"; empty: none
   Cache cache;
   Export exports;
   std::filesystem::path prompts_dir = "prompts";
@@ -135,6 +172,10 @@ struct Config {
 // applies LINGOPIPE_BASE_URL, LINGOPIPE_MODEL and LINGOPIPE_API_KEY_ENV.
 // Throws util::Error with "file:line:column: key.path: problem; what to do".
 Config load(const std::filesystem::path& path);
+
+// A per-site rule file (clean.site_rules/<site>.yaml): drop_lines,
+// drop_blocks and drop_spans as in config.yaml. Throws util::Error naming it.
+Clean load_clean_rules(const std::filesystem::path& path);
 
 // Same, from text (for tests); `name` is used in messages.
 Config parse(const std::string& text, const std::filesystem::path& name);

@@ -256,7 +256,44 @@ std::vector<Field> clean_fields(const Loader& l, Clean& c) {
          };
        });
      }},
+    {"site_rules", [&](auto& n, auto& p) { c.site_rules = l.string(n, p); }},
+    {"repeated_lines", [&](auto& n, auto& p) {
+       l.read_map(n, p, {
+         {"min_articles", [&](auto& n2, auto& p2) { c.repeated_lines.min_articles = l.number(n2, p2, 0, 1000000); }},
+         {"min_share", [&](auto& n2, auto& p2) { c.repeated_lines.min_share = l.number(n2, p2, 0.0, 1.0); }},
+       });
+     }},
+    {"score", [&](auto& n, auto& p) {
+       l.read_map(n, p, {
+         {"threshold", [&](auto& n2, auto& p2) { c.score.threshold = l.number(n2, p2, 0.0, 2.0); }},
+         {"max_chars", [&](auto& n2, auto& p2) { c.score.max_chars = l.number(n2, p2, 1, 100000); }},
+       });
+     }},
   };
+}
+
+// The rule lists only: what a per-site rule file may hold.
+std::vector<Field> rule_fields(const Loader& l, Clean& c) {
+  std::vector<Field> all = clean_fields(l, c);
+  std::erase_if(all, [](const Field& f) { return !std::string_view(f.key).starts_with("drop_"); });
+  return all;
+}
+
+SummaryLength parse_length(const Loader& l, const YAML::Node& node, const std::string& path) {
+  const std::string v = l.string(node, path);
+  const auto space = v.find(' ');
+  const std::string unit = space == std::string::npos ? "" : v.substr(space + 1);
+  SummaryLength out;
+  try {
+    out.count = std::stoi(v.substr(0, space));
+  } catch (const std::exception&) {
+    out.count = 0;
+  }
+  out.bullets = unit == "bullets" || unit == "bullet";
+  if (out.count < 1 || out.count > 50 || (!out.bullets && unit != "sentences" && unit != "sentence")) {
+    l.fail(node, path, fmt::format("'{}' is not a length; write e.g. \"2 sentences\" or \"4 bullets\"", v));
+  }
+  return out;
 }
 
 std::vector<Field> export_fields(const Loader& l, Export& x) {
@@ -309,6 +346,21 @@ std::vector<Field> top_fields(const Loader& l, Config& c) {
        });
      }},
     {"clean", section(clean_fields, c.clean)},
+    {"checks", [&](auto& n, auto& p) {
+       l.read_map(n, p, {
+         {"min_length_ratio", [&](auto& n2, auto& p2) { c.checks.min_length_ratio = l.number(n2, p2, 0.0, 100.0); }},
+         {"max_length_ratio", [&](auto& n2, auto& p2) { c.checks.max_length_ratio = l.number(n2, p2, 0.0, 100.0); }},
+         {"repair", [&](auto& n2, auto& p2) { c.checks.repair = l.boolean(n2, p2); }},
+       });
+     }},
+    {"summaries", [&](auto& n, auto& p) {
+       l.read_map(n, p, {
+         {"section", [&](auto& n2, auto& p2) { c.summaries.section = parse_length(l, n2, p2); }},
+         {"article", [&](auto& n2, auto& p2) { c.summaries.article = parse_length(l, n2, p2); }},
+         {"max_input_tokens", [&](auto& n2, auto& p2) { c.summaries.max_input_tokens = l.number(n2, p2, 100, 10000000); }},
+       });
+     }},
+    {"glossary", [&](auto& n, auto& p) { c.glossary = l.string(n, p); }},
     {"cache", [&](auto& n, auto& p) {
        l.read_map(n, p, {{"path", [&](auto& n2, auto& p2) { c.cache.path = l.string(n2, p2); }}});
      }},
@@ -378,6 +430,15 @@ void resolve_paths(Config& c) {
     }
   }
   if (!c.exports.markdown_template.empty()) resolve(c.exports.markdown_template);
+  if (!c.clean.site_rules.empty()) resolve(c.clean.site_rules);
+  if (!c.glossary.empty()) {
+    resolve(c.glossary);
+    if (!fs::is_regular_file(c.glossary)) {
+      throw util::Error(fmt::format("{}: glossary: {} does not exist; create the CSV (source term, "
+                                    "target term or keep) or remove the key",
+                                    c.file.string(), c.glossary.string()));
+    }
+  }
   if (!c.exports.html_template.empty()) resolve(c.exports.html_template);
   resolve(c.prompts_dir);
   for (auto& input : c.inputs) {
@@ -429,6 +490,21 @@ Config parse(const std::string& text, const fs::path& name) {
   }
   resolve_paths(config);
   return config;
+}
+
+Clean load_clean_rules(const fs::path& path) {
+  const std::string text = util::read_file(path);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw util::Error(fmt::format("{}:{}:{}: invalid YAML: {}", path.string(), e.mark.line + 1,
+                                  e.mark.column + 1, e.msg));
+  }
+  Clean rules;
+  Loader loader(path);
+  if (!root.IsNull()) loader.read_map(root, "", rule_fields(loader, rules));
+  return rules;
 }
 
 Config load(const fs::path& path) {

@@ -1,48 +1,119 @@
 #include "pipeline/prepare.hpp"
 
+#include "article/cleaner.hpp"
+#include "article/language.hpp"
 #include "article/segmenter.hpp"
 #include "util/curl.hpp"
+#include "util/error.hpp"
 
+#include <fmt/format.h>
 #include <fnmatch.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+namespace fs = std::filesystem;
 
 namespace pipeline {
 
 namespace {
 
-// What the article does not say about itself: the pinned source language,
-// and as its site the URL's host or else the folder it was read from.
+// What the article does not say about itself: its language (pinned in the
+// config, else detected), and as its site the URL's host or else the folder
+// it was read from.
 void complete_metadata(const config::Config& config, article::Article& a) {
-  if (a.meta.language.empty() && config.languages.source != "auto") {
+  if (config.languages.source != "auto") {
     a.meta.language = config.languages.source;
+  } else if (a.meta.language.empty()) {
+    a.meta.language = article::detect_language(a.text).name;
   }
+  if (!a.meta.language.empty()) a.meta.language = article::language_name(a.meta.language);
   if (a.meta.site.empty() && !a.meta.url.empty()) {
     a.meta.site = util::url_host(a.meta.url);
+    if (a.meta.site.starts_with("www.")) a.meta.site.erase(0, 4);
   }
   if (a.meta.site.empty()) {
     a.meta.site = a.source.parent_path().filename().string();
   }
 }
 
+// The configured rules, then the site's own rule file if clean.site_rules
+// holds one named after the site (e.g. heise.de.yaml).
+class SiteCleaners {
+public:
+  explicit SiteCleaners(const config::Config& config)
+    : m_base(config.clean), m_dir(config.clean.site_rules) {}
+
+  article::CleanResult clean(const article::Article& a) {
+    article::CleanResult r = m_base.clean(a.text);
+    if (const article::Cleaner* site = for_site(a.meta.site)) {
+      std::string text;
+      for (const auto& line : r.lines) text += line + "\n";
+      article::CleanResult more = site->clean(text);
+      more.lines.resize(r.lines.size());
+      r.lines = std::move(more.lines);
+      r.removals.insert(r.removals.end(), more.removals.begin(), more.removals.end());
+      std::ranges::stable_sort(r.removals, {}, &article::Removal::line);
+    }
+    return r;
+  }
+
+private:
+  const article::Cleaner* for_site(const std::string& site) {
+    if (m_dir.empty() || site.empty()) return nullptr;
+    auto it = m_sites.find(site);
+    if (it == m_sites.end()) {
+      const fs::path file = m_dir / (site + ".yaml");
+      std::unique_ptr<article::Cleaner> cleaner;
+      if (fs::is_regular_file(file)) {
+        cleaner = std::make_unique<article::Cleaner>(config::load_clean_rules(file), file.string() + ": ");
+      }
+      it = m_sites.emplace(site, std::move(cleaner)).first;
+    }
+    return it->second.get();
+  }
+
+  article::Cleaner m_base;
+  fs::path m_dir;
+  std::map<std::string, std::unique_ptr<article::Cleaner>> m_sites;
+};
+
 } // namespace
 
 Prepared prepare(const config::Config& config, const std::vector<std::string>& paths) {
   const auto& inputs = paths.empty() ? config.inputs : paths;
   auto loaded = article::load_articles({inputs.begin(), inputs.end()});
-  const article::Cleaner cleaner(config.clean);
+  SiteCleaners cleaners(config);
+  article::RepeatedLines repeated(config.clean.repeated_lines);
   const article::Segmenter segmenter(config.segment);
   Prepared prepared;
   prepared.problems = std::move(loaded.problems);
+  prepared.warnings = std::move(loaded.warnings);
+
+  std::vector<article::CleanResult> cleaned;
   for (auto& a : loaded.articles) {
     complete_metadata(config, a);
-    article::CleanResult cleaned = cleaner.clean(a.text);
-    article::Document doc = segmenter.segment(a, cleaned.lines);
+    cleaned.push_back(cleaners.clean(a));
+    repeated.count(a.meta.site, cleaned.back());
+  }
+  for (size_t i = 0; i < loaded.articles.size(); ++i) {
+    article::Article& a = loaded.articles[i];
+    article::CleanResult& c = cleaned[i];
+    repeated.drop(a.meta.site, c);
+    article::drop_scored_paragraphs(c, article::language_code(a.meta.language), config.clean.score);
+    article::Document doc = segmenter.segment(a, c.lines);
     if (doc.sections.empty()) {
       prepared.problems.push_back(
-        {a.source, a.source.string() + ": nothing left after cleaning; check the clean rules"});
+        {a.source, a.source.string() + ": nothing left after cleaning; check the clean rules "
+                   "(`lingopipe clean --report` lists what each removed)"});
       continue;
     }
+    std::vector<article::Removal> removals = a.extraction;
+    removals.insert(removals.end(), c.removals.begin(), c.removals.end());
+    prepared.accounting.push_back(article::account(a.text, c, a.extraction));
+    prepared.removals.push_back(std::move(removals));
     prepared.docs.push_back(std::move(doc));
-    prepared.removals.push_back(std::move(cleaned.removals));
   }
   return prepared;
 }
@@ -58,10 +129,12 @@ int select(Prepared& prepared, const Selection& selection) {
   };
   Prepared kept;
   kept.problems = std::move(prepared.problems);
+  kept.warnings = std::move(prepared.warnings);
   for (size_t i = 0; i < prepared.docs.size(); ++i) {
     if (selected(prepared.docs[i])) {
       kept.docs.push_back(std::move(prepared.docs[i]));
       kept.removals.push_back(std::move(prepared.removals[i]));
+      kept.accounting.push_back(std::move(prepared.accounting[i]));
     }
   }
   const int left_out = static_cast<int>(prepared.docs.size() - kept.docs.size());

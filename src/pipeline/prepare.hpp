@@ -1,9 +1,12 @@
-// load → clean → segment for a set of inputs: what both `run` and `export`
-// start from, so they plan identical jobs and therefore identical cache keys.
+// load → clean → segment for a set of inputs: what `run`, `export` and
+// `clean` start from, so they plan identical jobs and therefore identical
+// cache keys. Cleaning uses three signals: the configured rules (plus a
+// per-site rule file), lines repeated across a site's articles in the batch,
+// and a score for short paragraphs; every removal is recorded with its reason.
 #pragma once
 
 #include "article/article.hpp"
-#include "article/cleaner.hpp"
+#include "article/boilerplate.hpp"
 #include "article/loader.hpp"
 #include "config/config.hpp"
 
@@ -14,8 +17,10 @@ namespace pipeline {
 
 struct Prepared {
   std::vector<article::Document> docs;
-  std::vector<std::vector<article::Removal>> removals; // parallel to docs
+  std::vector<std::vector<article::Removal>> removals; // parallel to docs: extraction, then cleaning
+  std::vector<article::Accounting> accounting;         // parallel to docs
   std::vector<article::LoadProblem> problems;
+  std::vector<std::string> warnings;
 };
 
 Prepared prepare(const config::Config& config, const std::vector<std::string>& paths);

@@ -11,7 +11,66 @@ utf8proc_ssize_t next_codepoint(std::string_view text, size_t pos, utf8proc_int3
                           static_cast<utf8proc_ssize_t>(text.size() - pos), &cp);
 }
 
+bool is_space(utf8proc_int32_t cp) {
+  if (cp < 0x80) return cp <= 0x20 || cp == 0x7F;
+  const auto cat = utf8proc_category(cp);
+  return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP;
+}
+
+bool is_word_char(utf8proc_int32_t cp) {
+  switch (utf8proc_category(cp)) {
+  case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+  case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+  case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ND:
+    return true;
+  default:
+    return false;
+  }
+}
+
+void append_utf8(std::string& out, utf8proc_int32_t cp) {
+  utf8proc_uint8_t buffer[4];
+  const auto n = utf8proc_encode_char(cp, buffer);
+  out.append(reinterpret_cast<const char*>(buffer), static_cast<size_t>(n));
+}
+
 } // namespace
+
+size_t visible_length(std::string_view text) {
+  size_t count = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t n = next_codepoint(text, pos, cp);
+    if (n <= 0) return count;
+    count += !is_space(cp);
+    pos += static_cast<size_t>(n);
+  }
+  return count;
+}
+
+std::vector<std::string> lower_words(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  for (size_t pos = 0; pos < text.size();) {
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t n = next_codepoint(text, pos, cp);
+    if (n <= 0) break;
+    pos += static_cast<size_t>(n);
+    utf8proc_int32_t next = 0;
+    const bool joiner = (cp == '\'' || cp == 0x2019 || cp == '-') && !word.empty() &&
+                        pos < text.size() && next_codepoint(text, pos, next) > 0 && is_word_char(next);
+    if (is_word_char(cp)) {
+      append_utf8(word, utf8proc_tolower(cp));
+    } else if (joiner) { // "l'entreprise", "KI-Bündnis" stay one word
+      append_utf8(word, cp);
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
 
 std::optional<size_t> find_invalid_utf8(std::string_view text) {
   size_t pos = 0;

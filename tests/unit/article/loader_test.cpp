@@ -15,17 +15,20 @@ TEST(ArticleLoaderTest, ReportsEachBadFileAndLoadsTheRest) {
   testenv::write(dir / "in/binary.md", std::string("a\0b", 3));
   testenv::write(dir / "in/ignored.pdf", "x");
   auto r = article::load_articles({dir / "in", dir / "nope.txt"});
-  ASSERT_EQ(r.articles.size(), 1u);
-  EXPECT_EQ(r.articles[0].id, "good");
-  ASSERT_EQ(r.problems.size(), 4u);
+  ASSERT_EQ(r.articles.size(), 2u);
+  EXPECT_EQ(r.articles[0].id, "bad");
+  EXPECT_EQ(r.articles[0].text, "ab\xC3\xBF"); // 0xFF is ÿ in Windows-1252
+  EXPECT_EQ(r.articles[1].id, "good");
+  ASSERT_EQ(r.problems.size(), 3u);
   const std::string in = (dir / "in").string();
   EXPECT_EQ(r.problems[0].message, (dir / "nope.txt").string() +
                                      ": no such file or folder; check the path");
-  EXPECT_EQ(r.problems[1].message, in + "/bad.txt: invalid UTF-8 at byte offset 2; re-save the "
-                                          "file as UTF-8");
-  EXPECT_EQ(r.problems[2].message, in + "/binary.md: binary file (contains NUL bytes); articles "
+  EXPECT_EQ(r.problems[1].message, in + "/binary.md: binary file (contains NUL bytes); articles "
                                           "must be UTF-8 text");
-  EXPECT_EQ(r.problems[3].message, in + "/empty.txt: file is empty; add text or remove it");
+  EXPECT_EQ(r.problems[2].message, in + "/empty.txt: file is empty; add text or remove it");
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0], in + "/bad.txt: not UTF-8 (invalid byte at offset 2); read as "
+                                "windows-1252. Save it as UTF-8 or declare its charset to be sure");
 }
 
 TEST(ArticleLoaderTest, StripsBomAndDerivesStableIdsFromPaths) {

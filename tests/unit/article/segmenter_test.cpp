@@ -13,7 +13,7 @@ article::Document segment_sample(const std::string& name, int max_chunk_tokens =
   auto cfg = config::load(testenv::source_dir() / "config.yaml");
   cfg.segment.max_chunk_tokens = max_chunk_tokens;
   article::Article a{name.substr(0, name.find('.')), name, "txt",
-                     testenv::read(testenv::source_dir() / "articles" / name), {}, 1};
+                     testenv::read(testenv::source_dir() / "articles" / name), {}, 1, {}, {}};
   auto cleaned = article::Cleaner(cfg.clean).clean(a.text);
   return article::Segmenter(cfg.segment).segment(a, cleaned.lines);
 }
@@ -79,7 +79,7 @@ TEST(SegmenterTest, SmallBudgetSplitsOnlyAtSentenceEnds) {
 
 TEST(SegmenterTest, MarkdownHeadings) {
   config::Segment opts;
-  article::Article a{"m", "m.md", "md", "", {}, 1};
+  article::Article a{"m", "m.md", "md", "", {}, 1, {}, {}};
   auto d = article::Segmenter(opts).segment(
     a, {"# Titel", "", "Lead text.", "", "## Erster Teil", "", "Text eins.", "", "## Zweiter", "",
         "Text zwei."});

@@ -30,7 +30,7 @@ pipeline::JobResult result(const std::string& text) {
 
 pipeline::ArticleOutput article_output(bool complete, const std::string& id = "a") {
   pipeline::ArticleOutput a;
-  a.doc.article = {id, "articles/" + id + ".txt", "txt", "", {}, 1};
+  a.doc.article = {id, "articles/" + id + ".txt", "txt", "", {}, 1, {}, {}};
   a.doc.article.meta.site = "articles";
   a.doc.title = "Titel";
   a.doc.sections = {{id + "#00", article::SectionKind::title, 0, 1, 1, "", "Titel"},

@@ -27,7 +27,7 @@ llm::HttpResponse echo(const llm::HttpRequest& req, int) {
 
 article::Document doc() {
   article::Document d;
-  d.article = {"a", "a.txt", "txt", "", {}, 1};
+  d.article = {"a", "a.txt", "txt", "", {}, 1, {}, {}};
   d.title = "Titel";
   d.sections = {{"a#00", article::SectionKind::title, 0, 1, 1, "", "Titel"},
                 {"a#01", article::SectionKind::lead, 1, 1, 1, "", "Lead."},
