@@ -18,6 +18,9 @@ ordered_json item(const std::optional<JobResult>& r) {
   if (!r) {
     return nullptr;
   }
+  if (r->endpoint == "source") { // the article is already in the target language
+    return {{"text", util::trim(r->content)}, {"provenance", nullptr}};
+  }
   return {{"text", util::trim(r->content)},
           {"provenance",
            {{"endpoint", r->endpoint},
@@ -45,6 +48,8 @@ struct Tokens {
 
 ordered_json section_model(const article::Section& section, const pipeline::SectionOutput& out,
                            std::vector<std::string> flags) {
+  ordered_json checks = ordered_json::array();
+  for (const auto& p : out.problems) checks.push_back({{"flag", p.flag}, {"detail", p.detail}});
   ordered_json heading = nullptr;
   if (!section.heading.empty()) {
     heading = {{"source", section.heading},
@@ -61,7 +66,9 @@ ordered_json section_model(const article::Section& section, const pipeline::Sect
           {"source_text", section.text},
           {"translation", item(out.translation)},
           {"summary", item(out.summary)},
-          {"flags", std::move(flags)}};
+          {"flags", std::move(flags)},
+          {"checks", checks},
+          {"repaired", out.repaired}};
 }
 
 } // namespace

@@ -14,7 +14,7 @@
 
 namespace exporter {
 
-constexpr int k_schema_version = 2;
+constexpr int k_schema_version = 3;
 
 // One article: metadata, English and source titles, summary, flags, token
 // totals and its sections, each translation and summary with provenance.

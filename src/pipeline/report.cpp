@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 namespace pipeline {
 
 using nlohmann::ordered_json;
@@ -38,6 +40,32 @@ ordered_json endpoints_json(const RunResult& r) {
   return list;
 }
 
+// Every section whose translation still fails a check, with what failed:
+// glossary violations, lost numbers, text left in the source language.
+ordered_json checks_json(const RunResult& r) {
+  ordered_json flagged = ordered_json::array();
+  std::map<std::string, int> by_flag;
+  for (const auto& a : r.articles) {
+    for (size_t i = 0; i < a.sections.size(); ++i) {
+      const SectionOutput& so = a.sections[i];
+      if (so.problems.empty()) continue;
+      ordered_json problems = ordered_json::array();
+      for (const auto& p : so.problems) {
+        problems.push_back({{"flag", p.flag}, {"detail", p.detail}});
+        ++by_flag[p.flag];
+      }
+      flagged.push_back({{"article", a.doc.article.id},
+                         {"section", a.doc.sections[i].id},
+                         {"repaired", so.repaired},
+                         {"problems", std::move(problems)}});
+    }
+  }
+  return {{"repairs", r.stats.repairs},
+          {"repairs_fixed", r.stats.repairs_fixed},
+          {"flagged_by_check", by_flag},
+          {"flagged_sections", std::move(flagged)}};
+}
+
 } // namespace
 
 std::string report_json(const config::Config& config, const RunResult& r) {
@@ -58,6 +86,10 @@ std::string report_json(const config::Config& config, const RunResult& r) {
               {"failed", s.failed},
               {"not_sent", s.not_sent},
               {"split_input_too_long", s.splits}}},
+    {"articles", {{"total", s.articles},
+                  {"already_in_target_language", s.already_in_target},
+                  {"most_summary_levels", s.summary_levels}}},
+    {"checks", checks_json(r)},
     {"requests", s.requests},
     {"connections", {{"opened", s.connections_opened}, {"responses_by_protocol", s.responses_by_protocol}}},
     {"retries", {{"total", s.retries}, {"by_cause", s.retries_by_cause}}},

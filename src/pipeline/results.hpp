@@ -23,9 +23,18 @@ struct JobResult {
   bool from_cache = false;
 };
 
+// A translation check that failed: "numbers-lost", "untranslated", ...
+struct CheckProblem {
+  std::string flag;
+  std::string detail;                 // e.g. "27 %, 2.500 not in the translation"
+};
+
 struct SectionOutput {
   std::optional<JobResult> translation;
   std::optional<JobResult> summary;   // never for the title
+  std::vector<CheckProblem> problems; // of the translation, after a repair if one was tried
+  bool repaired = false;              // the translation is the answer to a repair request
+  bool source_is_target = false;      // already in the target language: the text is the source
 };
 
 struct ArticleOutput {
@@ -51,6 +60,10 @@ struct RunStats {
   int failed = 0;
   int not_sent = 0;
   int splits = 0;                     // sections sent again in two parts (input too long)
+  int repairs = 0;                    // translations asked again after a failed check
+  int repairs_fixed = 0;              // ... whose second answer had fewer problems
+  int summary_levels = 0;             // most map-reduce levels any article summary needed
+  int already_in_target = 0;          // articles in the target language: summaries only
   int64_t prompt_tokens = 0;          // of requests sent in this run
   int64_t completion_tokens = 0;
   int64_t cached_prompt_tokens = 0;   // what the cache hits cost when they were fetched

@@ -8,6 +8,8 @@
 #include "pipeline/report.hpp"
 
 #include "util/text.hpp"
+#include "util/utf8.hpp"
+#include "article/language.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -41,6 +43,12 @@ struct Runner::Job {
   std::vector<uint64_t> parts;          // a split job: its parts, in order
   int parts_pending = 0;
   std::unique_ptr<cache::Entry> answer; // a part's answer, until the parts are joined
+  // A repair (Task::repair): the translate request again, then the answer
+  // that failed its checks and the problems found.
+  std::string repair_answer;
+  std::string repair_problems;
+  // A map-reduce step of an article summary: which group of which level.
+  std::optional<size_t> reduce_group;
 };
 
 namespace {
@@ -55,6 +63,27 @@ std::string section_text(const article::Section& s) {
 }
 
 std::string endpoint_label(const config::Endpoint& e) { return e.provider + ":" + e.model; }
+
+std::string length_text(const config::SummaryLength& l) {
+  return l.bullets ? fmt::format("at most {} bullet points, one per line starting with \"- \"", l.count)
+                   : fmt::format("at most {} sentence{}", l.count, l.count == 1 ? "" : "s");
+}
+
+// The article's title and the start of its lead, for every section's
+// translate prompt: names and terms then come out the same in each section.
+std::string context_of(const article::Document& doc) {
+  std::string context = "Title: " + doc.title;
+  for (const auto& s : doc.sections) {
+    if (s.kind == article::SectionKind::lead) {
+      constexpr size_t k_max_lead_bytes = 600;
+      std::string_view lead = util::utf8_prefix(s.text, k_max_lead_bytes);
+      if (lead.size() < s.text.size()) lead = lead.substr(0, lead.rfind(' ')); // whole words
+      context += "\nLead: " + std::string(lead) + (lead.size() < s.text.size() ? " ..." : "");
+      break;
+    }
+  }
+  return context;
+}
 
 struct TokenEstimate {
   int in = 0;
@@ -88,6 +117,7 @@ public:
       m_result.articles.push_back(std::move(out));
     }
     m_pending_summaries.resize(m_result.articles.size(), 0);
+    m_reduce.resize(m_result.articles.size());
     m_article_failed.resize(m_result.articles.size(), false);
   }
 
@@ -107,10 +137,16 @@ public:
       // the article job must wait for every section summary.
       m_pending_summaries[a] = static_cast<int>(std::ranges::count_if(
         doc.sections, [](const auto& s) { return s.kind != article::SectionKind::title; }));
-      m_progress.total += static_cast<int>(doc.sections.size()) + m_pending_summaries[a] +
-                          (has_article_summary(a) ? 1 : 0);
+      const bool in_target = in_target_language(doc);
+      m_result.stats.already_in_target += in_target ? 1 : 0;
+      m_progress.total += (in_target ? 0 : static_cast<int>(doc.sections.size())) +
+                          m_pending_summaries[a] + (has_article_summary(a) ? 1 : 0);
       for (size_t s = 0; s < doc.sections.size(); ++s) {
-        add(a, static_cast<int>(s), Task::translate);
+        if (in_target) {
+          keep_source_as_translation(a, s);
+        } else {
+          add(a, static_cast<int>(s), Task::translate);
+        }
         if (doc.sections[s].kind != article::SectionKind::title) {
           add(a, static_cast<int>(s), Task::summarize);
         }
@@ -118,6 +154,21 @@ public:
       release_article_if_ready(a);
     }
     m_result.stats.articles = static_cast<int>(m_result.articles.size());
+  }
+
+  // An article already in the target language is its own translation.
+  bool in_target_language(const article::Document& doc) const {
+    const std::string code = article::language_code(doc.article.meta.language);
+    return !code.empty() && code == m_runner.m_checker.target_language();
+  }
+
+  void keep_source_as_translation(size_t a, size_t s) {
+    SectionOutput& so = m_result.articles[a].sections[s];
+    JobResult r;
+    r.content = section_text(m_result.articles[a].doc.sections[s]);
+    r.endpoint = "source"; // provenance: not a model's answer
+    so.translation = std::move(r);
+    so.source_is_target = true;
   }
 
   void on_done(uint64_t id, const llm::ChatOutcome& outcome) {
@@ -238,10 +289,14 @@ private:
     job.task = task;
     job.parent = parent;
     job.part_text = std::move(part_text);
+    add(std::move(job));
+  }
+
+  void add(Job job) {
     build(job);
     const uint64_t id = m_jobs.size();
+    if (!job.parent) ++m_result.stats.jobs;
     m_jobs.push_back(std::move(job));
-    if (!parent) ++m_result.stats.jobs;
     resolve(id);
   }
 
@@ -250,17 +305,26 @@ private:
   // answers of different models never mix).
   void build(Job& job) {
     const auto& doc = m_result.articles[job.article].doc;
-    prompt::Vars vars = base_vars(doc);
+    prompt::Vars vars = base_vars(doc, job.task);
     vars.text = job.part_text ? *job.part_text
-                : job.section >= 0 ? section_text(doc.sections[static_cast<size_t>(job.section)])
-                                   : article_digest(job.article);
+                              : section_text(doc.sections[static_cast<size_t>(job.section)]);
+    if (job.task == Task::translate || job.task == Task::repair) {
+      vars.glossary = Checker::glossary_prompt(m_runner.m_checker.glossary_for(vars.text));
+    }
     const auto& e = endpoint();
     job.request = {};
     job.request.model = e.model;
     job.request.temperature = e.temperature;
     job.request.max_output_tokens = e.max_output_tokens;
+    std::vector<prompt::Message> messages =
+      m_runner.m_prompts.render(job.task == Task::repair ? Task::translate : job.task, vars);
+    if (job.task == Task::repair) {
+      vars.problems = job.repair_problems;
+      messages.push_back({"assistant", job.repair_answer});
+      for (auto& m : m_runner.m_prompts.render(Task::repair, vars)) messages.push_back(std::move(m));
+    }
     cache::KeyInput key_input; // not kept: the messages are large and the key says it all
-    for (auto& m : m_runner.m_prompts.render(job.task, vars)) {
+    for (auto& m : messages) {
       key_input.messages.emplace_back(m.role, m.content);
       job.request.messages.push_back({m.role, std::move(m.content)});
     }
@@ -294,26 +358,31 @@ private:
                         {"max_output_tokens", std::to_string(e.max_output_tokens)}};
   }
 
-  prompt::Vars base_vars(const article::Document& doc) const {
-    const auto& lang = m_runner.m_config.languages;
-    return {lang.source == "auto" ? "the original language" : lang.source, lang.target, doc.title,
-            ""};
+  prompt::Vars base_vars(const article::Document& doc, Task task) const {
+    const config::Config& c = m_runner.m_config;
+    prompt::Vars vars;
+    const std::string& language = doc.article.meta.language;
+    vars.source_language = language.empty() ? "the original language" : language;
+    vars.target_language = c.languages.target;
+    vars.title = doc.title;
+    if (task == Task::translate || task == Task::repair) vars.context = context_of(doc);
+    if (task == Task::summarize) vars.length = length_text(c.summaries.section);
+    if (task == Task::summarize_article) vars.length = length_text(c.summaries.article);
+    return vars;
   }
 
-  // The article summary's input: each section summary under its heading.
-  std::string article_digest(size_t a) const {
+  // The article summary's input, level one: each section summary under its heading.
+  std::vector<std::string> section_summaries(size_t a) const {
     const ArticleOutput& out = m_result.articles[a];
-    std::string text;
+    std::vector<std::string> pieces;
     for (size_t s = 0; s < out.sections.size(); ++s) {
       const auto& section = out.doc.sections[s];
-      if (!out.sections[s].summary) {
-        continue;
-      }
-      if (!text.empty()) text += "\n\n";
-      if (!section.heading.empty() && section.part == 1) text += "## " + section.heading + "\n";
-      text += out.sections[s].summary->content;
+      if (!out.sections[s].summary) continue;
+      std::string piece;
+      if (!section.heading.empty() && section.part == 1) piece = "## " + section.heading + "\n";
+      pieces.push_back(piece + out.sections[s].summary->content);
     }
-    return text;
+    return pieces;
   }
 
   void resolve(uint64_t id) {
@@ -358,22 +427,73 @@ private:
       part_done(id, entry);
       return;
     }
-    JobResult r{entry.content,      entry.model,          entry.endpoint,
+    // The cache keeps the answer as it came; what is shown is tidied on read.
+    JobResult r{tidy_answer(entry.content), entry.model, entry.endpoint,
                 m_runner.m_prompts.hash(job.task), job.key, entry.prompt_tokens,
                 entry.completion_tokens, entry.created, from_cache};
     ++m_progress.done;
-    ArticleOutput& out = m_result.articles[job.article];
+    const size_t a = job.article;
+    ArticleOutput& out = m_result.articles[a];
     if (job.section < 0) {
-      out.summary = std::move(r);
+      if (job.reduce_group) {
+        reduce_step_done(a, *job.reduce_group, std::move(r.content));
+      } else {
+        out.summary = std::move(r);
+      }
       return;
     }
-    SectionOutput& so = out.sections[static_cast<size_t>(job.section)];
-    if (job.task == Task::translate) {
+    const auto s = static_cast<size_t>(job.section);
+    SectionOutput& so = out.sections[s];
+    switch (job.task) {
+    case Task::translate:
+      so.problems = check(a, s, r.content);
       so.translation = std::move(r);
-    } else {
+      if (!so.problems.empty() && m_runner.m_config.checks.repair && job.parts.empty()) {
+        ask_for_repair(a, s);
+      }
+      break;
+    case Task::repair:
+      repair_done(a, s, std::move(r));
+      break;
+    default:
       so.summary = std::move(r);
-      --m_pending_summaries[job.article];
-      release_article_if_ready(job.article);
+      --m_pending_summaries[a];
+      release_article_if_ready(a);
+    }
+  }
+
+  std::vector<CheckProblem> check(size_t a, size_t s, std::string_view translation) const {
+    const auto& doc = m_result.articles[a].doc;
+    return m_runner.m_checker.check_translation(section_text(doc.sections[s]), translation,
+                                                article::language_code(doc.article.meta.language));
+  }
+
+  // One more request: the translate request, the answer that failed its
+  // checks, and prompts/repair.md listing the problems. Cached like any
+  // other, so a re-run with the same checks asks nothing.
+  void ask_for_repair(size_t a, size_t s) {
+    const SectionOutput& so = m_result.articles[a].sections[s];
+    Job repair;
+    repair.article = a;
+    repair.section = static_cast<int>(s);
+    repair.task = Task::repair;
+    repair.repair_answer = so.translation->content;
+    repair.repair_problems = describe_problems(so.problems);
+    ++m_progress.total;
+    ++m_result.stats.repairs;
+    add(std::move(repair));
+  }
+
+  // The repaired answer replaces the first only if it has fewer problems;
+  // what remains is flagged either way.
+  void repair_done(size_t a, size_t s, JobResult repaired) {
+    SectionOutput& so = m_result.articles[a].sections[s];
+    std::vector<CheckProblem> problems = check(a, s, repaired.content);
+    if (problems.size() < so.problems.size()) {
+      so.translation = std::move(repaired);
+      so.problems = std::move(problems);
+      so.repaired = true;
+      ++m_result.stats.repairs_fixed;
     }
   }
 
@@ -388,6 +508,16 @@ private:
       return;
     }
     ++m_progress.done;
+    if (job.task == Task::repair) { // the first answer stays, flagged
+      if (m_network && !not_sent) {
+        spdlog::warn("{} repair: {}; the first translation is kept, flagged", section_id(job), reason);
+      }
+      return;
+    }
+    if (job.reduce_group) { // the article summary fails once, whichever step failed
+      if (m_reduce[job.article].failed) return;
+      m_reduce[job.article].failed = true;
+    }
     if (not_sent) {
       ++m_result.stats.not_sent;
     } else if (m_network) {
@@ -471,7 +601,56 @@ private:
   void release_article_if_ready(size_t a) {
     if (m_pending_summaries[a] == 0 && !m_article_failed[a] && has_article_summary(a)) {
       m_pending_summaries[a] = -1; // released once
-      add(a, -1, Task::summarize_article);
+      reduce(a, section_summaries(a), 1);
+    }
+  }
+
+  // Map-reduce: when the pieces do not fit one request's budget, they are
+  // packed into groups that do, each group is summarized, and the summaries
+  // are reduced again, level by level, until one request takes them all. So
+  // an article of any length works with any context window.
+  void reduce(size_t a, const std::vector<std::string>& pieces, int level) {
+    const config::Config& c = m_runner.m_config;
+    const int budget = c.summaries.max_input_tokens > 0 ? c.summaries.max_input_tokens
+                                                         : c.segment.max_chunk_tokens;
+    m_result.stats.summary_levels = std::max(m_result.stats.summary_levels, level);
+    std::vector<std::string> groups;
+    int group_tokens = 0;
+    for (const std::string& piece : pieces) {
+      const int tokens = article::estimate_tokens(piece);
+      if (groups.empty() || group_tokens + tokens > budget) {
+        groups.emplace_back();
+        group_tokens = 0;
+      } else {
+        groups.back() += "\n\n";
+      }
+      groups.back() += piece;
+      group_tokens += tokens;
+    }
+    if (groups.size() <= 1) {
+      add(a, -1, Task::summarize_article, groups.empty() ? std::string() : groups.front());
+      return;
+    }
+    m_reduce[a] = {level, std::vector<std::string>(groups.size()), groups.size(), false};
+    for (size_t g = 0; g < groups.size(); ++g) {
+      Job job;
+      job.article = a;
+      job.section = -1;
+      job.task = Task::summarize_article;
+      job.part_text = std::move(groups[g]);
+      job.reduce_group = g;
+      ++m_progress.total;
+      add(std::move(job)); // may complete at once from the cache
+    }
+  }
+
+  void reduce_step_done(size_t a, size_t group, std::string summary) {
+    Reduce& r = m_reduce[a];
+    if (r.failed) return;
+    r.answers[group] = std::move(summary);
+    if (--r.pending == 0) {
+      const std::vector<std::string> answers = std::move(r.answers);
+      reduce(a, answers, r.level + 1);
     }
   }
 
@@ -516,6 +695,13 @@ private:
   bool m_network = false;
   std::vector<Job> m_jobs;
   std::vector<int> m_pending_summaries;
+  struct Reduce {
+    int level = 0;
+    std::vector<std::string> answers; // of this level's groups
+    size_t pending = 0;
+    bool failed = false;
+  };
+  std::vector<Reduce> m_reduce;       // per article
   std::vector<bool> m_article_failed;
   RunResult m_result;
   Progress m_progress;
@@ -525,7 +711,8 @@ private:
 
 Runner::Runner(const config::Config& config, const prompt::PromptSet& prompts,
                cache::CacheStore& cache)
-  : m_config(config), m_prompts(prompts), m_cache(cache) {
+  : m_config(config), m_prompts(prompts), m_cache(cache),
+    m_checker(config, config.glossary.empty() ? Glossary() : Glossary::load(config.glossary)) {
   m_endpoints.push_back(m_config.endpoint);
   m_endpoints.insert(m_endpoints.end(), m_config.fallbacks.begin(), m_config.fallbacks.end());
 }

@@ -3,7 +3,11 @@
 // answers each from the cache where it can, sends the rest through the
 // engine, and commits every answer to the cache as it arrives. An article's
 // summary job is released as soon as that article's section summaries are
-// done. Without a transport it only reads the cache (the export path).
+// done, and built map-reduce when they do not fit one request. Articles
+// already in the target language get summaries only. Every translation is
+// checked on read (pipeline/checks); a failed check asks once more with
+// prompts/repair.md. Without a transport it only reads the cache (the export
+// path).
 #pragma once
 
 #include "article/article.hpp"
@@ -11,6 +15,7 @@
 #include "config/config.hpp"
 #include "llm/codec.hpp"
 #include "llm/transport.hpp"
+#include "pipeline/checks.hpp"
 #include "pipeline/results.hpp"
 #include "prompt/prompt_set.hpp"
 
@@ -61,6 +66,7 @@ private:
   std::vector<config::Endpoint> m_endpoints; // the primary, then the fallbacks in order
   const prompt::PromptSet& m_prompts;
   cache::CacheStore& m_cache;
+  Checker m_checker;
   std::function<void(const Progress&)> m_progress;
   std::optional<double> m_max_cost;
   std::optional<double> m_deadline_s;

@@ -15,8 +15,19 @@ namespace prompt {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> k_vars = {"source_language", "target_language", "title",
-                                                    "text"};
+constexpr std::array<std::string_view, 8> k_vars = {"source_language", "target_language", "title",
+                                                    "text", "context", "glossary", "length", "problems"};
+
+const std::string& value_of(std::string_view name, const Vars& v) {
+  if (name == "source_language") return v.source_language;
+  if (name == "target_language") return v.target_language;
+  if (name == "title") return v.title;
+  if (name == "context") return v.context;
+  if (name == "glossary") return v.glossary;
+  if (name == "length") return v.length;
+  if (name == "problems") return v.problems;
+  return v.text;
+}
 
 void check_variables(const fs::path& file, int line_no, std::string_view line) {
   size_t pos = 0;
@@ -29,7 +40,8 @@ void check_variables(const fs::path& file, int line_no, std::string_view line) {
     std::string_view name = util::trim(line.substr(pos + 2, end - pos - 2));
     if (std::ranges::find(k_vars, name) == k_vars.end()) {
       throw util::Error(fmt::format(
-        "{}:{}: unknown variable '{{{{{}}}}}'; known: source_language, target_language, title, text",
+        "{}:{}: unknown variable '{{{{{}}}}}'; known: source_language, target_language, title, text, "
+        "context, glossary, length, problems",
         file.string(), line_no, name));
     }
     pos = end + 2;
@@ -48,10 +60,7 @@ std::string substitute(const std::string& text, const Vars& vars) {
     size_t close = text.find("}}", open);
     out.append(text, pos, open - pos);
     std::string_view name = util::trim(std::string_view(text).substr(open + 2, close - open - 2));
-    if (name == "source_language") out += vars.source_language;
-    else if (name == "target_language") out += vars.target_language;
-    else if (name == "title") out += vars.title;
-    else out += vars.text;
+    out += value_of(name, vars);
     pos = close + 2;
   }
 }
@@ -63,6 +72,7 @@ const char* task_name(Task task) {
   case Task::translate: return "translate";
   case Task::summarize: return "summarize";
   case Task::summarize_article: return "summarize_article";
+  case Task::repair: return "repair";
   }
   return "translate";
 }
@@ -110,7 +120,7 @@ PromptSet PromptSet::load(const fs::path& dir) {
     fs::path file = dir / (std::string(task_name(task)) + ".md");
     if (!fs::exists(file)) {
       throw util::Error(fmt::format("{}: prompt file missing; every task needs one (translate.md, "
-                                    "summarize.md, summarize_article.md in {})",
+                                    "summarize.md, summarize_article.md, repair.md in {})",
                                     file.string(), dir.string()));
     }
     set.m_templates[static_cast<size_t>(task)] = parse(file, util::read_file(file));

@@ -2,8 +2,13 @@
 //
 // File format: sections introduced by a line "--- system" or "--- user"; the
 // text below is the message content. Variables are written {{name}}; the
-// known ones are source_language, target_language, title and text. An unknown
-// variable or a file without a user section is an error naming file and line.
+// known ones are source_language, target_language, title, text, context (the
+// article's title and lead), glossary (the entries found in the text), length
+// (of a summary) and problems (for repair). An unknown variable or a file
+// without a user section is an error naming file and line.
+//
+// repair.md is the one exception to "one request per file": its messages are
+// appended to the translate request and the first answer, to ask once more.
 #pragma once
 
 #include <array>
@@ -13,8 +18,9 @@
 
 namespace prompt {
 
-enum class Task { translate, summarize, summarize_article };
-inline constexpr std::array k_tasks = {Task::translate, Task::summarize, Task::summarize_article};
+enum class Task { translate, summarize, summarize_article, repair };
+inline constexpr std::array k_tasks = {Task::translate, Task::summarize, Task::summarize_article,
+                                       Task::repair};
 
 const char* task_name(Task task);
 
@@ -28,11 +34,15 @@ struct Vars {
   std::string target_language;
   std::string title;
   std::string text;
+  std::string context;
+  std::string glossary;
+  std::string length;
+  std::string problems;
 };
 
 class PromptSet {
 public:
-  // Loads <dir>/translate.md, summarize.md and summarize_article.md; throws
+  // Loads <dir>/translate.md, summarize.md, summarize_article.md and repair.md; throws
   // util::Error naming the file (and line) of any problem.
   static PromptSet load(const std::filesystem::path& dir);
 

@@ -72,6 +72,19 @@ std::vector<std::string> lower_words(std::string_view text) {
   return words;
 }
 
+std::string lower_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t n = next_codepoint(text, pos, cp);
+    if (n <= 0) break;
+    append_utf8(out, utf8proc_tolower(cp));
+    pos += static_cast<size_t>(n);
+  }
+  return out;
+}
+
 std::optional<size_t> find_invalid_utf8(std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {

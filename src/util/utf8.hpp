@@ -22,6 +22,9 @@ size_t visible_length(std::string_view text);
 // hyphens), lowercased by Unicode rules; `text` must be valid UTF-8.
 std::vector<std::string> lower_words(std::string_view text);
 
+// `text` lowercased by Unicode rules (for case-insensitive comparison).
+std::string lower_utf8(std::string_view text);
+
 // Largest prefix of `text` of at most `max_bytes` that does not cut a code point.
 std::string_view utf8_prefix(std::string_view text, size_t max_bytes);
 

@@ -283,12 +283,13 @@ private:
     return all;
   }
 
+  // The first user message: the text to work on. A repair request appends
+  // the first answer and an instruction; a model translates the text again.
   static std::string user_text(const json& body) {
-    std::string user;
     for (const auto& m : body["messages"]) {
-      if (m.value("role", "") == "user") user = m.value("content", "");
+      if (m.value("role", "") == "user") return m.value("content", "");
     }
-    return user;
+    return {};
   }
 
   static std::string answer_text(const json& body) {

@@ -67,7 +67,7 @@ TEST(ExportModelTest, CarriesMetadataFlagsTokensAndProvenance) {
   a.doc.article.meta = {"", "https://www.heise.de/x", "2025-01-30", "German", "heise.de", "Jane Doe"};
   const json j = json::parse(exporter::document_model({a}, "2026-01-01T00:00:00Z").dump());
   EXPECT_EQ(j["schema"], "lingopipe-export");
-  EXPECT_EQ(j["schema_version"], 2);
+  EXPECT_EQ(j["schema_version"], 3);
   EXPECT_EQ(j["generated_at"], "2026-01-01T00:00:00Z");
   const auto& art = j["articles"][0];
   EXPECT_EQ(art["url"], "https://www.heise.de/x");
@@ -96,10 +96,14 @@ TEST(ExportModelTest, FlagsMissingAndEchoedAnswers) {
   EXPECT_EQ(j["url"], nullptr);
 
   a = article_output(true);
-  a.sections[1].translation = result("## Kopf\n\nText."); // the source, repeated
+  a.sections[1].problems = {{"untranslated", "the answer repeats the source text"},
+                            {"numbers-lost", "27 % not in the translation"}};
+  a.sections[1].repaired = true;
   j = exporter::article_model(a);
-  EXPECT_EQ(j["sections"][1]["flags"], json({"untranslated"}));
-  EXPECT_EQ(j["flags"], json({"untranslated"}));
+  EXPECT_EQ(j["sections"][1]["flags"], json({"untranslated", "numbers-lost"}));
+  EXPECT_EQ(j["sections"][1]["checks"][1], json({{"flag", "numbers-lost"}, {"detail", "27 % not in the translation"}}));
+  EXPECT_EQ(j["sections"][1]["repaired"], true);
+  EXPECT_EQ(j["flags"], json({"untranslated", "numbers-lost"}));
 }
 
 TEST(ExporterTest, ArticleMarkdown) {
