@@ -56,9 +56,12 @@ bool contains_word(std::string_view text, std::string_view term) {
   for (size_t pos = text.find(term); pos != std::string_view::npos; pos = text.find(term, pos + 1)) {
     const bool starts = pos == 0 || !is_word_byte(text[pos - 1]);
     const size_t end = pos + term.size();
-    // A German compound or plural may follow ("Rechenzentren"), so only the
-    // start must be a word boundary when the term ends in a letter.
-    if (starts && (end == text.size() || !is_word_byte(text[end]) || is_word_byte(term.back()))) {
+    // An inflection or compound may follow a longer term ("Rechenzentrums"),
+    // so only its start must be a word boundary; a short one ("KI") must end
+    // there too, or "KIRCHE" would match.
+    constexpr size_t k_min_stem_bytes = 5;
+    const bool may_continue = term.size() >= k_min_stem_bytes;
+    if (starts && (end == text.size() || !is_word_byte(text[end]) || may_continue)) {
       return true;
     }
   }

@@ -148,9 +148,13 @@ std::vector<std::string> lost_numbers(std::string_view source, const std::string
   const std::vector<std::string> words = util::lower_words(translation);
   std::vector<std::string> lost;
   for (const NumberMention& m : find_numbers(source, source_language)) {
+    // Both with a scale word: the scaled values must agree ("1,3 Millionen"
+    // is not "1.3 billion"). One without: a range's first figure ("60 bis 65
+    // Milliarden") or a number written out ("1,300,000") matches.
     const bool found = std::ranges::any_of(have, [&](const NumberMention& h) {
-      return same(h.value, m.value) || same(h.scaled, m.scaled) || same(h.value, m.scaled) ||
-             same(h.scaled, m.value);
+      if (same(h.scaled, m.scaled)) return true;
+      const bool both_scaled = h.scaled != h.value && m.scaled != m.value;
+      return !both_scaled && (same(h.value, m.value) || same(h.value, m.scaled) || same(h.scaled, m.value));
     });
     // "zwei Jahre" may be "two years", and "2 Jahre" may be too.
     const bool spelled = m.value == m.scaled && m.value >= 0 && m.value <= 12 && m.value == std::floor(m.value) &&
