@@ -1,6 +1,7 @@
 #include "article/encoding.hpp"
 
 #include "util/error.hpp"
+#include "util/regex.hpp"
 #include "util/text.hpp"
 #include "util/utf8.hpp"
 
@@ -9,7 +10,6 @@
 
 #include <cerrno>
 #include <memory>
-#include <regex>
 
 namespace article {
 
@@ -50,11 +50,11 @@ bool convert_to_utf8(std::string_view bytes, const std::string& charset, std::st
 }
 
 std::string html_declared_charset(std::string_view html) {
-  static const std::regex meta(R"(<meta[^>]*charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+))",
-                               std::regex::icase);
-  const std::string head(html.substr(0, 2048));
-  std::smatch m;
-  return std::regex_search(head, m, meta) ? util::to_lower_ascii(m[1].str()) : std::string();
+  static const util::Regex meta(R"((?i)<meta[^>]*charset\s*=\s*["']?\s*\K[A-Za-z0-9._:-]+)",
+                                "HTML charset declaration");
+  const std::string_view head = html.substr(0, 2048);
+  util::Match m;
+  return meta.search(head, &m) ? util::to_lower_ascii(head.substr(m.begin, m.end - m.begin)) : std::string();
 }
 
 Decoded decode_to_utf8(const std::filesystem::path& path, std::string bytes, std::string_view declared) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -84,6 +85,24 @@ exporter::Options export_options(const config::Config& c, const std::filesystem:
   return {dir, formats, c.exports.markdown_template, c.exports.html_template, ""};
 }
 
+// One line on what the translation checks found; the details are in the report.
+void print_flagged(const pipeline::RunResult& r, const std::filesystem::path& dir) {
+  std::map<std::string, int> by_flag;
+  int sections = 0;
+  for (const auto& a : r.articles) {
+    for (const auto& so : a.sections) {
+      sections += so.problems.empty() ? 0 : 1;
+      for (const auto& p : so.problems) ++by_flag[p.flag];
+    }
+  }
+  if (sections == 0) return;
+  std::string flags;
+  for (const auto& [flag, n] : by_flag) flags += fmt::format("{}{} {}", flags.empty() ? "" : ", ", flag, n);
+  std::fprintf(stderr, "checks: %d translations flagged (%s); %d repairs tried (sent or cached), %d fixed; details in %s\n",
+               sections, flags.c_str(), r.stats.repairs, r.stats.repairs_fixed,
+               (dir / "run-report.json").c_str());
+}
+
 int exit_code_for(const pipeline::Prepared& prepared, const pipeline::RunResult& r) {
   if (r.stop_reason) return code(ExitCode::endpoint_unusable);
   if (!prepared.problems.empty() || !r.missing.empty()) return code(ExitCode::some_failed);
@@ -143,6 +162,7 @@ int run_command(const Options& o) {
   if (!o.quiet) {
     std::fprintf(stderr, "%s, est. cost %.4f %s\n", summary_line(result.stats).c_str(),
                  result.stats.cost, s.cfg.currency.c_str());
+    print_flagged(result, s.cfg.exports.dir);
     std::fprintf(stderr, "exported to %s\n", s.cfg.exports.dir.c_str());
   }
   return exit_code_for(s.prepared, result);
