@@ -20,7 +20,7 @@ command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-g
 
 work=$(mktemp -d)
 trap 'kill "$standin" 2>/dev/null || true; rm -rf "$work"' EXIT
-sed -e "s/max_in_flight: 16 /max_in_flight: $in_flight /" config.yaml >"$work/config.yaml"
+bench_config -e "s/max_in_flight: 16 /max_in_flight: $in_flight /" >"$work/config.yaml"
 make_batch "$work" "$copies"
 start_standin "$work" --compress no --latency-ms "$latency" --threads 512 ${BENCH_LOG:+--log "$BENCH_LOG"}
 export LINGOPIPE_BASE_URL="$standin_url/v1" LINGOPIPE_MODEL=bench

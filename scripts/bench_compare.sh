@@ -17,7 +17,7 @@ bash scripts/build.sh >/dev/null
 
 work=$(mktemp -d)
 trap 'kill "$standin" 2>/dev/null || true; rm -rf "$work"' EXIT
-sed -e "s/max_in_flight: 16 /max_in_flight: $in_flight /" config.yaml >"$work/config.yaml"
+bench_config -e "s/max_in_flight: 16 /max_in_flight: $in_flight /" >"$work/config.yaml"
 make_batch "$work" "$copies"
 export LINGOPIPE_MODEL=bench-compare
 

@@ -23,9 +23,9 @@ work=$(mktemp -d)
 trap 'kill "$standin" 2>/dev/null || true; rm -rf "$work"' EXIT
 client_rpm=$rpm client_tpm=$tpm
 [ "$client_limits" = "no" ] && client_rpm=0 client_tpm=0
-sed -e "s/max_in_flight: 16 /max_in_flight: 64 /" \
+bench_config -e "s/max_in_flight: 16 /max_in_flight: 64 /" \
     -e "s/requests_per_minute: 0 /requests_per_minute: $client_rpm /" \
-    -e "s/tokens_per_minute: 0 /tokens_per_minute: $client_tpm /" config.yaml >"$work/config.yaml"
+    -e "s/tokens_per_minute: 0 /tokens_per_minute: $client_tpm /" >"$work/config.yaml"
 make_batch "$work" "$copies"
 start_standin "$work" --compress no --latency-ms "$latency" --rpm "$rpm" --tpm "$tpm" --threads 256
 base=$standin_url

@@ -154,8 +154,9 @@ void drop_scored_paragraphs(CleanResult& r, const std::string& language, const c
   const std::vector<Paragraph> paragraphs = paragraphs_of(r.lines);
   for (size_t p = 1; p < paragraphs.size(); ++p) { // the first is the title
     const Paragraph& para = paragraphs[p];
+    if (counted_chars(para.text) > static_cast<size_t>(options.max_chars)) continue; // prose: not scored
     const ParagraphScore s = score_paragraph(para.text, language);
-    if (s.chars > static_cast<size_t>(options.max_chars) || s.score < options.threshold) continue;
+    if (s.score < options.threshold) continue;
     const bool heading = p + 1 < paragraphs.size() &&
                          counted_chars(paragraphs[p + 1].text) >= k_heading_follower_chars;
     if (heading && s.link_density < options.threshold) continue;

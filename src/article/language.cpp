@@ -4,8 +4,7 @@
 
 #include <cld2/public/compact_lang_det.h>
 
-#include "util/utf8.hpp"
-
+#include <algorithm>
 #include <cctype>
 
 namespace article {
@@ -43,7 +42,11 @@ bool known(CLD2::Language lang) {
 } // namespace
 
 DetectedLanguage detect_language(std::string_view text) {
-  if (util::lower_words(text).empty()) return {}; // CLD2 would answer English, unreliably
+  const bool has_letters = std::ranges::any_of(text, [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x80 || std::isalpha(u);
+  });
+  if (!has_letters) return {}; // CLD2 would answer English, unreliably
   bool reliable = false;
   int valid_prefix = 0;
   const CLD2::Language lang = CLD2::DetectLanguageCheckUTF8(

@@ -76,21 +76,6 @@ void collect(const fs::path& input, std::vector<Candidate>& out, LoadResult& res
 
 } // namespace
 
-std::string check_content(const fs::path& path, std::string_view bytes) {
-  if (util::trim(bytes).empty()) {
-    return fmt::format("{}: file is empty; add text or remove it", path.string());
-  }
-  if (bytes.find('\0') != std::string_view::npos) {
-    return fmt::format("{}: binary file (contains NUL bytes); articles must be UTF-8 text",
-                       path.string());
-  }
-  if (auto offset = util::find_invalid_utf8(bytes)) {
-    return fmt::format("{}: invalid UTF-8 at byte offset {}; re-save the file as UTF-8",
-                       path.string(), *offset);
-  }
-  return {};
-}
-
 Article load_article(const fs::path& path) {
   const std::string format = format_of(path);
   if (format.empty()) {
@@ -102,8 +87,10 @@ Article load_article(const fs::path& path) {
   }
   const std::string declared = format == "html" ? html_declared_charset(bytes) : "";
   Decoded decoded = decode_to_utf8(path, std::move(bytes), declared);
-  if (std::string problem = check_content(path, decoded.text); !problem.empty()) {
-    throw util::Error(problem);
+  // Decoded text is valid UTF-8; NUL bytes mean the file is not text at all.
+  if (decoded.text.find('\0') != std::string::npos) {
+    throw util::Error(fmt::format("{}: binary file (contains NUL bytes); articles must be UTF-8 text",
+                                  path.string()));
   }
   Article a;
   a.source = path;

@@ -28,7 +28,4 @@ LoadResult load_articles(const std::vector<std::filesystem::path>& inputs);
 // split off, HTML extracted. Throws util::Error naming the file.
 Article load_article(const std::filesystem::path& path);
 
-// Checks one file's bytes; returns a problem message or empty when usable.
-std::string check_content(const std::filesystem::path& path, std::string_view bytes);
-
 } // namespace article

@@ -131,6 +131,12 @@ std::vector<std::string> product_names(std::string_view text) {
 
 std::string join(const std::vector<std::string>& items) { return fmt::format("{}", fmt::join(items, ", ")); }
 
+// What CLD2 reads of a translation: a paragraph decides; more only costs.
+constexpr size_t k_language_sample_bytes = 512;
+
+// Below this, CLD2 is rarely sure of a language: not worth asking.
+constexpr size_t k_min_bytes_for_language = 24;
+
 // Length ratios mean little below this many characters (titles, headings).
 constexpr size_t k_min_chars_for_ratio = 80;
 
@@ -154,8 +160,9 @@ std::vector<CheckProblem> Checker::check_translation(std::string_view source, st
   const std::string src_fp = fingerprint(source);
   if (!src_fp.empty() && fingerprint(translation) == src_fp) {
     problems.push_back({"untranslated", "the answer repeats the source text"});
-  } else if (!source_language.empty() && source_language != m_target) {
-    const article::DetectedLanguage lang = article::detect_language(translation);
+  } else if (!source_language.empty() && source_language != m_target &&
+             translation.size() >= k_min_bytes_for_language) {
+    const article::DetectedLanguage lang = article::detect_language(util::utf8_prefix(translation, k_language_sample_bytes));
     if (lang.reliable && lang.code == source_language) {
       problems.push_back({"untranslated", fmt::format("the answer is in {}", lang.name)});
     }

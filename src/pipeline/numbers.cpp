@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 #include <string>
 
 namespace pipeline {
@@ -145,7 +146,7 @@ std::vector<std::string> lost_numbers(std::string_view source, const std::string
                                       std::string_view translation, const std::string& target_language) {
   const auto have = find_numbers(translation, target_language);
   const LanguageNumbers& target = numbers_for(target_language);
-  const std::vector<std::string> words = util::lower_words(translation);
+  std::optional<std::vector<std::string>> words; // only when a small number is missing
   std::vector<std::string> lost;
   for (const NumberMention& m : find_numbers(source, source_language)) {
     // Both with a scale word: the scaled values must agree ("1,3 Millionen"
@@ -157,9 +158,12 @@ std::vector<std::string> lost_numbers(std::string_view source, const std::string
       return !both_scaled && (same(h.value, m.value) || same(h.value, m.scaled) || same(h.scaled, m.value));
     });
     // "zwei Jahre" may be "two years", and "2 Jahre" may be too.
-    const bool spelled = m.value == m.scaled && m.value >= 0 && m.value <= 12 && m.value == std::floor(m.value) &&
-                         std::ranges::find(words, target.words[static_cast<size_t>(m.value)]) != words.end();
-    if (!found && !spelled) lost.push_back(m.text);
+    if (found) continue;
+    const bool small = m.value == m.scaled && m.value >= 0 && m.value <= 12 && m.value == std::floor(m.value);
+    if (small && !words) words = util::lower_words(translation);
+    if (!small || std::ranges::find(*words, target.words[static_cast<size_t>(m.value)]) == words->end()) {
+      lost.push_back(m.text);
+    }
   }
   return lost;
 }

@@ -39,6 +39,12 @@ void append_utf8(std::string& out, utf8proc_int32_t cp) {
 size_t visible_length(std::string_view text) {
   size_t count = 0;
   for (size_t pos = 0; pos < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[pos]);
+    if (byte < 0x80) { // most text is ASCII: no decoding
+      count += byte > 0x20 && byte != 0x7F;
+      ++pos;
+      continue;
+    }
     utf8proc_int32_t cp = 0;
     const utf8proc_ssize_t n = next_codepoint(text, pos, cp);
     if (n <= 0) return count;
