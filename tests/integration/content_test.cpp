@@ -210,3 +210,23 @@ TEST_F(ContentTest, AVeryLongArticleIsSummarizedInTwoLevels) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(ContentTest, CleanReportListsEveryRemovalAndBalancesTheCharacters) {
+  fs::copy(source_dir() / "articles", dir / "articles", fs::copy_options::recursive);
+  StandIn standin(dir.path());
+  const auto r = lingopipe(dir.path(), standin, {"clean", "--report"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("meta-ki-investitionen.txt, German, site articles)\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/meta-ki-investitionen.txt:7 [line:image-credit]: Bildquelle: Marck Zuckerberg auf Facebook"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/google-meta-ki-buendnis.txt:1 [line:tag-line]: Künstliche Intelligenz"), std::string::npos);
+  EXPECT_NE(r.out.find("  characters: total 3509 = kept 3142 + removed 367\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("    block:newsletter                  187  (5.3 %)\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("all articles, characters (white space not counted): total 10421 = kept 9535 + removed 886\n"),
+            std::string::npos) << r.out;
+  EXPECT_EQ(standin.requests(), 0);
+}
+
+} // namespace
