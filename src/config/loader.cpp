@@ -414,6 +414,15 @@ void check_endpoint(const Endpoint& e, const fs::path& file) {
   }
 }
 
+YAML::Node load_yaml(const std::string& text, const fs::path& name) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw util::Error(fmt::format("{}:{}:{}: invalid YAML: {}", name.string(), e.mark.line + 1,
+                                  e.mark.column + 1, e.msg));
+  }
+}
+
 void resolve_paths(Config& c) {
   const fs::path base = c.file.parent_path();
   auto resolve = [&](fs::path& p) {
@@ -465,13 +474,7 @@ bool is_reasoning_model(const Endpoint& e) {
 }
 
 Config parse(const std::string& text, const fs::path& name) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw util::Error(fmt::format("{}:{}:{}: invalid YAML: {}", name.string(), e.mark.line + 1,
-                                  e.mark.column + 1, e.msg));
-  }
+  const YAML::Node root = load_yaml(text, name);
   Config config;
   config.file = name;
   Loader loader(name);
@@ -493,14 +496,7 @@ Config parse(const std::string& text, const fs::path& name) {
 }
 
 Clean load_clean_rules(const fs::path& path) {
-  const std::string text = util::read_file(path);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw util::Error(fmt::format("{}:{}:{}: invalid YAML: {}", path.string(), e.mark.line + 1,
-                                  e.mark.column + 1, e.msg));
-  }
+  const YAML::Node root = load_yaml(util::read_file(path), path);
   Clean rules;
   Loader loader(path);
   if (!root.IsNull()) loader.read_map(root, "", rule_fields(loader, rules));
