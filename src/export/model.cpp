@@ -14,11 +14,13 @@ namespace exporter {
 
 namespace {
 
-ordered_json item(const std::optional<JobResult>& r) {
+// `is_source`: the text is the source itself (the article is already in the
+// target language), so no model answered it.
+ordered_json item(const std::optional<JobResult>& r, bool is_source = false) {
   if (!r) {
     return nullptr;
   }
-  if (r->endpoint == "source") { // the article is already in the target language
+  if (is_source) {
     return {{"text", util::trim(r->content)}, {"provenance", nullptr}};
   }
   return {{"text", util::trim(r->content)},
@@ -64,7 +66,7 @@ ordered_json section_model(const article::Section& section, const pipeline::Sect
           {"parts", section.parts},
           {"heading", heading},
           {"source_text", section.text},
-          {"translation", item(out.translation)},
+          {"translation", item(out.translation, out.source_is_target)},
           {"summary", item(out.summary)},
           {"flags", std::move(flags)},
           {"checks", checks},

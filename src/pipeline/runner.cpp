@@ -1,5 +1,6 @@
 #include "pipeline/runner.hpp"
 
+#include "article/language.hpp"
 #include "article/segmenter.hpp"
 #include "article/tokens.hpp"
 #include "cache/key.hpp"
@@ -9,7 +10,6 @@
 
 #include "util/text.hpp"
 #include "util/utf8.hpp"
-#include "article/language.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <fmt/format.h>
 
 namespace pipeline {
 
@@ -166,7 +165,6 @@ public:
     SectionOutput& so = m_result.articles[a].sections[s];
     JobResult r;
     r.content = section_text(m_result.articles[a].doc.sections[s]);
-    r.endpoint = "source"; // provenance: not a model's answer
     so.translation = std::move(r);
     so.source_is_target = true;
   }
