@@ -5,11 +5,13 @@
 #include "article/html.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/parallel.hpp"
 #include "util/text.hpp"
 #include "util/utf8.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <optional>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -121,16 +123,27 @@ LoadResult load_articles(const std::vector<fs::path>& inputs) {
   for (const auto& input : inputs) {
     collect(input, candidates, result);
   }
-  std::set<std::string> taken;
-  for (const auto& c : candidates) {
+  // Reading, decoding and HTML extraction run on every core; ids and order
+  // are settled afterwards, in input order, so they never depend on timing.
+  std::vector<std::optional<Article>> loaded(candidates.size());
+  std::vector<std::string> errors(candidates.size());
+  util::parallel_for(candidates.size(), [&](size_t i) {
     try {
-      Article a = load_article(c.path);
-      a.id = unique_id(make_id(c.relative), taken);
-      if (!a.warning.empty()) result.warnings.push_back(a.warning);
-      result.articles.push_back(std::move(a));
+      loaded[i] = load_article(candidates[i].path);
     } catch (const std::exception& e) { // util::Error, or a read error naming the file
-      result.problems.push_back({c.path, e.what()});
+      errors[i] = e.what();
     }
+  });
+  std::set<std::string> taken;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (!loaded[i]) {
+      result.problems.push_back({candidates[i].path, errors[i]});
+      continue;
+    }
+    Article& a = *loaded[i];
+    a.id = unique_id(make_id(candidates[i].relative), taken);
+    if (!a.warning.empty()) result.warnings.push_back(a.warning);
+    result.articles.push_back(std::move(a));
   }
   return result;
 }

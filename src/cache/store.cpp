@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -91,6 +92,7 @@ std::optional<Entry> CacheStore::get(const std::string& key) {
 // One transaction for every hit of the run instead of a write per hit. The
 // refresh only feeds eviction order, so a killed run losing it costs nothing.
 void CacheStore::flush_touches() {
+  commit();
   if (m_touched.empty()) {
     return;
   }
@@ -107,9 +109,21 @@ void CacheStore::flush_touches() {
 
 CacheStore::~CacheStore() {
   try {
+    commit();
+  } catch (const std::exception& e) {
+    spdlog::error("cache {}: could not save the last answers: {}", m_path.string(), e.what());
+  }
+  try {
     flush_touches();
   } catch (const std::exception&) {
     // A failed refresh of last_used must not turn a finished run into a crash.
+  }
+}
+
+void CacheStore::commit() {
+  if (m_writes) {
+    m_writes->commit();
+    m_writes.reset();
   }
 }
 
@@ -123,13 +137,17 @@ void CacheStore::put(const std::string& key, const std::string& kind, const Entr
                   {"completion_tokens", entry.completion_tokens}};
   if (!entry.reasoning.empty()) payload["reasoning"] = entry.reasoning; // kept apart from content
   const std::string text = payload.dump();
+  if (!m_writes) {
+    m_writes.emplace(m_db);
+  }
   m_put.reset();
   m_put.bind(1, key).bind(2, kind).bind(3, text).bind(4, entry.model).bind(5, unix_now());
   m_put.bind(6, static_cast<int64_t>(text.size()));
-  m_put.step(); // autocommit: durable before the next result is handled
+  m_put.step();
 }
 
 Stats CacheStore::stats() {
+  commit();
   Stats s;
   auto count = m_db.prepare("SELECT COUNT(*), COALESCE(SUM(size),0) FROM results");
   if (count.step()) {
@@ -159,7 +177,10 @@ int64_t CacheStore::clear() {
   return before;
 }
 
-CacheStore::ReadBatch::ReadBatch(CacheStore& store) : m_store(store) { m_store.m_db.exec("BEGIN"); }
+CacheStore::ReadBatch::ReadBatch(CacheStore& store) : m_store(store) {
+  m_store.commit();
+  m_store.m_db.exec("BEGIN");
+}
 
 CacheStore::ReadBatch::~ReadBatch() {
   // A read transaction has nothing to lose; ending it cannot fail in a way

@@ -1,6 +1,9 @@
-// The result cache: one SQLite table in WAL mode. Each result is committed as
-// it arrives, so a killed run loses only what was in flight. Only complete
-// answers are stored; failures and truncated answers never are.
+// The result cache: one SQLite table in WAL mode. put() writes into an open
+// transaction that commit() ends; the engine commits after each wake-up's
+// answers, before it waits on the network again, so a killed run loses only
+// what was in flight or being handled that instant, and a wave of hundreds of
+// answers costs one commit instead of hundreds. Only complete answers are
+// stored; failures and truncated answers never are.
 //
 // Table results(key TEXT PRIMARY KEY, kind TEXT, payload TEXT, model TEXT,
 //               created INTEGER, last_used INTEGER, size INTEGER)
@@ -41,13 +44,16 @@ class CacheStore {
 public:
   // Creates the folder and database if needed; throws util::Error naming the path.
   explicit CacheStore(const std::filesystem::path& path);
-  // Writes the pending last-used refreshes (see flush_touches).
+  // Commits pending puts and writes the last-used refreshes (see flush_touches).
   ~CacheStore();
   CacheStore(const CacheStore&) = delete;
   CacheStore& operator=(const CacheStore&) = delete;
 
   std::optional<Entry> get(const std::string& key);
+  // Adds to the open write transaction (begun here if none is open).
   void put(const std::string& key, const std::string& kind, const Entry& entry);
+  // Makes every put() so far durable; a no-op when nothing is pending.
+  void commit();
   Stats stats();
   int64_t clear();
   int64_t corrupt_reads() const { return m_corrupt; }
@@ -76,6 +82,7 @@ private:
   util::SqliteStmt m_put;
   int64_t m_corrupt = 0;
   std::vector<std::string> m_touched;
+  std::optional<util::SqliteTransaction> m_writes; // open while puts are pending
 };
 
 } // namespace cache

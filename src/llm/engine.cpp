@@ -44,8 +44,12 @@ void Engine::run() {
       cancel_all("not sent: the run deadline passed");
     }
     dispatch();
-    for (auto& completion : m_transport.wait(next_wakeup())) {
+    std::vector<Completion> completions = m_transport.wait(next_wakeup());
+    for (auto& completion : completions) {
       handle(std::move(completion));
+    }
+    if (!completions.empty() && m_after_answers) {
+      m_after_answers();
     }
     if (m_on_progress) {
       m_on_progress(m_stats);

@@ -50,6 +50,9 @@ public:
   void run();
 
   void set_progress(OnProgress on_progress) { m_on_progress = std::move(on_progress); }
+  // Called after the answers of one wake-up were handed to OnDone, before the
+  // engine waits on the network again: where the caller makes them durable.
+  void set_after_answers(std::function<void()> after) { m_after_answers = std::move(after); }
   void set_retry_policy(RetryPolicy policy) { m_policy = std::move(policy); }
   // After `deadline` nothing new is sent; what is in flight may finish.
   void set_deadline(Clock::time_point deadline) { m_deadline = deadline; }
@@ -97,6 +100,7 @@ private:
   const Clock& m_clock;
   OnDone m_on_done;
   OnProgress m_on_progress;
+  std::function<void()> m_after_answers;
   Admit m_admit;
   std::string m_refusal;
   std::optional<Clock::time_point> m_deadline;

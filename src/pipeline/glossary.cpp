@@ -113,8 +113,11 @@ std::string Glossary::prompt_block(const std::vector<GlossaryEntry>& entries) {
 
 std::vector<GlossaryEntry> Glossary::violations(const std::vector<GlossaryEntry>& entries,
                                                 std::string_view translation) {
-  const std::string lower = util::lower_utf8(translation);
   std::vector<GlossaryEntry> out;
+  if (entries.empty()) {
+    return out; // the usual case: no term of the glossary in this section
+  }
+  const std::string lower = util::lower_utf8(translation);
   for (const GlossaryEntry& e : entries) {
     if (lower.find(util::lower_utf8(e.target)) == std::string::npos) out.push_back(e);
   }

@@ -5,6 +5,7 @@
 #include "article/segmenter.hpp"
 #include "util/curl.hpp"
 #include "util/error.hpp"
+#include "util/parallel.hpp"
 #include "util/utf8.hpp"
 
 #include <fmt/format.h>
@@ -48,7 +49,13 @@ public:
   explicit SiteCleaners(const config::Config& config)
     : m_base(config.clean), m_dir(config.clean.site_rules) {}
 
-  article::CleanResult clean(const article::Article& a) {
+  // Reads the rule files of these sites; after this, clean() only reads and
+  // may run on several threads at once.
+  void load_sites(const std::vector<article::Article>& articles) {
+    for (const auto& a : articles) load_site(a.meta.site);
+  }
+
+  article::CleanResult clean(const article::Article& a) const {
     article::CleanResult r = m_base.clean(a.text);
     if (const article::Cleaner* site = for_site(a.meta.site)) {
       std::string text;
@@ -63,18 +70,19 @@ public:
   }
 
 private:
-  const article::Cleaner* for_site(const std::string& site) {
-    if (m_dir.empty() || site.empty()) return nullptr;
-    auto it = m_sites.find(site);
-    if (it == m_sites.end()) {
-      const fs::path file = m_dir / (site + ".yaml");
-      std::unique_ptr<article::Cleaner> cleaner;
-      if (fs::is_regular_file(file)) {
-        cleaner = std::make_unique<article::Cleaner>(config::load_clean_rules(file), file.string() + ": ");
-      }
-      it = m_sites.emplace(site, std::move(cleaner)).first;
+  void load_site(const std::string& site) {
+    if (m_dir.empty() || site.empty() || m_sites.contains(site)) return;
+    const fs::path file = m_dir / (site + ".yaml");
+    std::unique_ptr<article::Cleaner> cleaner;
+    if (fs::is_regular_file(file)) {
+      cleaner = std::make_unique<article::Cleaner>(config::load_clean_rules(file), file.string() + ": ");
     }
-    return it->second.get();
+    m_sites.emplace(site, std::move(cleaner));
+  }
+
+  const article::Cleaner* for_site(const std::string& site) const {
+    auto it = m_sites.find(site);
+    return it == m_sites.end() ? nullptr : it->second.get();
   }
 
   article::Cleaner m_base;
@@ -94,29 +102,38 @@ Prepared prepare(const config::Config& config, const std::vector<std::string>& p
   prepared.problems = std::move(loaded.problems);
   prepared.warnings = std::move(loaded.warnings);
 
-  std::vector<article::CleanResult> cleaned;
-  for (auto& a : loaded.articles) {
-    complete_metadata(config, a);
-    cleaned.push_back(cleaners.clean(a));
-    repeated.count(a.meta.site, cleaned.back());
-  }
-  for (size_t i = 0; i < loaded.articles.size(); ++i) {
-    article::Article& a = loaded.articles[i];
+  // Each article on its own core, except where the batch is the unit: the
+  // site rule files, and the count of lines repeated across a site's articles.
+  auto& articles = loaded.articles;
+  util::parallel_for(articles.size(), [&](size_t i) { complete_metadata(config, articles[i]); });
+  cleaners.load_sites(articles);
+  std::vector<article::CleanResult> cleaned(articles.size());
+  util::parallel_for(articles.size(), [&](size_t i) { cleaned[i] = cleaners.clean(articles[i]); });
+  for (size_t i = 0; i < articles.size(); ++i) repeated.count(articles[i].meta.site, cleaned[i]);
+
+  std::vector<article::Document> docs(articles.size());
+  std::vector<article::Accounting> accounting(articles.size());
+  util::parallel_for(articles.size(), [&](size_t i) {
+    article::Article& a = articles[i];
     article::CleanResult& c = cleaned[i];
     repeated.drop(a.meta.site, c);
     article::drop_scored_paragraphs(c, article::language_code(a.meta.language), config.clean.score);
-    article::Document doc = segmenter.segment(a, c.lines);
-    if (doc.sections.empty()) {
+    docs[i] = segmenter.segment(a, c.lines);
+    accounting[i] = article::account(a.text, c, a.extraction);
+  });
+  for (size_t i = 0; i < articles.size(); ++i) {
+    const article::Article& a = articles[i];
+    if (docs[i].sections.empty()) {
       prepared.problems.push_back(
         {a.source, a.source.string() + ": nothing left after cleaning; check the clean rules "
                    "(`lingopipe clean --report` lists what each removed)"});
       continue;
     }
     std::vector<article::Removal> removals = a.extraction;
-    removals.insert(removals.end(), c.removals.begin(), c.removals.end());
-    prepared.accounting.push_back(article::account(a.text, c, a.extraction));
+    removals.insert(removals.end(), cleaned[i].removals.begin(), cleaned[i].removals.end());
+    prepared.accounting.push_back(std::move(accounting[i]));
     prepared.removals.push_back(std::move(removals));
-    prepared.docs.push_back(std::move(doc));
+    prepared.docs.push_back(std::move(docs[i]));
   }
   return prepared;
 }

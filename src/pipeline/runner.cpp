@@ -734,6 +734,7 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
                        [&batch](uint64_t id, const llm::ChatOutcome& outcome) {
                          batch.on_done(id, outcome);
                        });
+    engine.set_after_answers([this] { m_cache.commit(); });
     engine.set_progress([&](const llm::EngineStats& s) {
       if (m_progress) {
         Progress p = batch.progress();
@@ -755,6 +756,7 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
       batch.fall_back(i, &engine);
     }
     engine.run();
+    m_cache.commit();
     const llm::EngineStats& st = engine.stats();
     engine_totals.requests += st.sent;
     engine_totals.retries += st.retries;

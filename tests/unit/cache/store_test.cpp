@@ -37,10 +37,34 @@ TEST(CacheStoreTest, PutThenGetAcrossReopen) {
   EXPECT_EQ(s.completion_tokens, 4);
 }
 
+// Puts gather in one transaction; commit() makes them visible to (and
+// durable for) every other connection, e.g. the next run after a kill.
+TEST(CacheStoreTest, PutsAreDurableAtCommitNotBefore) {
+  testenv::TempDir dir;
+  cache::CacheStore store(dir / "c.sqlite");
+  store.put("a", "translate", entry("1"));
+  store.put("b", "translate", entry("2"));
+  EXPECT_EQ(store.get("a")->content, "1"); // the writer sees its own pending puts
+  util::SqliteDb other((dir / "c.sqlite").string());
+  auto count = [&] {
+    auto stmt = other.prepare("SELECT COUNT(*) FROM results");
+    stmt.step();
+    return stmt.column_int(0);
+  };
+  EXPECT_EQ(count(), 0);
+  store.commit();
+  EXPECT_EQ(count(), 2);
+  store.commit(); // nothing pending: a no-op
+  store.put("c", "translate", entry("3"));
+  store.commit();
+  EXPECT_EQ(count(), 3);
+}
+
 TEST(CacheStoreTest, HitsRefreshLastUsedInOneFlush) {
   testenv::TempDir dir;
   cache::CacheStore store(dir / "c.sqlite");
   store.put("k", "translate", entry("x"));
+  store.commit();
   util::SqliteDb db((dir / "c.sqlite").string());
   db.exec("UPDATE results SET last_used = 0");
   auto last_used = [&] {
@@ -67,6 +91,7 @@ TEST(CacheStoreTest, UnreadableEntryIsAMissNotACrash) {
   testenv::TempDir dir;
   cache::CacheStore store(dir / "c.sqlite");
   store.put("k", "translate", entry("x"));
+  store.commit();
   util::SqliteDb db((dir / "c.sqlite").string());
   db.exec("UPDATE results SET payload = '{broken'");
   EXPECT_FALSE(store.get("k"));
