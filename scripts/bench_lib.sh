@@ -1,14 +1,16 @@
 # Shared by the benchmark scripts (sourced, not run).
 
 # make_batch DIR COPIES: COPIES copies of each sample article in DIR/articles,
-# each with a unique line so every request has its own cache key, plus prompts.
+# each with a unique line, and its number on every paragraph, so every request
+# (translation context and summaries alike) has its own cache key; plus prompts.
 make_batch() {
   local dir=$1 copies=$2 i f
   mkdir -p "$dir/articles"
   cp -r prompts "$dir/"
   for i in $(seq "$copies"); do
     for f in articles/*.txt; do
-      { head -n 3 "$f"; echo; echo "Kopie Nummer $i des Artikels."; echo; tail -n +4 "$f"; } \
+      { head -n 3 "$f"; echo; echo "Kopie Nummer $i des Artikels."; echo; tail -n +4 "$f"; } |
+        awk -v n="$i" 'length($0) > 80 { $0 = $0 " (Kopie " n ")" } { print }' \
         >"$dir/articles/$(basename "$f" .txt)-$i.txt"
     done
   done

@@ -33,7 +33,11 @@ void Engine::submit(uint64_t id, ChatRequest request) {
 }
 
 void Engine::run() {
-  while (!m_ready.empty() || !m_backoff.empty() || !m_in_flight.empty()) {
+  for (;;) {
+    refill();
+    if (m_ready.empty() && m_backoff.empty() && m_in_flight.empty()) {
+      break;
+    }
     if (m_stop_reason) {
       cancel_all("not sent: the endpoint was stopped");
       if (m_in_flight.empty()) {
@@ -53,6 +57,16 @@ void Engine::run() {
     }
     if (m_on_progress) {
       m_on_progress(m_stats);
+    }
+  }
+}
+
+void Engine::refill() {
+  const bool draining = m_stop_reason || (m_deadline && m_clock.now() >= *m_deadline);
+  const size_t wanted = 2 * static_cast<size_t>(m_limits.max_in_flight);
+  while (m_source && (draining || m_ready.size() < wanted)) {
+    if (!m_source(draining ? SIZE_MAX : wanted - m_ready.size())) {
+      m_source = nullptr;
     }
   }
 }

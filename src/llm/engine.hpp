@@ -49,6 +49,12 @@ public:
   // cancelled because the endpoint stopped.
   void run();
 
+  // Asked for about `wanted` more submissions whenever fewer than two windows
+  // of requests wait to be sent (all of the rest once the endpoint stopped or
+  // the deadline passed); returns false when it has nothing left. Lets the
+  // caller render requests as they are needed instead of all before run().
+  using Source = std::function<bool(size_t wanted)>;
+  void set_source(Source source) { m_source = std::move(source); }
   void set_progress(OnProgress on_progress) { m_on_progress = std::move(on_progress); }
   // Called after the answers of one wake-up were handed to OnDone, before the
   // engine waits on the network again: where the caller makes them durable.
@@ -82,6 +88,7 @@ private:
   // takes the rest).
   bool overloaded_too_long(const ChatError& error);
 
+  void refill();
   void dispatch();
   bool paced(const Pending& next, Clock::time_point now);
   void handle(Completion completion);
@@ -100,6 +107,7 @@ private:
   const Clock& m_clock;
   OnDone m_on_done;
   OnProgress m_on_progress;
+  Source m_source;                             // null once exhausted
   std::function<void()> m_after_answers;
   Admit m_admit;
   std::string m_refusal;

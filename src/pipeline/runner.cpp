@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <unordered_map>
 
 namespace pipeline {
 
@@ -127,32 +128,58 @@ public:
     m_network = m_network || engine != nullptr;
   }
 
+  // Every job at once: an export from the cache, or --dry-run.
   void plan() {
+    count();
     const cache::CacheStore::ReadBatch reads(m_runner.m_cache);
+    while (m_next_article < m_result.articles.size()) plan_article(m_next_article++);
+  }
+
+  // A network run plans as the engine asks (Engine::set_source): articles in
+  // order until `wanted` requests were submitted; cache hits are recorded on
+  // the way. So the first request leaves after a few articles, not the whole
+  // batch, and only the requests waiting to be sent hold rendered prompts.
+  // Returns false when no article is left.
+  bool plan_more(size_t wanted) {
+    const cache::CacheStore::ReadBatch reads(m_runner.m_cache);
+    const size_t before = m_submitted;
+    while (m_next_article < m_result.articles.size() && m_submitted - before < wanted) {
+      plan_article(m_next_article++);
+    }
+    return m_next_article < m_result.articles.size();
+  }
+
+  // Totals for progress and the report, before any job exists.
+  void count() {
     for (size_t a = 0; a < m_result.articles.size(); ++a) {
       const auto& doc = m_result.articles[a].doc;
       m_result.stats.sections += static_cast<int>(doc.sections.size());
-      // Count first: cache hits are recorded synchronously inside add(), and
-      // the article job must wait for every section summary.
+      // The article job must wait for every section summary; cache hits
+      // count down synchronously as the article is planned.
       m_pending_summaries[a] = static_cast<int>(std::ranges::count_if(
         doc.sections, [](const auto& s) { return s.kind != article::SectionKind::title; }));
       const bool in_target = in_target_language(doc);
       m_result.stats.already_in_target += in_target ? 1 : 0;
       m_progress.total += (in_target ? 0 : static_cast<int>(doc.sections.size())) +
                           m_pending_summaries[a] + (has_article_summary(a) ? 1 : 0);
-      for (size_t s = 0; s < doc.sections.size(); ++s) {
-        if (in_target) {
-          keep_source_as_translation(a, s);
-        } else {
-          add(a, static_cast<int>(s), Task::translate);
-        }
-        if (doc.sections[s].kind != article::SectionKind::title) {
-          add(a, static_cast<int>(s), Task::summarize);
-        }
-      }
-      release_article_if_ready(a);
     }
     m_result.stats.articles = static_cast<int>(m_result.articles.size());
+  }
+
+  void plan_article(size_t a) {
+    const auto& doc = m_result.articles[a].doc;
+    const bool in_target = in_target_language(doc);
+    for (size_t s = 0; s < doc.sections.size(); ++s) {
+      if (in_target) {
+        keep_source_as_translation(a, s);
+      } else {
+        add(a, static_cast<int>(s), Task::translate);
+      }
+      if (doc.sections[s].kind != article::SectionKind::title) {
+        add(a, static_cast<int>(s), Task::summarize);
+      }
+    }
+    release_article_if_ready(a);
   }
 
   // An article already in the target language is its own translation.
@@ -182,8 +209,11 @@ public:
       ++m_answered;
     }
     if (!outcome && reroutes(outcome.error())) {
-      m_rerouted.push_back({id, llm::describe(outcome.error()),
-                            outcome.error().kind == llm::ErrorKind::cancelled});
+      const bool not_sent = outcome.error().kind == llm::ErrorKind::cancelled;
+      m_rerouted.push_back({id, llm::describe(outcome.error()), not_sent});
+      for (uint64_t follower : take_followers(id)) {
+        m_rerouted.push_back({follower, llm::describe(outcome.error()), not_sent});
+      }
       return;
     }
     if (!outcome && outcome.error().kind == llm::ErrorKind::truncated && grow_budget(id)) {
@@ -394,20 +424,45 @@ private:
       hit = m_runner.m_cache.get(job.other_keys[k]);
     }
     if (hit) {
-      if (!job.parent) { // jobs count once, not per part
-        ++m_result.stats.cache_hits;
-        ++m_progress.cached;
-      }
-      m_result.stats.cached_prompt_tokens += hit->prompt_tokens;
-      m_result.stats.cached_completion_tokens += hit->completion_tokens;
+      count_hit(job, *hit);
       record(id, *hit, true);
     } else if (m_engine) {
+      if (!job.parent) {
+        auto [asked, first] = m_asked.try_emplace(job.key, Asked{id, {}});
+        if (!first) { // the same question is on its way: one request answers both
+          asked->second.followers.push_back(id);
+          return;
+        }
+      }
       m_engine->submit(id, job.request);
+      ++m_submitted;
     } else {
       m_result.stats.pending_tokens_in += job.estimate_in;
       m_result.stats.pending_tokens_out += job.estimate_out;
       fail(id, "not cached", false);
     }
+  }
+
+  void count_hit(const Job& job, const cache::Entry& entry) {
+    if (!job.parent) { // jobs count once, not per part
+      ++m_result.stats.cache_hits;
+      ++m_progress.cached;
+    }
+    m_result.stats.cached_prompt_tokens += entry.prompt_tokens;
+    m_result.stats.cached_completion_tokens += entry.completion_tokens;
+  }
+
+  // The jobs that wait for job `id`'s answer because they ask the same
+  // question (syndicated text, a paragraph every article of a site shares);
+  // they share its fate: its answer, its failure or its rerouting.
+  std::vector<uint64_t> take_followers(uint64_t id) {
+    auto it = m_asked.find(m_jobs[id].key);
+    if (it == m_asked.end() || it->second.leader != id) {
+      return {};
+    }
+    std::vector<uint64_t> followers = std::move(it->second.followers);
+    m_asked.erase(it);
+    return followers;
   }
 
   // A finished job's rendered messages are no longer needed; at 10,000 jobs
@@ -418,6 +473,14 @@ private:
   }
 
   void record(uint64_t id, const cache::Entry& entry, bool from_cache) {
+    record_job(id, entry, from_cache);
+    for (uint64_t follower : take_followers(id)) {
+      count_hit(m_jobs[follower], entry);
+      record_job(follower, entry, true);
+    }
+  }
+
+  void record_job(uint64_t id, const cache::Entry& entry, bool from_cache) {
     Job& job = m_jobs[id];
     release(job);
     job.finished = true;
@@ -496,6 +559,11 @@ private:
   }
 
   void fail(uint64_t id, const std::string& reason, bool not_sent) {
+    fail_job(id, reason, not_sent);
+    for (uint64_t follower : take_followers(id)) fail_job(follower, reason, not_sent);
+  }
+
+  void fail_job(uint64_t id, const std::string& reason, bool not_sent) {
     Job& job = m_jobs[id];
     release(job);
     job.finished = true;
@@ -705,6 +773,13 @@ private:
   Progress m_progress;
   double m_spent = 0;                 // cost of answers received in this run
   double m_committed = 0;             // estimated cost of admitted, unfinished jobs
+  struct Asked {
+    uint64_t leader;                  // the job whose request is on its way
+    std::vector<uint64_t> followers;  // jobs with the same key, waiting for it
+  };
+  std::unordered_map<std::string, Asked> m_asked; // by cache key
+  size_t m_next_article = 0;          // the first article not planned yet
+  size_t m_submitted = 0;             // jobs handed to an engine
 };
 
 Runner::Runner(const config::Config& config, const prompt::PromptSet& prompts,
@@ -751,7 +826,8 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
     }
     if (i == 0) {
       batch.set_engine(&engine);
-      batch.plan();
+      batch.count();
+      engine.set_source([&batch](size_t wanted) { return batch.plan_more(wanted); });
     } else {
       batch.fall_back(i, &engine);
     }

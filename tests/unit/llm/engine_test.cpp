@@ -240,6 +240,50 @@ TEST(EngineTest, NothingNewIsSentAfterTheDeadline) {
   EXPECT_EQ(cancelled[0], "not sent: the run deadline passed");
 }
 
+// Requests are built as the engine needs them: never more than two windows
+// wait unsent, and every one the source offers is run.
+TEST(EngineTest, ASourceIsAskedForWorkOnlyWhileFewerThanTwoWindowsWait) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
+  int done = 0;
+  llm::Engine engine(endpoint(), limits(4), transport, clock, [&](uint64_t, auto&) { ++done; });
+  uint64_t made = 0;
+  size_t most_unsent = 0;
+  engine.set_source([&](size_t wanted) {
+    for (size_t i = 0; i < wanted && made < 100; ++i) engine.submit(made++, request());
+    most_unsent = std::max<size_t>(most_unsent, made - static_cast<size_t>(transport.started()));
+    return made < 100;
+  });
+  engine.run();
+  EXPECT_EQ(made, 100u);
+  EXPECT_EQ(done, 100);
+  EXPECT_EQ(transport.started(), 100);
+  EXPECT_LE(most_unsent, 8u); // two windows of 4
+}
+
+// A stopped endpoint takes everything the source still has, so all of it is
+// cancelled (or rerouted by the caller) rather than silently never planned.
+TEST(EngineTest, AStoppedEndpointDrainsItsSource) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) {
+    return testenv::status_response(401, R"({"error":{"message":"bad key","code":"invalid_api_key"}})");
+  });
+  int cancelled = 0, failed = 0;
+  llm::Engine engine(endpoint("sk-x"), limits(2), transport, clock,
+                     [&](uint64_t, const llm::ChatOutcome& o) {
+                       (o.error().kind == llm::ErrorKind::cancelled ? cancelled : failed)++;
+                     });
+  uint64_t made = 0;
+  engine.set_source([&](size_t wanted) {
+    for (size_t i = 0; i < wanted && made < 50; ++i) engine.submit(made++, request());
+    return made < 50;
+  });
+  engine.run();
+  EXPECT_EQ(transport.started(), 1);
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(cancelled, 49);
+}
+
 TEST(EngineTest, CallbacksMaySubmitMoreWork) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });

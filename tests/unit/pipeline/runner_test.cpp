@@ -110,6 +110,53 @@ TEST_F(RunnerTest, FailedSectionIsNotCachedAndBlocksOnlyItsArticleSummary) {
   EXPECT_EQ(cache.stats().entries, 4);
 }
 
+// Syndicated text: the same agency story on two sites, under two ids. Every
+// question is the same for both, and asked once.
+article::Document syndicated(const std::string& id) {
+  article::Document d = doc();
+  d.article.id = id;
+  for (auto& section : d.sections) section.id = id + section.id.substr(1);
+  return d;
+}
+
+TEST_F(RunnerTest, TheSameQuestionInTwoArticlesIsAskedOnce) {
+  FakeClock clock;
+  FakeTransport transport(clock, echo);
+  pipeline::Runner runner(cfg, prompts, cache);
+  auto r = runner.run({syndicated("a"), syndicated("b")}, transport, clock);
+  EXPECT_EQ(transport.started(), 3 + 2 + 1); // what one article asks
+  EXPECT_TRUE(r.missing.empty());
+  EXPECT_EQ(r.stats.cache_hits, 6);
+  for (const auto& a : r.articles) {
+    ASSERT_TRUE(a.sections[2].translation) << a.doc.article.id;
+    EXPECT_EQ(a.sections[2].translation->content, "EN Kopf\n\nText.");
+    ASSERT_TRUE(a.sections[1].summary) << a.doc.article.id;
+    EXPECT_EQ(a.sections[1].summary->content, "EN Lead.");
+    ASSERT_TRUE(a.summary) << a.doc.article.id;
+  }
+}
+
+TEST_F(RunnerTest, AJobWaitingForTheSameQuestionSharesItsFailure) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](const llm::HttpRequest& req, int n) {
+    if (req.body.find("Text.") != std::string::npos && req.body.find("ummar") != std::string::npos)
+      return testenv::status_response(400, R"({"error":{"message":"bad"}})");
+    return echo(req, n);
+  });
+  pipeline::Runner runner(cfg, prompts, cache);
+  auto r = runner.run({syndicated("a"), syndicated("b")}, transport, clock);
+  EXPECT_EQ(transport.started(), 3 + 2); // no article summaries: a section summary failed
+  EXPECT_EQ(r.stats.failed, 2);
+  std::vector<std::string> failed_sections;
+  for (const auto& m : r.missing) {
+    if (m.task == "summarize") {
+      failed_sections.push_back(m.section_id);
+      EXPECT_EQ(m.reason, "HTTP 400 bad_request: bad");
+    }
+  }
+  EXPECT_EQ(failed_sections, (std::vector<std::string>{"a#02", "b#02"}));
+}
+
 TEST_F(RunnerTest, TruncatedAnswerIsNeverCached) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int) {
