@@ -66,7 +66,7 @@ std::optional<Entry> parse_payload(const std::string& text) {
 
 CacheStore::CacheStore(const fs::path& path)
   : m_path(path), m_db(open_db(path)),
-    m_get(m_db.prepare("SELECT payload, created FROM results WHERE key = ?1")),
+    m_get(m_db.prepare("SELECT payload, created, last_used FROM results WHERE key = ?1")),
     m_touch(m_db.prepare("UPDATE results SET last_used = ?2 WHERE key = ?1")),
     m_put(m_db.prepare("INSERT OR REPLACE INTO results"
                        " (key, kind, payload, model, created, last_used, size)"
@@ -84,8 +84,14 @@ std::optional<Entry> CacheStore::get(const std::string& key) {
     return std::nullopt;
   }
   entry->created = m_get.column_int(1);
+  const int64_t last_used = m_get.column_int(2);
   m_get.reset();
-  m_touched.push_back(key); // last_used is written once, by flush_touches()
+  // last_used only orders eviction, so a day's precision is plenty, and a
+  // re-run within the day writes nothing at all.
+  constexpr int64_t k_touch_precision_s = 24 * 3600;
+  if (unix_now() - last_used >= k_touch_precision_s) {
+    m_touched.push_back(key); // written once, by flush_touches()
+  }
   return entry;
 }
 

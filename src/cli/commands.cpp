@@ -144,9 +144,13 @@ int run_command(const Options& o) {
   s.runner.on_progress([&](const pipeline::Progress& p) { progress.update(p); });
   s.runner.set_max_cost(o.max_cost);
   s.runner.set_deadline(o.deadline_s);
+  exporter::Exporter exports(export_options(s.cfg, s.cfg.exports.dir, s.cfg.exports.formats));
+  s.runner.on_article_done([&](size_t index, const pipeline::ArticleOutput& article) {
+    exports.article_done(index, article);
+  });
   pipeline::RunResult result =
     s.runner.run(std::move(s.prepared.docs), *transport, llm::SteadyClock());
-  exporter::write_all(result, export_options(s.cfg, s.cfg.exports.dir, s.cfg.exports.formats));
+  exports.finish(result);
   util::write_file_atomic(s.cfg.exports.dir / "run-report.json", pipeline::report_json(s.cfg, result));
   if (result.budget_reached) {
     spdlog::warn("--max-cost {} {} reached: {} requests not sent; run again with a higher limit "

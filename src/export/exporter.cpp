@@ -255,14 +255,47 @@ std::string jsonl_export(const ordered_json& document) {
   return out;
 }
 
-Written write_all(const pipeline::RunResult& result, const Options& options) {
-  const fs::path& dir = options.dir;
-  auto wants = [&](std::string_view f) { return std::ranges::find(options.formats, f) != options.formats.end(); };
-  for (const auto& f : options.formats) {
+Exporter::Exporter(Options options) : m_options(std::move(options)) {
+  for (const auto& f : m_options.formats) {
     if (std::ranges::find(config::k_export_formats, std::string_view(f)) == std::end(config::k_export_formats)) {
       throw util::Error(fmt::format("export format '{}' is not one of md, json, jsonl, csv, html", f));
     }
   }
+}
+
+bool Exporter::wants(std::string_view format) const {
+  return std::ranges::find(m_options.formats, format) != m_options.formats.end();
+}
+
+// One article's part of every export, from one model of it.
+Exporter::Piece Exporter::piece_of(const ArticleOutput& a) const {
+  const ordered_json model = article_model(a);
+  Piece p;
+  if (wants("json")) append_json_article(p.json, model, false);
+  if (wants("jsonl")) p.jsonl = model.dump() + "\n";
+  if (wants("csv")) p.csv = csv_row(model);
+  if (wants("md") || wants("html")) p.lean_view = article_view(model, false);
+  if (wants("html")) p.html_view = article_view(model, true);
+  return p;
+}
+
+void Exporter::write_markdown(const ArticleOutput& a) {
+  const fs::path dir = m_options.dir / "articles";
+  if (!m_articles_dir_made) {
+    ensure_dir(dir);
+    m_articles_dir_made = true;
+  }
+  util::write_file_if_changed(dir / (a.doc.article.id + ".md"), article_markdown(a));
+}
+
+void Exporter::article_done(size_t index, const ArticleOutput& article) {
+  if (m_pieces.size() <= index) m_pieces.resize(index + 1);
+  if (wants("md")) write_markdown(article);
+  m_pieces[index] = piece_of(article);
+}
+
+Written Exporter::finish(const pipeline::RunResult& result) {
+  const fs::path& dir = m_options.dir;
   const bool md = wants("md"), json = wants("json"), jsonl = wants("jsonl"), csv = wants("csv"),
              html = wants("html");
   ensure_dir(dir);
@@ -272,10 +305,11 @@ Written write_all(const pipeline::RunResult& result, const Options& options) {
     util::write_file_if_changed(path, text);
     written.files.push_back(path);
   };
-  const std::string generated_at = options.generated_at.empty() ? now_iso() : options.generated_at;
+  const std::string generated_at = m_options.generated_at.empty() ? now_iso() : m_options.generated_at;
+  m_pieces.resize(result.articles.size());
 
-  // One article's model at a time feeds every format; the JSON files are
-  // streamed to disk, never held whole.
+  // lingopipe.json and .jsonl are streamed to disk piece by piece, never
+  // built whole.
   std::optional<util::AtomicFile> json_file, jsonl_file;
   if (json) json_file.emplace(dir / "lingopipe.json");
   if (jsonl) jsonl_file.emplace(dir / "lingopipe.jsonl");
@@ -283,19 +317,20 @@ Written write_all(const pipeline::RunResult& result, const Options& options) {
   std::string csv_text = csv ? csv_header() : "";
   ordered_json lean_views = ordered_json::array();
   ordered_json html_views = ordered_json::array();
-  std::string piece;
-  for (const auto& a : result.articles) {
-    const ordered_json model = article_model(a);
-    if (json) {
-      piece.clear();
-      append_json_article(piece, model, &a == &result.articles.front());
-      json_file->write(piece);
+  for (size_t i = 0; i < result.articles.size(); ++i) {
+    const ArticleOutput& a = result.articles[i];
+    if (!m_pieces[i]) { // not handed to article_done (an export, or a run cut short)
+      if (md) write_markdown(a);
+      m_pieces[i] = piece_of(a);
     }
-    if (jsonl) jsonl_file->write(model.dump() + "\n");
-    if (csv) csv_text += csv_row(model);
-    if (md) write(dir / "articles" / (a.doc.article.id + ".md"), article_markdown(a));
-    if (md || html) lean_views.push_back(article_view(model, false));
-    if (html) html_views.push_back(article_view(model, true));
+    Piece p = std::move(*m_pieces[i]);
+    m_pieces[i].reset();
+    if (json) json_file->write(std::string_view(p.json).substr(i == 0 ? 1 : 0)); // the first has no comma
+    if (jsonl) jsonl_file->write(p.jsonl);
+    if (csv) csv_text += p.csv;
+    if (md) written.files.push_back(dir / "articles" / (a.doc.article.id + ".md"));
+    if (md || html) lean_views.push_back(std::move(p.lean_view));
+    if (html) html_views.push_back(std::move(p.html_view));
   }
   auto commit = [&](std::optional<util::AtomicFile>& file, const fs::path& path) {
     file->commit();
@@ -309,7 +344,7 @@ Written write_all(const pipeline::RunResult& result, const Options& options) {
   if (csv) write(dir / "lingopipe.csv", csv_text);
 
   if (md) {
-    const auto& path = options.markdown_template;
+    const auto& path = m_options.markdown_template;
     write(dir / "digest.md",
           collapse_blank_lines(render_template(
             template_text(path, k_default_markdown_digest_template),
@@ -317,13 +352,17 @@ Written write_all(const pipeline::RunResult& result, const Options& options) {
             path.empty() ? "built-in digest.md template" : path.string())));
   }
   if (html) {
-    const auto& path = options.html_template;
+    const auto& path = m_options.html_template;
     write(dir / "digest.html",
           render_template(template_text(path, k_default_html_digest_template),
                           template_context(generated_at, std::move(html_views), lean_views),
                           Escape::html, path.empty() ? "built-in digest.html template" : path.string()));
   }
   return written;
+}
+
+Written write_all(const pipeline::RunResult& result, const Options& options) {
+  return Exporter(options).finish(result);
 }
 
 } // namespace exporter

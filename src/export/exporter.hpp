@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,36 @@ struct Written {
   std::vector<std::filesystem::path> files;
 };
 
+// A run hands each article over as soon as it is complete: its Markdown file
+// is written then, and its part of the other exports is made then, while the
+// network is busy; finish() writes the files that need every article, in
+// input order, so the result does not depend on which article finished first.
+class Exporter {
+public:
+  // Throws util::Error on an unknown format.
+  explicit Exporter(Options options);
+  void article_done(size_t index, const pipeline::ArticleOutput& article);
+  // Articles never handed to article_done() are exported here.
+  Written finish(const pipeline::RunResult& result);
+
+private:
+  struct Piece {
+    std::string json;                 // ",\n    " + the article's model, indented
+    std::string jsonl;
+    std::string csv;
+    nlohmann::ordered_json lean_view;
+    nlohmann::ordered_json html_view;
+  };
+  bool wants(std::string_view format) const;
+  Piece piece_of(const pipeline::ArticleOutput& article) const;
+  void write_markdown(const pipeline::ArticleOutput& article);
+
+  Options m_options;
+  std::vector<std::optional<Piece>> m_pieces; // by article index
+  bool m_articles_dir_made = false;
+};
+
+// Everything at once (`lingopipe export`, tests).
 Written write_all(const pipeline::RunResult& result, const Options& options);
 
 std::string article_markdown(const pipeline::ArticleOutput& article);

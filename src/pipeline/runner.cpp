@@ -35,6 +35,7 @@ struct Runner::Job {
   double estimated_cost = 0;
   bool admitted = false;              // counted against --max-cost
   bool finished = false;
+  bool closed = false;                // counted off its article's open jobs
   // A section the server found too long is sent as two parts, each a job of
   // its own (and split again if still too long); their answers are joined
   // into the answer of the job that was split.
@@ -119,6 +120,8 @@ public:
     m_pending_summaries.resize(m_result.articles.size(), 0);
     m_reduce.resize(m_result.articles.size());
     m_article_failed.resize(m_result.articles.size(), false);
+    m_open_jobs.resize(m_result.articles.size(), 0);
+    m_planned.resize(m_result.articles.size(), false);
   }
 
   // A network run (as opposed to an export from the cache) sets an engine;
@@ -180,6 +183,8 @@ public:
       }
     }
     release_article_if_ready(a);
+    m_planned[a] = true;
+    if (m_open_jobs[a] == 0) article_complete(a);
   }
 
   // An article already in the target language is its own translation.
@@ -323,7 +328,10 @@ private:
   void add(Job job) {
     build(job);
     const uint64_t id = m_jobs.size();
-    if (!job.parent) ++m_result.stats.jobs;
+    if (!job.parent) {
+      ++m_result.stats.jobs;
+      ++m_open_jobs[job.article];
+    }
     m_jobs.push_back(std::move(job));
     resolve(id);
   }
@@ -477,7 +485,23 @@ private:
     for (uint64_t follower : take_followers(id)) {
       count_hit(m_jobs[follower], entry);
       record_job(follower, entry, true);
+      close(follower);
     }
+    close(id);
+  }
+
+  // A job is over: answered, failed or given up on. Once every job of a
+  // planned article is, the article is complete (its answers final) and is
+  // handed on at once, so its export is made while the network is busy.
+  void close(uint64_t id) {
+    Job& job = m_jobs[id];
+    if (job.parent || job.closed) return;
+    job.closed = true;
+    if (--m_open_jobs[job.article] == 0 && m_planned[job.article]) article_complete(job.article);
+  }
+
+  void article_complete(size_t a) {
+    if (m_runner.m_article_done) m_runner.m_article_done(a, m_result.articles[a]);
   }
 
   void record_job(uint64_t id, const cache::Entry& entry, bool from_cache) {
@@ -560,7 +584,11 @@ private:
 
   void fail(uint64_t id, const std::string& reason, bool not_sent) {
     fail_job(id, reason, not_sent);
-    for (uint64_t follower : take_followers(id)) fail_job(follower, reason, not_sent);
+    for (uint64_t follower : take_followers(id)) {
+      fail_job(follower, reason, not_sent);
+      close(follower);
+    }
+    close(id);
   }
 
   void fail_job(uint64_t id, const std::string& reason, bool not_sent) {
@@ -779,6 +807,8 @@ private:
   };
   std::unordered_map<std::string, Asked> m_asked; // by cache key
   size_t m_next_article = 0;          // the first article not planned yet
+  std::vector<int> m_open_jobs;       // per article: jobs added and not yet over
+  std::vector<bool> m_planned;        // per article: every first job added
   size_t m_submitted = 0;             // jobs handed to an engine
 };
 

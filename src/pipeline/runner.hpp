@@ -53,6 +53,11 @@ public:
   void on_progress(std::function<void(const Progress&)> callback) {
     m_progress = std::move(callback);
   }
+  // Called once per article as soon as all its jobs are over (from the cache
+  // or the network, answered or failed), with its index in the batch.
+  void on_article_done(std::function<void(size_t, const ArticleOutput&)> callback) {
+    m_article_done = std::move(callback);
+  }
   // Stop sending new requests once the estimated spend would pass `max_cost`.
   void set_max_cost(std::optional<double> max_cost) { m_max_cost = max_cost; }
   // Stop sending new requests after this many seconds; in-flight ones finish.
@@ -68,6 +73,7 @@ private:
   cache::CacheStore& m_cache;
   Checker m_checker;
   std::function<void(const Progress&)> m_progress;
+  std::function<void(size_t, const ArticleOutput&)> m_article_done;
   std::optional<double> m_max_cost;
   std::optional<double> m_deadline_s;
 };

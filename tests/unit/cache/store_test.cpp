@@ -78,6 +78,25 @@ TEST(CacheStoreTest, HitsRefreshLastUsedInOneFlush) {
   EXPECT_GT(last_used(), 0);
 }
 
+// A re-run the same day writes nothing: eviction needs no finer order.
+TEST(CacheStoreTest, AHitUsedWithinTheDayIsNotWrittenAgain) {
+  testenv::TempDir dir;
+  cache::CacheStore store(dir / "c.sqlite");
+  store.put("k", "translate", entry("x"));
+  store.commit();
+  util::SqliteDb db((dir / "c.sqlite").string());
+  db.exec("UPDATE results SET last_used = last_used - 3600");
+  auto last_used = [&] {
+    auto stmt = db.prepare("SELECT last_used FROM results WHERE key = 'k'");
+    stmt.step();
+    return stmt.column_int(0);
+  };
+  const int64_t before = last_used();
+  ASSERT_TRUE(store.get("k"));
+  store.flush_touches();
+  EXPECT_EQ(last_used(), before);
+}
+
 TEST(CacheStoreTest, UsesWalMode) {
   testenv::TempDir dir;
   cache::CacheStore store(dir / "c.sqlite");

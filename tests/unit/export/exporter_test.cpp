@@ -255,6 +255,27 @@ TEST(ExporterTest, JsonWrittenArticleByArticleIsTheDocumentsOwnDump) {
   }
 }
 
+// A run hands articles over as they complete, in any order; the files are
+// the same as an export of the finished batch, and an article's Markdown is
+// on disk as soon as it was handed over.
+TEST(ExporterTest, ArticlesHandedOverOutOfOrderGiveTheSameFilesAsOneExport) {
+  testenv::TempDir dir;
+  pipeline::RunResult r;
+  r.articles = {article_output(true, "a"), hostile_article(), article_output(false, "c")};
+  const std::vector<std::string> all = {"md", "json", "jsonl", "csv", "html"};
+  exporter::write_all(r, {dir / "whole", all, {}, {}, "2026-01-01T00:00:00Z"});
+  exporter::Exporter exports({dir / "parts", all, {}, {}, "2026-01-01T00:00:00Z"});
+  exports.article_done(2, r.articles[2]);
+  EXPECT_TRUE(fs::exists(dir / "parts/articles/c.md"));
+  EXPECT_FALSE(fs::exists(dir / "parts/articles/a.md"));
+  exports.article_done(0, r.articles[0]); // the hostile article is left to finish()
+  exports.finish(r);
+  for (const auto* name : {"digest.md", "lingopipe.json", "lingopipe.jsonl", "lingopipe.csv",
+                           "digest.html", "articles/a.md", "articles/c.md"}) {
+    EXPECT_EQ(testenv::read(dir / "parts" / name), testenv::read(dir / "whole" / name)) << name;
+  }
+}
+
 TEST(ExporterTest, UnchangedFilesAreNotRewritten) {
   testenv::TempDir dir;
   pipeline::RunResult r;

@@ -35,6 +35,15 @@ article::Document doc() {
   return d;
 }
 
+// Syndicated text: the same agency story on two sites, under two ids. Every
+// question is the same for both, and asked once.
+article::Document syndicated(const std::string& id) {
+  article::Document d = doc();
+  d.article.id = id;
+  for (auto& section : d.sections) section.id = id + section.id.substr(1);
+  return d;
+}
+
 class RunnerTest : public ::testing::Test {
 protected:
   RunnerTest() : cache(dir / "c.sqlite") {
@@ -77,6 +86,32 @@ TEST_F(RunnerTest, ProgressTotalIsKnownFromTheStart) {
   EXPECT_EQ(seen.back().done, 12);
 }
 
+// Each article is handed on once, when its last job is over, with its
+// answers final: the article summary (its last job) is there. One request at
+// a time makes the order certain: the short second article is complete while
+// the first still waits for its last section, so it comes first.
+TEST_F(RunnerTest, EachArticleIsHandedOnOnceWhenItsJobsAreOver) {
+  FakeClock clock;
+  FakeTransport transport(clock, echo);
+  cfg.limits.max_in_flight = 1;
+  pipeline::Runner runner(cfg, prompts, cache);
+  std::vector<size_t> done;
+  runner.on_article_done([&](size_t index, const pipeline::ArticleOutput& a) {
+    done.push_back(index);
+    EXPECT_TRUE(a.summary) << index;
+    for (const auto& s : a.sections) EXPECT_TRUE(s.translation) << index;
+  });
+  auto short_one = syndicated("a");
+  short_one.sections.pop_back();
+  runner.run({syndicated("b"), short_one}, transport, clock);
+  EXPECT_EQ(done, (std::vector<size_t>{1, 0}));
+  done.clear();
+  pipeline::Runner again(cfg, prompts, cache); // all cached: handed on as planned
+  again.on_article_done([&](size_t index, const auto&) { done.push_back(index); });
+  again.run({syndicated("b"), short_one}, transport, clock);
+  EXPECT_EQ(done, (std::vector<size_t>{0, 1}));
+}
+
 TEST_F(RunnerTest, SecondRunAndExportAreServedFromTheCache) {
   FakeClock clock;
   FakeTransport first(clock, echo);
@@ -108,15 +143,6 @@ TEST_F(RunnerTest, FailedSectionIsNotCachedAndBlocksOnlyItsArticleSummary) {
   EXPECT_EQ(r.missing[0].reason, "HTTP 400 bad_request: bad");
   EXPECT_EQ(r.missing[1].task, "summarize_article");
   EXPECT_EQ(cache.stats().entries, 4);
-}
-
-// Syndicated text: the same agency story on two sites, under two ids. Every
-// question is the same for both, and asked once.
-article::Document syndicated(const std::string& id) {
-  article::Document d = doc();
-  d.article.id = id;
-  for (auto& section : d.sections) section.id = id + section.id.substr(1);
-  return d;
 }
 
 TEST_F(RunnerTest, TheSameQuestionInTwoArticlesIsAskedOnce) {
