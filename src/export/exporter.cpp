@@ -14,6 +14,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <utility>
 
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
@@ -291,7 +292,17 @@ void Exporter::write_markdown(const ArticleOutput& a) {
 void Exporter::article_done(size_t index, const ArticleOutput& article) {
   if (m_pieces.size() <= index) m_pieces.resize(index + 1);
   if (wants("md")) write_markdown(article);
-  m_pieces[index] = piece_of(article);
+  Piece p = piece_of(article);
+  // The big parts wait on disk: the batch's JSON is as large as the batch.
+  if (wants("json") || wants("jsonl")) {
+    if (!m_spill) {
+      ensure_dir(m_options.dir);
+      m_spill.emplace(m_options.dir);
+    }
+    if (wants("json")) p.json_spilled = m_spill->append(std::exchange(p.json, {}));
+    if (wants("jsonl")) p.jsonl_spilled = m_spill->append(std::exchange(p.jsonl, {}));
+  }
+  m_pieces[index] = std::move(p);
 }
 
 Written Exporter::finish(const pipeline::RunResult& result) {
@@ -325,6 +336,8 @@ Written Exporter::finish(const pipeline::RunResult& result) {
     }
     Piece p = std::move(*m_pieces[i]);
     m_pieces[i].reset();
+    if (p.json_spilled) p.json = m_spill->read(*p.json_spilled);
+    if (p.jsonl_spilled) p.jsonl = m_spill->read(*p.jsonl_spilled);
     if (json) json_file->write(std::string_view(p.json).substr(i == 0 ? 1 : 0)); // the first has no comma
     if (jsonl) jsonl_file->write(p.jsonl);
     if (csv) csv_text += p.csv;

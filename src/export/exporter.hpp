@@ -11,6 +11,7 @@
 #pragma once
 
 #include "pipeline/results.hpp"
+#include "util/file.hpp"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -51,6 +52,8 @@ private:
     std::string csv;
     nlohmann::ordered_json lean_view;
     nlohmann::ordered_json html_view;
+    // Made early (article_done): json and jsonl wait in the spill file.
+    std::optional<util::SpillFile::Span> json_spilled, jsonl_spilled;
   };
   bool wants(std::string_view format) const;
   Piece piece_of(const pipeline::ArticleOutput& article) const;
@@ -58,6 +61,7 @@ private:
 
   Options m_options;
   std::vector<std::optional<Piece>> m_pieces; // by article index
+  std::optional<util::SpillFile> m_spill;     // made by the first article_done()
   bool m_articles_dir_made = false;
 };
 

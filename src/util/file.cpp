@@ -2,6 +2,7 @@
 
 #include "util/error.hpp"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -61,6 +62,42 @@ void write_file_atomic(const fs::path& path, std::string_view data) {
   AtomicFile file(path);
   file.write(data);
   file.commit();
+}
+
+SpillFile::SpillFile(const fs::path& dir) : m_dir(dir) {
+  std::string name = (dir / "lingopipe-spill.XXXXXX").string();
+  m_fd = UniqueFd(mkstemp(name.data()));
+  if (!m_fd) {
+    throw Error(fmt::format("{}: cannot create a temporary file: {}", dir.string(), std::strerror(errno)));
+  }
+  ::unlink(name.c_str());
+}
+
+SpillFile::Span SpillFile::append(std::string_view text) {
+  const Span span{m_end, text.size()};
+  for (size_t done = 0; done < text.size();) {
+    const ssize_t n = ::pwrite(m_fd.get(), text.data() + done, text.size() - done,
+                               static_cast<off_t>(m_end + done));
+    if (n < 0) {
+      throw Error(fmt::format("{}: cannot write a temporary file: {}", m_dir.string(), std::strerror(errno)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  m_end += text.size();
+  return span;
+}
+
+std::string SpillFile::read(Span span) const {
+  std::string text(span.size, '\0');
+  for (size_t done = 0; done < text.size();) {
+    const ssize_t n = ::pread(m_fd.get(), text.data() + done, text.size() - done,
+                              static_cast<off_t>(span.offset + done));
+    if (n <= 0) {
+      throw Error(fmt::format("{}: cannot read back a temporary file", m_dir.string()));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return text;
 }
 
 bool write_file_if_changed(const fs::path& path, std::string_view data) {

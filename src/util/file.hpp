@@ -1,6 +1,9 @@
 // File helpers: whole-file reads and atomic writes.
 #pragma once
 
+#include "util/fd.hpp"
+
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -36,6 +39,26 @@ private:
 };
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view data);
+
+// Pieces of text parked on disk until they are needed, in any order: an
+// unnamed file in `dir` (deleted as it is created, so nothing is left behind
+// even by a crash). Keeps what an export builds early out of memory.
+class SpillFile {
+public:
+  struct Span {
+    uint64_t offset = 0;
+    uint64_t size = 0;
+  };
+  // Throws util::Error naming `dir` when no file can be made there.
+  explicit SpillFile(const std::filesystem::path& dir);
+  Span append(std::string_view text);
+  std::string read(Span span) const;
+
+private:
+  std::filesystem::path m_dir;        // for error messages
+  UniqueFd m_fd;
+  uint64_t m_end = 0;
+};
 
 // write_file_atomic() unless the file already holds exactly `data`: a re-run
 // that changes nothing rewrites nothing (and keeps modification times).
