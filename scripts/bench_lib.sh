@@ -1,7 +1,8 @@
 # Shared by the benchmark scripts (sourced, not run).
 
 # make_batch DIR COPIES: COPIES copies of each sample article in DIR/articles,
-# each with a unique line, and its number on every paragraph, so every request
+# each with a unique line, and its number at the start of every paragraph (the
+# stand-in summarizes a text by its first sentence), so every request
 # (translation context and summaries alike) has its own cache key; plus prompts.
 make_batch() {
   local dir=$1 copies=$2 i f
@@ -10,7 +11,7 @@ make_batch() {
   for i in $(seq "$copies"); do
     for f in articles/*.txt; do
       { head -n 3 "$f"; echo; echo "Kopie Nummer $i des Artikels."; echo; tail -n +4 "$f"; } |
-        awk -v n="$i" 'length($0) > 80 { $0 = $0 " (Kopie " n ")" } { print }' \
+        awk -v n="$i" 'length($0) > 80 { $0 = "(Kopie " n ") " $0 } { print }' \
         >"$dir/articles/$(basename "$f" .txt)-$i.txt"
     done
   done
