@@ -12,6 +12,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto k_max_poll = 100ms; // bounds how stale progress output can get
+constexpr auto k_max_ramp = 1s;    // the longest the window takes to open after the probe (opened_window)
 
 // Failures that say more about the endpoint (down, wrong URL) than the request.
 bool points_at_endpoint(ErrorKind kind) {
@@ -92,6 +93,7 @@ void Engine::dispatch() {
     HttpRequest http = m_codec.encode(p.request, m_endpoint);
     http.limits = m_endpoint.transfer;
     m_transport.start(tag, std::move(http));
+    p.sent_at = now;
     m_in_flight.emplace(tag, std::move(p));
     ++m_stats.sent;
     --m_stats.waiting;
@@ -114,6 +116,9 @@ std::chrono::milliseconds Engine::next_wakeup() const {
     return 0ms;
   }
   auto wait = std::chrono::milliseconds(k_max_poll);
+  if (!m_ready.empty() && m_proven && m_clock.now() - m_proven_at < m_ramp) {
+    wait = 1ms; // the opening window lets one more request go about every millisecond
+  }
   auto wait_until = [&](Clock::time_point t) {
     auto until = std::chrono::ceil<std::chrono::milliseconds>(t - m_clock.now());
     wait = std::clamp(until, 0ms, wait);
@@ -129,7 +134,23 @@ bool Engine::has_capacity() const {
   if (!m_proven) {
     return m_in_flight.empty() && m_backoff.empty();
   }
-  return static_cast<int>(m_in_flight.size()) < static_cast<int>(m_window);
+  return static_cast<int>(m_in_flight.size()) < opened_window();
+}
+
+// After the probe the window opens evenly over half the probe's round trip
+// (at most k_max_ramp) instead of all at once: a burst of max_in_flight
+// requests comes back as a burst, and with a steady server so would every
+// later window, each answer's replacement queueing behind the whole burst
+// (measured: about 10 ms lost per round trip at 256 in flight). Spread out,
+// each answer is replaced as it arrives; the ramp itself costs a quarter of
+// one round trip, once.
+int Engine::opened_window() const {
+  const auto since = m_clock.now() - m_proven_at;
+  if (since >= m_ramp) {
+    return static_cast<int>(m_window);
+  }
+  const double share = std::chrono::duration<double>(since) / m_ramp;
+  return std::max(1, static_cast<int>(m_window * share));
 }
 
 // AIMD: an overloaded or throttling answer halves the window (at most once a
@@ -177,7 +198,11 @@ void Engine::handle(Completion completion) {
   if (outcome) {
     m_limiter.correct(p.request.estimated_tokens,
                       outcome->usage.prompt_tokens + outcome->usage.completion_tokens);
-    m_proven = true;
+    if (!m_proven) {
+      m_proven = true;
+      m_proven_at = m_clock.now();
+      m_ramp = std::min<Clock::duration>((m_proven_at - p.sent_at) / 2, k_max_ramp);
+    }
     m_overloaded_since.reset();
     ++m_stats.succeeded;
     m_on_done(p.id, outcome);

@@ -3,7 +3,8 @@
 // window of successes), paced by the RateLimiter, failed attempts retried per
 // RetryPolicy, and the whole endpoint stopped on
 // auth, quota or not-found errors so one bad key costs one request, not a
-// thousand: until the first success only one request is in flight. Single-threaded: callbacks run on the caller's thread inside
+// thousand: until the first success only one request is in flight, then the
+// window opens over half that request's round trip. Single-threaded: callbacks run on the caller's thread inside
 // run(), and may submit further requests.
 #pragma once
 
@@ -77,6 +78,7 @@ private:
     int attempts = 0;
     Clock::time_point due;
     std::optional<Clock::time_point> loading_since; // the server first said its model is loading
+    Clock::time_point sent_at{};                    // of the current attempt
   };
 
   // llama.cpp answers 503 "Loading model" until its model is in memory (and
@@ -98,6 +100,7 @@ private:
   void cancel(const Pending& p, const std::string& message);
   std::chrono::milliseconds next_wakeup() const;
   bool has_capacity() const;
+  int opened_window() const;
 
   Endpoint m_endpoint;
   const Codec& m_codec;
@@ -120,6 +123,8 @@ private:
   EngineStats m_stats;
   std::optional<std::string> m_stop_reason;
   bool m_proven = false;                       // a request has succeeded
+  Clock::time_point m_proven_at{};
+  Clock::duration m_ramp{};                    // the window opens over this long after the probe
   RateLimiter m_limiter;
   std::optional<Clock::time_point> m_paced_until;
   double m_window;                             // adaptive in-flight limit, ≥ 1

@@ -39,6 +39,7 @@ HttpResponse fetch_once(HttpRequest request);
 class Clock {
 public:
   using time_point = std::chrono::steady_clock::time_point;
+  using duration = time_point::duration;
   virtual ~Clock() = default;
   virtual time_point now() const = 0;
 };

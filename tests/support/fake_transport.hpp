@@ -1,9 +1,11 @@
-// A Transport that answers from a script, instantly, and a clock it advances
-// while "waiting", so backoff delays cost no real time in tests.
+// A Transport that answers from a script, instantly or after a set latency,
+// and a clock it advances while "waiting", so delays cost no real time in tests.
 #pragma once
 
 #include "llm/transport.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <deque>
 #include <functional>
 
@@ -25,21 +27,33 @@ public:
   FakeTransport(FakeClock& clock, Responder responder)
     : m_clock(clock), m_responder(std::move(responder)) {}
 
+  // Every answer arrives this long after its request was started.
+  void set_latency(std::chrono::milliseconds latency) { m_latency = latency; }
+
   void start(uint64_t tag, llm::HttpRequest request) override {
     ++m_started;
     m_max_concurrent = std::max(m_max_concurrent, static_cast<int>(m_pending.size()) + 1);
     m_requests.push_back(request);
     m_start_times.push_back(m_clock.now());
-    m_pending.push_back({tag, m_responder(request, m_started)});
+    m_pending.push_back({m_clock.now() + m_latency, {tag, m_responder(request, m_started)}});
   }
 
+  // The answers that are due; with none due, the clock moves on to the next
+  // one or by the timeout (at least 1 ms), whichever comes first.
   std::vector<llm::Completion> wait(std::chrono::milliseconds timeout) override {
-    if (m_pending.empty()) {
-      m_clock.advance(std::max(timeout, std::chrono::milliseconds(1)));
-      return {};
+    if (!has_due()) {
+      auto step = std::max(timeout, std::chrono::milliseconds(1));
+      if (!m_pending.empty()) {
+        step = std::min<std::chrono::milliseconds>(
+          step, std::chrono::ceil<std::chrono::milliseconds>(m_pending.front().due - m_clock.now()));
+      }
+      m_clock.advance(step);
     }
-    std::vector<llm::Completion> done(m_pending.begin(), m_pending.end());
-    m_pending.clear();
+    std::vector<llm::Completion> done;
+    while (has_due()) {
+      done.push_back(std::move(m_pending.front().completion));
+      m_pending.pop_front();
+    }
     return done;
   }
 
@@ -49,9 +63,17 @@ public:
   const std::vector<llm::Clock::time_point>& start_times() const { return m_start_times; }
 
 private:
+  struct Pending {
+    llm::Clock::time_point due;
+    llm::Completion completion;
+  };
+
+  bool has_due() const { return !m_pending.empty() && m_pending.front().due <= m_clock.now(); }
+
   FakeClock& m_clock;
   Responder m_responder;
-  std::deque<llm::Completion> m_pending;
+  std::chrono::milliseconds m_latency{0};
+  std::deque<Pending> m_pending; // in start order, so in due order
   std::vector<llm::HttpRequest> m_requests;
   std::vector<llm::Clock::time_point> m_start_times;
   int m_started = 0;

@@ -43,6 +43,29 @@ TEST(EngineTest, RunsEverythingWithinTheInFlightLimit) {
   for (auto& [id, o] : out.by_id) EXPECT_TRUE(o.has_value()) << id;
 }
 
+// After the probe the window opens over half its round trip, not at once: a
+// burst would come back as a burst, every answer's replacement queueing
+// behind the whole window.
+TEST(EngineTest, TheWindowOpensOverHalfTheProbesRoundTrip) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
+  transport.set_latency(100ms);
+  int done = 0;
+  llm::Engine engine(endpoint(), limits(8), transport, clock, [&](uint64_t, auto&) { ++done; });
+  for (uint64_t i = 0; i < 40; ++i) engine.submit(i, request());
+  const auto t0 = clock.now();
+  engine.run();
+  EXPECT_EQ(done, 40);
+  EXPECT_EQ(transport.max_concurrent(), 8);
+  auto started_before = [&](std::chrono::milliseconds t) {
+    return std::ranges::count_if(transport.start_times(), [&](auto s) { return s - t0 < t; });
+  };
+  EXPECT_EQ(started_before(100ms), 1);  // the probe, alone until answered at 100 ms
+  EXPECT_EQ(started_before(101ms), 2);  // then one more, not a window of 8
+  EXPECT_LE(started_before(125ms), 5);  // half of the window by half of the ramp
+  EXPECT_EQ(started_before(151ms), 9);  // all 8 in flight once the 50 ms ramp is over
+}
+
 TEST(EngineTest, RetryAfterDelaysTheNextAttempt) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int n) {
