@@ -13,19 +13,29 @@ using kainjow::mustache::data;
 
 // Mustache's own view of JSON: objects and lists as they are, null as false
 // (so {{#field}} skips it), numbers as their JSON text.
+//
+// kainjow's set() and push_back() take a copy, so building a tree bottom-up
+// copies every leaf once per level above it (a digest of 770 articles: 50 ms).
+// Each child is moved into place instead: an empty slot is added, then filled
+// through the library's const accessor, which points into data we own.
 data to_data(const nlohmann::ordered_json& j) {
   switch (j.type()) {
   case nlohmann::ordered_json::value_t::object: {
     data d{data::type::object};
-    for (const auto& [key, value] : j.items()) d.set(key, to_data(value));
+    for (const auto& [key, value] : j.items()) {
+      d.set(key, data(false));
+      *const_cast<data*>(d.get(key)) = to_data(value);
+    }
     return d;
   }
   case nlohmann::ordered_json::value_t::array: {
     data d{data::type::list};
-    for (const auto& value : j) d.push_back(to_data(value));
+    auto& list = const_cast<kainjow::mustache::list&>(d.list_value());
+    list.reserve(j.size());
+    for (const auto& value : j) list.push_back(to_data(value));
     return d;
   }
-  case nlohmann::ordered_json::value_t::string: return data(j.get<std::string>());
+  case nlohmann::ordered_json::value_t::string: return data(j.get_ref<const std::string&>());
   case nlohmann::ordered_json::value_t::boolean: return data(j.get<bool>());
   case nlohmann::ordered_json::value_t::null: return data(false);
   default: return data(j.dump());
