@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <future>
 #include <map>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -150,8 +152,15 @@ int run_command(const Options& o) {
   });
   pipeline::RunResult result =
     s.runner.run(std::move(s.prepared.docs), *transport, llm::SteadyClock());
+  // The report is written on another core while the batch-wide exports are
+  // (a folder that cannot be made is reported by finish()).
+  std::error_code ignored;
+  std::filesystem::create_directories(s.cfg.exports.dir, ignored);
+  auto report = std::async(std::launch::async, [&] {
+    util::write_file_atomic(s.cfg.exports.dir / "run-report.json", pipeline::report_json(s.cfg, result));
+  });
   exports.finish(result);
-  util::write_file_atomic(s.cfg.exports.dir / "run-report.json", pipeline::report_json(s.cfg, result));
+  report.get();
   if (result.budget_reached) {
     spdlog::warn("--max-cost {} {} reached: {} requests not sent; run again with a higher limit "
                  "to finish (what is done is cached and exported)",

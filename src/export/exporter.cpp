@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <map>
 #include <optional>
 #include <utility>
@@ -311,21 +312,9 @@ Written Exporter::finish(const pipeline::RunResult& result) {
              html = wants("html");
   ensure_dir(dir);
   if (md) ensure_dir(dir / "articles");
-  Written written;
-  auto write = [&](const fs::path& path, const std::string& text) {
-    util::write_file_if_changed(path, text);
-    written.files.push_back(path);
-  };
   const std::string generated_at = m_options.generated_at.empty() ? now_iso() : m_options.generated_at;
   m_pieces.resize(result.articles.size());
 
-  // lingopipe.json and .jsonl are streamed to disk piece by piece, never
-  // built whole.
-  std::optional<util::AtomicFile> json_file, jsonl_file;
-  if (json) json_file.emplace(dir / "lingopipe.json");
-  if (jsonl) jsonl_file.emplace(dir / "lingopipe.jsonl");
-  if (json) json_file->write(json_head(generated_at));
-  std::string csv_text = csv ? csv_header() : "";
   ordered_json lean_views = ordered_json::array();
   ordered_json html_views = ordered_json::array();
   for (size_t i = 0; i < result.articles.size(); ++i) {
@@ -334,6 +323,27 @@ Written Exporter::finish(const pipeline::RunResult& result) {
       if (md) write_markdown(a);
       m_pieces[i] = piece_of(a);
     }
+    if (md || html) lean_views.push_back(std::move(m_pieces[i]->lean_view));
+    if (html) html_views.push_back(std::move(m_pieces[i]->html_view));
+  }
+  // The digests render on another core while the batch files are assembled.
+  auto digests = std::async(std::launch::async, [&] {
+    return render_digests(generated_at, std::move(lean_views), std::move(html_views));
+  });
+
+  Written written;
+  auto write = [&](const fs::path& path, const std::string& text) {
+    util::write_file_if_changed(path, text);
+    written.files.push_back(path);
+  };
+  // lingopipe.json and .jsonl are streamed to disk piece by piece, never
+  // built whole.
+  std::optional<util::AtomicFile> json_file, jsonl_file;
+  if (json) json_file.emplace(dir / "lingopipe.json");
+  if (jsonl) jsonl_file.emplace(dir / "lingopipe.jsonl");
+  if (json) json_file->write(json_head(generated_at));
+  std::string csv_text = csv ? csv_header() : "";
+  for (size_t i = 0; i < result.articles.size(); ++i) {
     Piece p = std::move(*m_pieces[i]);
     m_pieces[i].reset();
     if (p.json_spilled) p.json = m_spill->read(*p.json_spilled);
@@ -341,9 +351,7 @@ Written Exporter::finish(const pipeline::RunResult& result) {
     if (json) json_file->write(std::string_view(p.json).substr(i == 0 ? 1 : 0)); // the first has no comma
     if (jsonl) jsonl_file->write(p.jsonl);
     if (csv) csv_text += p.csv;
-    if (md) written.files.push_back(dir / "articles" / (a.doc.article.id + ".md"));
-    if (md || html) lean_views.push_back(std::move(p.lean_view));
-    if (html) html_views.push_back(std::move(p.html_view));
+    if (md) written.files.push_back(dir / "articles" / (result.articles[i].doc.article.id + ".md"));
   }
   auto commit = [&](std::optional<util::AtomicFile>& file, const fs::path& path) {
     file->commit();
@@ -356,22 +364,32 @@ Written Exporter::finish(const pipeline::RunResult& result) {
   if (jsonl) commit(jsonl_file, dir / "lingopipe.jsonl");
   if (csv) write(dir / "lingopipe.csv", csv_text);
 
-  if (md) {
-    const auto& path = m_options.markdown_template;
-    write(dir / "digest.md",
-          collapse_blank_lines(render_template(
-            template_text(path, k_default_markdown_digest_template),
-            template_context(generated_at, lean_views, lean_views), Escape::none,
-            path.empty() ? "built-in digest.md template" : path.string())));
-  }
-  if (html) {
-    const auto& path = m_options.html_template;
-    write(dir / "digest.html",
-          render_template(template_text(path, k_default_html_digest_template),
-                          template_context(generated_at, std::move(html_views), lean_views),
-                          Escape::html, path.empty() ? "built-in digest.html template" : path.string()));
-  }
+  auto [digest_md, digest_html] = digests.get();
+  if (md) write(dir / "digest.md", digest_md);
+  if (html) write(dir / "digest.html", digest_html);
   return written;
+}
+
+// digest.md and digest.html, each only if its format was asked for.
+std::pair<std::string, std::string> Exporter::render_digests(const std::string& generated_at,
+                                                             ordered_json lean_views,
+                                                             ordered_json html_views) const {
+  std::pair<std::string, std::string> out;
+  if (wants("md")) {
+    const auto& path = m_options.markdown_template;
+    out.first = collapse_blank_lines(render_template(
+      template_text(path, k_default_markdown_digest_template),
+      template_context(generated_at, lean_views, lean_views), Escape::none,
+      path.empty() ? "built-in digest.md template" : path.string()));
+  }
+  if (wants("html")) {
+    const auto& path = m_options.html_template;
+    out.second = render_template(template_text(path, k_default_html_digest_template),
+                                 template_context(generated_at, std::move(html_views), lean_views),
+                                 Escape::html,
+                                 path.empty() ? "built-in digest.html template" : path.string());
+  }
+  return out;
 }
 
 Written write_all(const pipeline::RunResult& result, const Options& options) {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace exporter {
@@ -58,6 +59,9 @@ private:
   bool wants(std::string_view format) const;
   Piece piece_of(const pipeline::ArticleOutput& article) const;
   void write_markdown(const pipeline::ArticleOutput& article);
+  std::pair<std::string, std::string> render_digests(const std::string& generated_at,
+                                                     nlohmann::ordered_json lean_views,
+                                                     nlohmann::ordered_json html_views) const;
 
   Options m_options;
   std::vector<std::optional<Piece>> m_pieces; // by article index
