@@ -65,7 +65,9 @@ void collect(const fs::path& input, std::vector<Candidate>& out, LoadResult& res
   std::vector<Candidate> found;
   for (const auto& entry : fs::recursive_directory_iterator(input, ec)) {
     if (entry.is_regular_file() && is_article_file(entry.path())) {
-      found.push_back({entry.path(), fs::relative(entry.path(), input)});
+      // Lexical: the entry was found under input, and fs::relative would
+      // resolve every path's links with a system call per component.
+      found.push_back({entry.path(), entry.path().lexically_relative(input)});
     }
   }
   std::ranges::sort(found, {}, &Candidate::path);

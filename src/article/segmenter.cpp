@@ -105,13 +105,21 @@ std::vector<std::string> Segmenter::chunk(const std::vector<std::string>& paragr
   }
   std::vector<std::string> chunks;
   std::string current;
+  size_t current_length = 0; // in code points, so the estimate needs no joined copy
   for (size_t i = 0; i < pieces.size(); ++i) {
-    const std::string sep = starts_paragraph[i] ? "\n\n" : " ";
-    if (!current.empty() && estimate_tokens(current + sep + pieces[i]) > budget) {
+    const std::string_view sep = starts_paragraph[i] ? "\n\n" : " ";
+    const size_t length = util::utf8_length(pieces[i]);
+    if (!current.empty() && estimate_tokens_for_length(current_length + sep.size() + length) > budget) {
       chunks.push_back(std::move(current));
       current.clear();
+      current_length = 0;
     }
-    current += current.empty() ? pieces[i] : sep + pieces[i];
+    if (!current.empty()) {
+      current += sep;
+      current_length += sep.size();
+    }
+    current += pieces[i];
+    current_length += length;
   }
   if (!current.empty()) {
     chunks.push_back(std::move(current));

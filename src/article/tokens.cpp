@@ -4,8 +4,8 @@
 
 namespace article {
 
-int estimate_tokens(std::string_view text) {
-  return static_cast<int>((util::utf8_length(text) + 2) / 3);
-}
+int estimate_tokens(std::string_view text) { return estimate_tokens_for_length(util::utf8_length(text)); }
+
+int estimate_tokens_for_length(size_t code_points) { return static_cast<int>((code_points + 2) / 3); }
 
 } // namespace article

@@ -1,31 +1,45 @@
 #include "util/file.hpp"
 
 #include "util/error.hpp"
+#include "util/fd.hpp"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
 namespace util {
 
+// One read of the size fstat reports (a file that grows meanwhile is read to
+// its end); an ifstream through an ostringstream copied every byte twice.
 std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
     throw Error(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
   }
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) {
-    throw Error(fmt::format("{}: read error", path.string()));
+  if (S_ISDIR(st.st_mode)) {
+    throw Error(fmt::format("{}: cannot open: {}", path.string(), std::strerror(EISDIR)));
   }
-  return std::move(out).str();
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t used = 0;
+  for (;;) {
+    if (used == out.size()) out.resize(out.size() + 4096);
+    const ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(fmt::format("{}: read error: {}", path.string(), std::strerror(errno)));
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+  }
+  out.resize(used);
+  return out;
 }
 
 AtomicFile::AtomicFile(fs::path path)
