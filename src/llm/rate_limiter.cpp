@@ -1,8 +1,13 @@
 #include "llm/rate_limiter.hpp"
 
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <time.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace llm {
@@ -25,7 +30,42 @@ std::optional<double> header_number(const HttpResponse& r, const std::string& na
   return out;
 }
 
+// Seconds from the response's own Date header (else the local clock) until
+// an Anthropic reset instant; never negative.
+std::optional<double> seconds_until(std::string_view reset, const HttpResponse& r) {
+  const auto at = parse_rfc3339(reset);
+  if (!at) return std::nullopt;
+  const time_t date = curl_getdate(r.header("date").c_str(), nullptr); // an HTTP-date
+  const double now = date >= 0 ? static_cast<double>(date)
+                               : std::chrono::duration<double>(
+                                   std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::max(0.0, *at - now);
+}
+
 } // namespace
+
+std::optional<double> parse_rfc3339(std::string_view text) {
+  const std::string s(text);
+  tm fields{};
+  const char* rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &fields);
+  if (!rest) return std::nullopt;
+  double seconds = static_cast<double>(timegm(&fields));
+  if (*rest == '.') { // fractional seconds
+    const char* digits = rest + 1;
+    double fraction = 0, scale = 0.1;
+    for (rest = digits; *rest >= '0' && *rest <= '9'; ++rest, scale /= 10) fraction += (*rest - '0') * scale;
+    if (rest == digits) return std::nullopt;
+    seconds += fraction;
+  }
+  if (*rest == 'Z' || *rest == 'z') return rest[1] == '\0' ? std::optional(seconds) : std::nullopt;
+  int hours = 0, minutes = 0, used = 0;
+  if ((*rest != '+' && *rest != '-') || std::sscanf(rest + 1, "%2d:%2d%n", &hours, &minutes, &used) != 2 ||
+      rest[1 + used] != '\0') {
+    return std::nullopt;
+  }
+  const double offset = hours * 3600.0 + minutes * 60.0;
+  return *rest == '+' ? seconds - offset : seconds + offset;
+}
 
 std::optional<double> parse_reset_duration(std::string_view text) {
   double total = 0;
@@ -111,21 +151,31 @@ void RateLimiter::correct(int estimated, int actual) {
 
 void RateLimiter::observe(const HttpResponse& r, time_point now, int in_flight_requests,
                           int64_t in_flight_tokens) {
-  auto window = [&](ServerWindow& w, const std::string& kind, double in_flight) {
-    auto left = header_number(r, "x-ratelimit-remaining-" + kind);
-    auto wait = parse_reset_duration(r.header("x-ratelimit-reset-" + kind));
-    if (!left || !wait) {
-      return;
-    }
-    w.remaining = *left - in_flight;
-    w.seen = now;
-    w.reset = after(now, *wait);
-    if (auto limit = header_number(r, "x-ratelimit-limit-" + kind); limit && *limit > 0) {
-      w.per_second = *limit / 60.0;
-    }
-  };
-  window(m_server_requests, "requests", in_flight_requests);
-  window(m_server_tokens, "tokens", static_cast<double>(in_flight_tokens));
+  // OpenAI's reset is a duration ("6m0s"), Anthropic's an RFC 3339 instant;
+  // Anthropic's tokens-* is the most restrictive of its input and output limits.
+  static constexpr std::pair<const char*, bool> k_dialects[] = {
+    {"x-ratelimit-{field}-{kind}", false}, {"anthropic-ratelimit-{kind}-{field}", true}};
+  for (const auto& [pattern, reset_is_instant] : k_dialects) {
+    auto window = [&](ServerWindow& w, const char* kind, double in_flight) {
+      auto header = [&](const char* field) {
+        return fmt::format(fmt::runtime(pattern), fmt::arg("field", field), fmt::arg("kind", kind));
+      };
+      auto left = header_number(r, header("remaining"));
+      auto wait = reset_is_instant ? seconds_until(r.header(header("reset")), r)
+                                   : parse_reset_duration(r.header(header("reset")));
+      if (!left || !wait) {
+        return;
+      }
+      w.remaining = *left - in_flight;
+      w.seen = now;
+      w.reset = after(now, *wait);
+      if (auto limit = header_number(r, header("limit")); limit && *limit > 0) {
+        w.per_second = *limit / 60.0;
+      }
+    };
+    window(m_server_requests, "requests", in_flight_requests);
+    window(m_server_tokens, "tokens", static_cast<double>(in_flight_tokens));
+  }
 }
 
 } // namespace llm

@@ -1,7 +1,8 @@
 // Client-side pacing for one endpoint: requests-per-minute and
 // tokens-per-minute token buckets (0 = unlimited), plus what the server's
-// x-ratelimit-remaining-* / x-ratelimit-reset-* headers say, so a run slows
-// down before a 429 rather than after. Pure: time is passed in.
+// rate-limit headers say (OpenAI's x-ratelimit-remaining-* / -reset-*,
+// Anthropic's anthropic-ratelimit-*-remaining / -reset), so a run slows down
+// before a 429 rather than after. Pure: time is passed in.
 //
 // Buckets hold at most a sixth of the per-minute limit (ten seconds' worth),
 // so a run may burst briefly but cannot spend a whole minute's budget at once.
@@ -28,8 +29,10 @@ public:
   void consume(int tokens, time_point now);
   // The server reported the real usage of a request estimated at `estimated`.
   void correct(int estimated, int actual);
-  // Reads x-ratelimit-{limit,remaining,reset}-{requests,tokens}. With the
-  // limit known, a deficit waits only until it has refilled (limit per
+  // Reads x-ratelimit-{limit,remaining,reset}-{requests,tokens} (reset: a
+  // duration) or anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}
+  // (reset: an RFC 3339 instant, read against the response's Date header so
+  // the local clock's error does not count). With the limit known, a deficit waits only until it has refilled (limit per
   // minute), not until the whole window resets.
   //
   // Servers compute "remaining" when they charge a request, so the value is
@@ -65,5 +68,9 @@ private:
 // Go-style durations from rate-limit headers: "1s", "6m0s", "12ms", "2m59.56s",
 // "1h2m". Returns seconds, or nullopt when the text is not such a duration.
 std::optional<double> parse_reset_duration(std::string_view text);
+
+// An RFC 3339 timestamp ("2026-01-01T00:00:30Z", "...30.25+01:00") as seconds
+// since the Unix epoch, or nullopt when the text is not one.
+std::optional<double> parse_rfc3339(std::string_view text);
 
 } // namespace llm

@@ -26,6 +26,18 @@ TEST(ResetDurationTest, ParsesGoStyleDurations) {
   EXPECT_FALSE(llm::parse_reset_duration("5x"));
 }
 
+TEST(Rfc3339Test, ParsesUtcOffsetsAndFractions) {
+  const double at = 1767225630; // 2026-01-01T00:00:30Z
+  EXPECT_EQ(llm::parse_rfc3339("2026-01-01T00:00:30Z"), at);
+  EXPECT_EQ(llm::parse_rfc3339("2026-01-01T01:00:30+01:00"), at);
+  EXPECT_EQ(llm::parse_rfc3339("2025-12-31T19:30:30-04:30"), at);
+  EXPECT_DOUBLE_EQ(*llm::parse_rfc3339("2026-01-01T00:00:30.25Z"), at + 0.25);
+  for (const char* bad : {"", "6m0s", "2026-01-01", "2026-01-01T00:00:30", "2026-01-01T00:00:30Zjunk",
+                          "2026-01-01T00:00:30.Z", "2026-01-01T00:00:30+1"}) {
+    EXPECT_EQ(llm::parse_rfc3339(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(RateLimiterTest, UnlimitedNeverWaits) {
   RateLimiter limiter(0, 0, t0);
   for (int i = 0; i < 1000; ++i) {
@@ -91,10 +103,31 @@ TEST(RateLimiterTest, WhatIsInFlightIsSubtractedFromTheReportedRemaining) {
   EXPECT_NEAR(seconds_after_t0(limiter.ready_at(1, t0)), 10.0, 1e-6);
 }
 
+// Anthropic's reset is an instant, read against the server's own Date header:
+// 30 s after it, whatever the local clock says.
+TEST(RateLimiterTest, AnthropicResetInstantsAreReadAgainstTheServersDate) {
+  RateLimiter limiter(0, 0, t0);
+  llm::HttpResponse r;
+  r.headers = {{"date", "Thu, 01 Jan 2026 00:00:00 GMT"},
+               {"anthropic-ratelimit-tokens-remaining", "100"},
+               {"anthropic-ratelimit-tokens-reset", "2026-01-01T00:00:30Z"},
+               {"anthropic-ratelimit-requests-limit", "60"},
+               {"anthropic-ratelimit-requests-remaining", "0"},
+               {"anthropic-ratelimit-requests-reset", "2026-01-01T00:00:45Z"}};
+  limiter.observe(r, t0);
+  EXPECT_NEAR(seconds_after_t0(limiter.ready_at(100, t0)), 1.0, 1e-6); // one request a second refills
+  EXPECT_NEAR(seconds_after_t0(limiter.ready_at(500, t0 + 1s)), 30.0, 1e-6); // 400 tokens short
+  r.headers["anthropic-ratelimit-tokens-reset"] = "2025-12-31T23:59:00Z"; // already past
+  limiter.observe(r, t0);
+  EXPECT_NEAR(seconds_after_t0(limiter.ready_at(500, t0 + 1s)), 1.0, 1e-6);
+}
+
 TEST(RateLimiterTest, MissingOrMalformedHeadersChangeNothing) {
   RateLimiter limiter(0, 0, t0);
   llm::HttpResponse r;
-  r.headers = {{"x-ratelimit-remaining-tokens", "lots"}, {"x-ratelimit-reset-tokens", "1s"}};
+  r.headers = {{"x-ratelimit-remaining-tokens", "lots"}, {"x-ratelimit-reset-tokens", "1s"},
+               {"anthropic-ratelimit-tokens-remaining", "0"},
+               {"anthropic-ratelimit-tokens-reset", "in a minute"}};
   limiter.observe(r, t0);
   limiter.observe(llm::HttpResponse{}, t0);
   EXPECT_EQ(limiter.ready_at(1000000, t0), t0);
