@@ -68,6 +68,9 @@ std::vector<std::string> listed_models(const HttpResponse& response);
 // Ollama's silent prompt truncation, seen in prompt_eval_count: an
 // input_too_long error, or nullopt when the prompt was read whole.
 std::optional<ChatError> ollama_prompt_cut(const ChatResult& result, const ChatRequest& request);
+// True when a server says it read `read_tokens` of the prompt and that is
+// under half the estimate: it dropped the rest to fit its context.
+bool read_in_part(int read_tokens, const ChatRequest& request);
 
 // base_url without trailing slashes, plus `path`.
 std::string join_url(const std::string& base_url, std::string_view path);

@@ -22,10 +22,13 @@ int ollama_num_ctx(const ChatRequest& request, const Endpoint& endpoint) {
   return std::clamp(rounded, 2048, std::max(2048, endpoint.num_ctx_max));
 }
 
+bool read_in_part(int read_tokens, const ChatRequest& request) {
+  return read_tokens > 0 && read_tokens * 2 < request.estimated_prompt_tokens;
+}
+
 std::optional<ChatError> ollama_prompt_cut(const ChatResult& result, const ChatRequest& request) {
-  // A prompt read at under half its estimated length was cut by the server.
   const int read = result.usage.prompt_tokens;
-  if (read <= 0 || read * 2 >= request.estimated_prompt_tokens) {
+  if (!read_in_part(read, request)) {
     return std::nullopt;
   }
   ChatError e;

@@ -4,6 +4,7 @@
 #include "llm/errors.hpp"
 #include "llm/stream.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 using nlohmann::json;
@@ -41,6 +42,41 @@ HttpRequest json_post(std::string url, const json& body, const Endpoint& endpoin
   return http;
 }
 
+// llama-server started with --context-shift cuts a prompt longer than its
+// slot's context to its last tokens and answers 200 with "truncated": true
+// (PROTOCOLS.md §5); its timings say how much of the prompt it read (prompt_n
+// evaluated now plus cache_n reused). Output cut at the budget is
+// finish_reason "length" instead, which finish() reports as truncated.
+std::optional<ChatError> llama_cpp_prompt_cut(const json& body, const ChatResult& result,
+                                              const ChatRequest& request, const ChatError& base) {
+  if (openai_stop(result.finish_reason) == Stop::truncated) {
+    return std::nullopt;
+  }
+  const bool flagged = body.contains("truncated") && body["truncated"].is_boolean() &&
+                       body["truncated"].get<bool>();
+  int read = 0;
+  if (const json& t = body.value("timings", json()); t.is_object()) {
+    for (const char* field : {"prompt_n", "cache_n"}) {
+      if (t.contains(field) && t[field].is_number_integer()) read += t[field].get<int>();
+    }
+  }
+  if (!flagged && !read_in_part(read, request)) {
+    return std::nullopt;
+  }
+  ChatError e = base;
+  e.status = 200;
+  e.kind = ErrorKind::input_too_long;
+  const char* advice = "give each slot more context (llama-server -c, which --parallel divides among "
+                       "slots) or lower segment.max_chunk_tokens";
+  e.message = read > 0 ? fmt::format("llama.cpp read {} prompt tokens of about {} and dropped the rest "
+                                     "(--context-shift); {}",
+                                     read, request.estimated_prompt_tokens, advice)
+                       : fmt::format("llama.cpp cut the prompt to fit its context (\"truncated\": true, "
+                                     "--context-shift); {}",
+                                     advice);
+  return e;
+}
+
 } // namespace
 
 HttpRequest encode_openai(const ChatRequest& request, const Endpoint& endpoint) {
@@ -67,7 +103,7 @@ HttpRequest encode_azure(const ChatRequest& request, const Endpoint& endpoint) {
   return http;
 }
 
-ChatOutcome decode_openai(const HttpResponse& r, const ChatRequest&) {
+ChatOutcome decode_openai(const HttpResponse& r, const ChatRequest& request) {
   if (auto failed = failed_exchange(r)) {
     return std::unexpected(*failed);
   }
@@ -110,6 +146,9 @@ ChatOutcome decode_openai(const HttpResponse& r, const ChatRequest&) {
     } else {
       result.usage.cached_tokens = u.value("prompt_cache_hit_tokens", 0);
     }
+  }
+  if (auto cut = llama_cpp_prompt_cut(body, result, request, e)) {
+    return std::unexpected(*cut);
   }
   if (message.contains("refusal") && message["refusal"].is_string()) {
     return finish(std::move(result), Stop::refused, e, message["refusal"].get<std::string>());

@@ -224,7 +224,7 @@ public:
     if (!outcome && outcome.error().kind == llm::ErrorKind::truncated && grow_budget(id)) {
       return;
     }
-    if (!outcome && outcome.error().kind == llm::ErrorKind::input_too_long && split(id)) {
+    if (!outcome && outcome.error().kind == llm::ErrorKind::input_too_long && split(id, outcome.error())) {
       return;
     }
     if (!outcome) {
@@ -639,7 +639,7 @@ private:
   // "Input too long": the section is sent again as two halves, cut between
   // paragraphs or sentences. False when it cannot be cut (one sentence) or is
   // an article summary.
-  bool split(uint64_t id) {
+  bool split(uint64_t id, const llm::ChatError& why) {
     const Job& job = m_jobs[id];
     if (job.section < 0) {
       return false;
@@ -651,8 +651,8 @@ private:
     if (halves.size() < 2) {
       return false;
     }
-    spdlog::info("{} {}: input too long for the endpoint; sending it as two parts",
-                 section_id(job), prompt::task_name(job.task));
+    spdlog::info("{} {}: input too long for the endpoint ({}); sending it as two parts",
+                 section_id(job), prompt::task_name(job.task), llm::describe(why));
     ++m_result.stats.splits;
     const size_t article = job.article;
     const int section = job.section;

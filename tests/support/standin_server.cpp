@@ -8,7 +8,7 @@
 //
 //   lingopipe-standin [--port N] [--port-file F] [--log F] [--faults F]
 //                     [--latency-ms N] [--threads N] [--rpm N] [--tpm N]
-//                     [--compress yes|no] [--require-key K]
+//                     [--compress yes|no] [--require-key K] [--llama-context-shift N]
 //
 // --compress no: plain answers. By default answers are compressed when the
 //   client accepts it (Brotli for libcurl, at a cost of ~1.5 ms of server CPU
@@ -24,6 +24,10 @@
 //   "stall_at": BYTES, "stall_ms": N (send that much, fall silent, then the rest),
 //   "user_longer_than": BYTES (only requests whose user message is longer),
 //   "stream": {"cut": true} | {"hold_open_ms": N} (shapes a streamed answer)}.
+//
+// --llama-context-shift N: OpenAI-dialect answers as llama-server's with
+//   -c N --context-shift: each carries llama.cpp's timings, and a prompt over
+//   N tokens is answered 200 from its last N/2 with "truncated": true.
 //
 // --require-key K: requests without K (as Bearer, x-api-key or api-key) get
 //   401 invalid_api_key, whose message quotes the key sent, as OpenAI's does.
@@ -58,6 +62,7 @@ struct Options {
   std::string faults_file;
   std::string require_key;            // when set, requests without it get 401
   int latency_ms = 0;
+  size_t llama_context = 0;           // --llama-context-shift; 0: not llama.cpp
   int threads = 512; // a kept-alive connection holds a thread: more than any test keeps open
   bool compress = true;               // answer compressed when the client accepts it
   double rpm = 0;                     // rate limits enforced like a provider; 0: none
@@ -170,7 +175,7 @@ public:
     } else if (raw.value("stream", false)) {
       stream(body, content, dialect, stream_fault, res);
     } else {
-      answer(body, std::move(content), m_options.compress, dialect, raw, res);
+      answer(body, std::move(content), m_options, dialect, raw, res);
     }
   }
 
@@ -299,8 +304,9 @@ private:
                    : fake_translation(user);
   }
 
-  static void answer(const json& body, std::string content, bool compress, Dialect dialect,
+  static void answer(const json& body, std::string content, const Options& options, Dialect dialect,
                      const json& raw, httplib::Response& res) {
+    const bool compress = options.compress;
     const std::string all = prompt_text(body);
     const size_t prompt_tokens = all.size() / 4;
     const size_t completion_tokens = content.size() / 4;
@@ -337,6 +343,11 @@ private:
              {"usage", {{"prompt_tokens", prompt_tokens},
                         {"completion_tokens", completion_tokens},
                         {"total_tokens", prompt_tokens + completion_tokens}}}};
+      if (const size_t n_ctx = options.llama_context; n_ctx > 0) {
+        const bool cut = prompt_tokens > n_ctx;
+        out["truncated"] = cut;
+        out["timings"] = {{"prompt_n", cut ? n_ctx / 2 : prompt_tokens}, {"cache_n", 0}};
+      }
       res.set_header("x-request-id", "req-standin");
     }
     // httplib compresses application/json when the client accepts it (Brotli
@@ -466,6 +477,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--log") o.log_file = value;
     else if (flag == "--faults") o.faults_file = value;
     else if (flag == "--latency-ms") o.latency_ms = std::stoi(value);
+    else if (flag == "--llama-context-shift") o.llama_context = std::stoul(value);
     else if (flag == "--threads") o.threads = std::stoi(value);
     else if (flag == "--rpm") o.rpm = std::stod(value);
     else if (flag == "--compress") o.compress = value != "no";

@@ -93,6 +93,34 @@ TEST(OpenAiCodecTest, LengthIsTruncatedNeverSuccess) {
   EXPECT_EQ(empty.error().message, "budget consumed by reasoning: no text within max_output_tokens");
 }
 
+// llama-server with --context-shift answers a prompt longer than its slot's
+// context from the prompt's last tokens, with 200 and "truncated": true; its
+// timings (prompt_n evaluated + cache_n reused) show how much it read.
+TEST(OpenAiCodecTest, LlamaCppPromptCutByContextShiftIsInputTooLong) {
+  llm::ChatRequest request{"m", {{"user", "lang"}}, 0.2, 100};
+  request.estimated_prompt_tokens = 3000;
+  auto llama = [&](const std::string& finish, nlohmann::json extra) {
+    nlohmann::json body = nlohmann::json::parse(completion("\"Half of it.\"", finish));
+    body.update(extra);
+    return llm::decode_openai(response(200, body.dump()), request);
+  };
+  const char* advice = "; give each slot more context (llama-server -c, which --parallel divides "
+                       "among slots) or lower segment.max_chunk_tokens";
+  auto flagged = llama("\"stop\"", {{"truncated", true}});
+  ASSERT_FALSE(flagged);
+  EXPECT_EQ(flagged.error().kind, ErrorKind::input_too_long);
+  EXPECT_EQ(flagged.error().message,
+            std::string("llama.cpp cut the prompt to fit its context (\"truncated\": true, --context-shift)") + advice);
+  auto counted = llama("\"stop\"", {{"timings", {{"prompt_n", 900}, {"cache_n", 100}}}});
+  ASSERT_FALSE(counted);
+  EXPECT_EQ(counted.error().kind, ErrorKind::input_too_long);
+  EXPECT_EQ(counted.error().message,
+            std::string("llama.cpp read 1000 prompt tokens of about 3000 and dropped the rest (--context-shift)") + advice);
+  // Read whole (the estimate is conservative), or cut at the output budget instead.
+  EXPECT_TRUE(llama("\"stop\"", {{"truncated", false}, {"timings", {{"prompt_n", 200}, {"cache_n", 2000}}}}));
+  EXPECT_EQ(llama("\"length\"", {{"truncated", true}}).error().kind, ErrorKind::truncated);
+}
+
 TEST(OpenAiCodecTest, RefusalAndContentFilter) {
   EXPECT_EQ(kind_of(response(200, completion("null", "\"stop\"", R"(,"refusal":"no")"))), ErrorKind::refused);
   EXPECT_EQ(kind_of(response(200, completion("\"\"", "\"content_filter\""))), ErrorKind::refused);
