@@ -291,6 +291,10 @@ void Exporter::write_markdown(const ArticleOutput& a) {
 }
 
 void Exporter::article_done(size_t index, const ArticleOutput& article) {
+  m_worker.post([this, index, article] { export_early(index, article); });
+}
+
+void Exporter::export_early(size_t index, const ArticleOutput& article) {
   if (m_pieces.size() <= index) m_pieces.resize(index + 1);
   if (wants("md")) write_markdown(article);
   Piece p = piece_of(article);
@@ -307,6 +311,7 @@ void Exporter::article_done(size_t index, const ArticleOutput& article) {
 }
 
 Written Exporter::finish(const pipeline::RunResult& result) {
+  flush();
   const fs::path& dir = m_options.dir;
   const bool md = wants("md"), json = wants("json"), jsonl = wants("jsonl"), csv = wants("csv"),
              html = wants("html");

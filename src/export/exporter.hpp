@@ -12,6 +12,7 @@
 
 #include "pipeline/results.hpp"
 #include "util/file.hpp"
+#include "util/serial_worker.hpp"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -35,15 +36,20 @@ struct Written {
 };
 
 // A run hands each article over as soon as it is complete: its Markdown file
-// is written then, and its part of the other exports is made then, while the
-// network is busy; finish() writes the files that need every article, in
+// is written then, and its part of the other exports is made then, on the
+// exporter's own thread while the network is busy (the event loop only
+// copies the article); finish() writes the files that need every article, in
 // input order, so the result does not depend on which article finished first.
 class Exporter {
 public:
   // Throws util::Error on an unknown format.
   explicit Exporter(Options options);
   void article_done(size_t index, const pipeline::ArticleOutput& article);
-  // Articles never handed to article_done() are exported here.
+  // Returns when every article handed over so far is written; rethrows an
+  // error met doing so.
+  void flush() { m_worker.drain(); }
+  // Articles never handed to article_done() are exported here. Rethrows an
+  // error met while exporting a handed-over article.
   Written finish(const pipeline::RunResult& result);
 
 private:
@@ -59,6 +65,7 @@ private:
   bool wants(std::string_view format) const;
   Piece piece_of(const pipeline::ArticleOutput& article) const;
   void write_markdown(const pipeline::ArticleOutput& article);
+  void export_early(size_t index, const pipeline::ArticleOutput& article);
   std::pair<std::string, std::string> render_digests(const std::string& generated_at,
                                                      nlohmann::ordered_json lean_views,
                                                      nlohmann::ordered_json html_views) const;
@@ -67,6 +74,7 @@ private:
   std::vector<std::optional<Piece>> m_pieces; // by article index
   std::optional<util::SpillFile> m_spill;     // made by the first article_done()
   bool m_articles_dir_made = false;
+  util::SerialWorker m_worker;                // last: stops before what it uses
 };
 
 // Everything at once (`lingopipe export`, tests).

@@ -257,7 +257,7 @@ TEST(ExporterTest, JsonWrittenArticleByArticleIsTheDocumentsOwnDump) {
 
 // A run hands articles over as they complete, in any order; the files are
 // the same as an export of the finished batch, and an article's Markdown is
-// on disk as soon as it was handed over.
+// written (on the exporter's thread) once it was handed over.
 TEST(ExporterTest, ArticlesHandedOverOutOfOrderGiveTheSameFilesAsOneExport) {
   testenv::TempDir dir;
   pipeline::RunResult r;
@@ -266,6 +266,7 @@ TEST(ExporterTest, ArticlesHandedOverOutOfOrderGiveTheSameFilesAsOneExport) {
   exporter::write_all(r, {dir / "whole", all, {}, {}, "2026-01-01T00:00:00Z"});
   exporter::Exporter exports({dir / "parts", all, {}, {}, "2026-01-01T00:00:00Z"});
   exports.article_done(2, r.articles[2]);
+  exports.flush();
   EXPECT_TRUE(fs::exists(dir / "parts/articles/c.md"));
   EXPECT_FALSE(fs::exists(dir / "parts/articles/a.md"));
   exports.article_done(0, r.articles[0]); // the hostile article is left to finish()

@@ -1,0 +1,56 @@
+#include "util/serial_worker.hpp"
+
+#include <utility>
+
+namespace util {
+
+SerialWorker::SerialWorker() : m_thread([this](std::stop_token stop) { loop(stop); }) {}
+
+SerialWorker::~SerialWorker() {
+  try {
+    drain();
+  } catch (...) {
+    // Only drain() reports; a worker destroyed during unwinding must not throw.
+  }
+  m_thread.request_stop(); // the stop token wakes the wait in loop()
+}
+
+void SerialWorker::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_tasks.push_back(std::move(task));
+  }
+  m_changed.notify_all();
+}
+
+void SerialWorker::drain() {
+  std::unique_lock lock(m_mutex);
+  m_changed.wait(lock, [&] { return m_tasks.empty() && !m_running; });
+  if (m_error) std::rethrow_exception(std::exchange(m_error, nullptr));
+}
+
+void SerialWorker::loop(std::stop_token stop) {
+  std::unique_lock lock(m_mutex);
+  while (m_changed.wait(lock, stop, [&] { return !m_tasks.empty(); })) {
+    std::function<void()> task = std::move(m_tasks.front());
+    m_tasks.pop_front();
+    if (m_error) { // a task failed: the rest are skipped until drain() reports it
+      m_changed.notify_all();
+      continue;
+    }
+    m_running = true;
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      task();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    m_running = false;
+    if (error && !m_error) m_error = error;
+    m_changed.notify_all();
+  }
+}
+
+} // namespace util
