@@ -4,10 +4,16 @@
 #include "util/curl.hpp"
 #include "util/error.hpp"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <exception>
 
 int main(int argc, char** argv) {
+  // glibc gives each new thread its own heap; the exporter's and the
+  // preparation's threads then left pieces of theirs resident (peak RSS of the
+  // cold benchmark 84 MB against 68-70 MB with two arenas, same wall time).
+  mallopt(M_ARENA_MAX, 2);
   try {
     util::CurlGlobal curl;
     return cli::main(argc, argv);
