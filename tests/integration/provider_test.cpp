@@ -22,6 +22,33 @@ protected:
     return url.substr(0, url.size() - 3);
   }
 
+  // long/lang.txt: one section of four paragraphs (about 3,000 tokens), too
+  // long for the small contexts the truncation tests give the stand-in.
+  void write_long_article() {
+    set_config(dir.path(), "max_chunk_tokens: 1500", "max_chunk_tokens: 8000");
+    std::string paragraph;
+    for (int i = 1; i <= 30; ++i) {
+      paragraph += "Der Satz Nummer " + std::to_string(i) +
+                   " beschreibt die Lage der Rechenzentren in Europa ausführlich. ";
+    }
+    write(dir / "long/lang.txt", "Ein langer Artikel\n\nKurzer Vorspann.\n\nAbschnitt\n\n" + paragraph +
+                                   "\n\n" + paragraph + "\n\n" + paragraph + "\n\n" + paragraph + "\n");
+  }
+
+  // The long section was split for the server's `reason`, nothing failed,
+  // and its translation is whole.
+  void expect_split_and_whole(const std::string& err, const std::string& reason) const {
+    EXPECT_NE(err.find("input too long for the endpoint ("), std::string::npos) << err;
+    EXPECT_NE(err.find(reason), std::string::npos) << err;
+    EXPECT_NE(err.find("); sending it as two parts"), std::string::npos) << err;
+    const json report = json::parse(read(dir / "out/run-report.json"));
+    EXPECT_GE(report["jobs"]["split_input_too_long"].get<int>(), 2);
+    EXPECT_EQ(report["failures"], json::array());
+    const json doc = json::parse(read(dir / "out/lingopipe.json"));
+    const std::string translation = doc["articles"][0]["sections"][2]["translation"]["text"];
+    EXPECT_EQ(std::count(translation.begin(), translation.end(), '\n'), 8) << "heading + 4 paragraphs, whole";
+  }
+
   std::vector<json> logged(const StandIn& s) const {
     std::vector<json> out;
     for (const auto& line : s.log_lines()) out.push_back(json::parse(line));
@@ -89,51 +116,22 @@ TEST_F(ProviderTest, OllamaNativeChat) {
 
 TEST_F(ProviderTest, OllamaSilentTruncationIsCaughtAndTheSectionSplit) {
   set_config(dir.path(), "provider: openai", "provider: ollama\n  num_ctx_max: 2048");
-  set_config(dir.path(), "max_chunk_tokens: 1500", "max_chunk_tokens: 8000"); // one long section
-  std::string paragraph;
-  for (int i = 1; i <= 30; ++i) {
-    paragraph += "Der Satz Nummer " + std::to_string(i) +
-                 " beschreibt die Lage der Rechenzentren in Europa ausführlich. ";
-  }
-  write(dir / "long/lang.txt", "Ein langer Artikel\n\nKurzer Vorspann.\n\nAbschnitt\n\n" + paragraph +
-                                 "\n\n" + paragraph + "\n\n" + paragraph + "\n\n" + paragraph + "\n");
+  write_long_article();
   StandIn standin(dir.path());
   auto r = lingopipe(dir.path(), standin, {"run", "long"}, {{"LINGOPIPE_BASE_URL", root(standin)}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const json report = json::parse(read(dir / "out/run-report.json"));
-  EXPECT_GE(report["jobs"]["split_input_too_long"].get<int>(), 2);
-  EXPECT_EQ(report["failures"], json::array());
-  EXPECT_NE(r.err.find("; sending it as two parts"), std::string::npos)
-    << r.err;
-  const json doc = json::parse(read(dir / "out/lingopipe.json"));
-  const std::string translation = doc["articles"][0]["sections"][2]["translation"]["text"];
-  EXPECT_EQ(std::count(translation.begin(), translation.end(), '\n'), 8) << "heading + 4 paragraphs, whole";
+  expect_split_and_whole(r.err, "Ollama read 1024 prompt tokens of about");
 }
 
 // llama-server with --context-shift (PROTOCOLS.md §11 item 49): an over-long
 // prompt is answered 200 from its last tokens with "truncated": true. The
 // answer is refused, the section sent again in parts, and nothing is lost.
 TEST_F(ProviderTest, LlamaCppContextShiftIsCaughtAndTheSectionSplit) {
-  set_config(dir.path(), "max_chunk_tokens: 1500", "max_chunk_tokens: 8000"); // one long section
-  std::string paragraph;
-  for (int i = 1; i <= 30; ++i) {
-    paragraph += "Der Satz Nummer " + std::to_string(i) +
-                 " beschreibt die Lage der Rechenzentren in Europa ausführlich. ";
-  }
-  write(dir / "long/lang.txt", "Ein langer Artikel\n\nKurzer Vorspann.\n\nAbschnitt\n\n" + paragraph +
-                                 "\n\n" + paragraph + "\n\n" + paragraph + "\n\n" + paragraph + "\n");
+  write_long_article();
   StandIn standin(dir.path(), "", 0, {"--llama-context-shift", "1024"});
   auto r = lingopipe(dir.path(), standin, {"run", "long"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("llama.cpp read 512 prompt tokens of about"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("; sending it as two parts"), std::string::npos)
-    << r.err;
-  const json report = json::parse(read(dir / "out/run-report.json"));
-  EXPECT_GE(report["jobs"]["split_input_too_long"].get<int>(), 2);
-  EXPECT_EQ(report["failures"], json::array());
-  const json doc = json::parse(read(dir / "out/lingopipe.json"));
-  const std::string translation = doc["articles"][0]["sections"][2]["translation"]["text"];
-  EXPECT_EQ(std::count(translation.begin(), translation.end(), '\n'), 8) << "heading + 4 paragraphs, whole";
+  expect_split_and_whole(r.err, "llama.cpp read 512 prompt tokens of about");
 }
 
 TEST_F(ProviderTest, AzureClassicDeployment) {
