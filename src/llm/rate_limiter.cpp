@@ -1,7 +1,6 @@
 #include "llm/rate_limiter.hpp"
 
 #include <curl/curl.h>
-#include <fmt/format.h>
 #include <time.h>
 
 #include <algorithm>
@@ -149,33 +148,47 @@ void RateLimiter::correct(int estimated, int actual) {
   }
 }
 
+namespace {
+
+// One server window's headers. OpenAI's reset is a duration ("6m0s"),
+// Anthropic's an RFC 3339 instant; Anthropic's tokens-* is the most
+// restrictive of its input and output limits.
+struct WindowHeaders {
+  const char* remaining;
+  const char* reset;
+  const char* limit;
+  bool reset_is_instant;
+};
+
+constexpr WindowHeaders k_request_headers[] = {
+  {"x-ratelimit-remaining-requests", "x-ratelimit-reset-requests", "x-ratelimit-limit-requests", false},
+  {"anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset",
+   "anthropic-ratelimit-requests-limit", true}};
+constexpr WindowHeaders k_token_headers[] = {
+  {"x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens", "x-ratelimit-limit-tokens", false},
+  {"anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset",
+   "anthropic-ratelimit-tokens-limit", true}};
+
+} // namespace
+
 void RateLimiter::observe(const HttpResponse& r, time_point now, int in_flight_requests,
                           int64_t in_flight_tokens) {
-  // OpenAI's reset is a duration ("6m0s"), Anthropic's an RFC 3339 instant;
-  // Anthropic's tokens-* is the most restrictive of its input and output limits.
-  static constexpr std::pair<const char*, bool> k_dialects[] = {
-    {"x-ratelimit-{field}-{kind}", false}, {"anthropic-ratelimit-{kind}-{field}", true}};
-  for (const auto& [pattern, reset_is_instant] : k_dialects) {
-    auto window = [&](ServerWindow& w, const char* kind, double in_flight) {
-      auto header = [&](const char* field) {
-        return fmt::format(fmt::runtime(pattern), fmt::arg("field", field), fmt::arg("kind", kind));
-      };
-      auto left = header_number(r, header("remaining"));
-      auto wait = reset_is_instant ? seconds_until(r.header(header("reset")), r)
-                                   : parse_reset_duration(r.header(header("reset")));
-      if (!left || !wait) {
-        return;
-      }
-      w.remaining = *left - in_flight;
-      w.seen = now;
-      w.reset = after(now, *wait);
-      if (auto limit = header_number(r, header("limit")); limit && *limit > 0) {
-        w.per_second = *limit / 60.0;
-      }
-    };
-    window(m_server_requests, "requests", in_flight_requests);
-    window(m_server_tokens, "tokens", static_cast<double>(in_flight_tokens));
-  }
+  auto window = [&](ServerWindow& w, const WindowHeaders& h, double in_flight) {
+    auto left = header_number(r, h.remaining);
+    auto wait = h.reset_is_instant ? seconds_until(r.header(h.reset), r)
+                                   : parse_reset_duration(r.header(h.reset));
+    if (!left || !wait) {
+      return;
+    }
+    w.remaining = *left - in_flight;
+    w.seen = now;
+    w.reset = after(now, *wait);
+    if (auto limit = header_number(r, h.limit); limit && *limit > 0) {
+      w.per_second = *limit / 60.0;
+    }
+  };
+  for (const auto& h : k_request_headers) window(m_server_requests, h, in_flight_requests);
+  for (const auto& h : k_token_headers) window(m_server_tokens, h, static_cast<double>(in_flight_tokens));
 }
 
 } // namespace llm
