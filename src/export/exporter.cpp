@@ -223,19 +223,32 @@ std::string collapse_blank_lines(const std::string& text) {
   return out;
 }
 
+namespace {
+
+// The digests from the article views, as the document and the exporter both have them.
+std::string markdown_digest_of(const std::string& generated_at, const ordered_json& lean,
+                               const std::string& tmpl, const std::string& template_name) {
+  return collapse_blank_lines(render_template(tmpl, template_context(generated_at, lean, lean),
+                                              Escape::none, template_name));
+}
+
+std::string html_digest_of(const std::string& generated_at, ordered_json html, const ordered_json& lean,
+                           const std::string& tmpl, const std::string& template_name) {
+  return render_template(tmpl, template_context(generated_at, std::move(html), lean), Escape::html,
+                         template_name);
+}
+
+} // namespace
+
 std::string digest_markdown(const ordered_json& document, const std::string& tmpl,
                             const std::string& template_name) {
-  const ordered_json lean = views_of(document, false);
-  return collapse_blank_lines(render_template(
-    tmpl, template_context(document["generated_at"], lean, lean), Escape::none, template_name));
+  return markdown_digest_of(document["generated_at"].get<std::string>(), views_of(document, false), tmpl, template_name);
 }
 
 std::string digest_html(const ordered_json& document, const std::string& tmpl,
                         const std::string& template_name) {
-  return render_template(tmpl,
-                         template_context(document["generated_at"], views_of(document, true),
-                                          views_of(document, false)),
-                         Escape::html, template_name);
+  return html_digest_of(document["generated_at"].get<std::string>(), views_of(document, true), views_of(document, false),
+                        tmpl, template_name);
 }
 
 std::string json_export(const ordered_json& document) {
@@ -382,17 +395,15 @@ std::pair<std::string, std::string> Exporter::render_digests(const std::string& 
   std::pair<std::string, std::string> out;
   if (wants("md")) {
     const auto& path = m_options.markdown_template;
-    out.first = collapse_blank_lines(render_template(
-      template_text(path, k_default_markdown_digest_template),
-      template_context(generated_at, lean_views, lean_views), Escape::none,
-      path.empty() ? "built-in digest.md template" : path.string()));
+    out.first = markdown_digest_of(generated_at, lean_views,
+                                   template_text(path, k_default_markdown_digest_template),
+                                   path.empty() ? "built-in digest.md template" : path.string());
   }
   if (wants("html")) {
     const auto& path = m_options.html_template;
-    out.second = render_template(template_text(path, k_default_html_digest_template),
-                                 template_context(generated_at, std::move(html_views), lean_views),
-                                 Escape::html,
-                                 path.empty() ? "built-in digest.html template" : path.string());
+    out.second = html_digest_of(generated_at, std::move(html_views), lean_views,
+                                template_text(path, k_default_html_digest_template),
+                                path.empty() ? "built-in digest.html template" : path.string());
   }
   return out;
 }
