@@ -17,6 +17,12 @@ cache::Entry entry(const std::string& content) {
   return e;
 }
 
+int64_t last_used(util::SqliteDb& db) {
+  auto stmt = db.prepare("SELECT last_used FROM results WHERE key = 'k'");
+  stmt.step();
+  return stmt.column_int(0);
+}
+
 TEST(CacheStoreTest, PutThenGetAcrossReopen) {
   testenv::TempDir dir;
   const auto path = dir / "sub/cache.sqlite";
@@ -67,15 +73,10 @@ TEST(CacheStoreTest, HitsRefreshLastUsedInOneFlush) {
   store.commit();
   util::SqliteDb db((dir / "c.sqlite").string());
   db.exec("UPDATE results SET last_used = 0");
-  auto last_used = [&] {
-    auto stmt = db.prepare("SELECT last_used FROM results WHERE key = 'k'");
-    stmt.step();
-    return stmt.column_int(0);
-  };
   ASSERT_TRUE(store.get("k"));
-  EXPECT_EQ(last_used(), 0); // not written per hit
+  EXPECT_EQ(last_used(db), 0); // not written per hit
   store.flush_touches();
-  EXPECT_GT(last_used(), 0);
+  EXPECT_GT(last_used(db), 0);
 }
 
 // A re-run the same day writes nothing: eviction needs no finer order.
@@ -86,15 +87,10 @@ TEST(CacheStoreTest, AHitUsedWithinTheDayIsNotWrittenAgain) {
   store.commit();
   util::SqliteDb db((dir / "c.sqlite").string());
   db.exec("UPDATE results SET last_used = last_used - 3600");
-  auto last_used = [&] {
-    auto stmt = db.prepare("SELECT last_used FROM results WHERE key = 'k'");
-    stmt.step();
-    return stmt.column_int(0);
-  };
-  const int64_t before = last_used();
+  const int64_t before = last_used(db);
   ASSERT_TRUE(store.get("k"));
   store.flush_touches();
-  EXPECT_EQ(last_used(), before);
+  EXPECT_EQ(last_used(db), before);
 }
 
 TEST(CacheStoreTest, UsesWalMode) {

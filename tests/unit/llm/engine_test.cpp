@@ -29,6 +29,17 @@ config::Limits limits(int in_flight = 4, int attempts = 6) {
   return l;
 }
 
+llm::HttpResponse bad_key(const llm::HttpRequest&, int) {
+  return testenv::status_response(401, R"({"error":{"message":"bad key","code":"invalid_api_key"}})");
+}
+
+// An OnDone for requests that all fail: counts the cancelled and the failed.
+llm::Engine::OnDone tally(int& cancelled, int& failed) {
+  return [&cancelled, &failed](uint64_t, const llm::ChatOutcome& o) {
+    (o.error().kind == llm::ErrorKind::cancelled ? cancelled : failed)++;
+  };
+}
+
 TEST(EngineTest, RunsEverythingWithinTheInFlightLimit) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int n) { return testenv::ok_response(std::to_string(n)); });
@@ -100,14 +111,10 @@ TEST(EngineTest, AttemptsNeverExceedTheBudget) {
 
 TEST(EngineTest, AuthErrorStopsTheEndpointAfterOneRequest) {
   FakeClock clock;
-  FakeTransport transport(clock, [](auto&, int) {
-    return testenv::status_response(401, R"({"error":{"message":"bad key","code":"invalid_api_key"}})");
-  });
+  FakeTransport transport(clock, bad_key);
   int cancelled = 0, failed = 0;
   llm::Engine engine(endpoint("sk-x"), limits(8), transport, clock,
-                     [&](uint64_t, const llm::ChatOutcome& o) {
-                       (o.error().kind == llm::ErrorKind::cancelled ? cancelled : failed)++;
-                     });
+                     tally(cancelled, failed));
   for (uint64_t i = 0; i < 20; ++i) engine.submit(i, request());
   engine.run();
   EXPECT_EQ(transport.started(), 1);
@@ -288,14 +295,10 @@ TEST(EngineTest, ASourceIsAskedForWorkOnlyWhileFewerThanTwoWindowsWait) {
 // cancelled (or rerouted by the caller) rather than silently never planned.
 TEST(EngineTest, AStoppedEndpointDrainsItsSource) {
   FakeClock clock;
-  FakeTransport transport(clock, [](auto&, int) {
-    return testenv::status_response(401, R"({"error":{"message":"bad key","code":"invalid_api_key"}})");
-  });
+  FakeTransport transport(clock, bad_key);
   int cancelled = 0, failed = 0;
   llm::Engine engine(endpoint("sk-x"), limits(2), transport, clock,
-                     [&](uint64_t, const llm::ChatOutcome& o) {
-                       (o.error().kind == llm::ErrorKind::cancelled ? cancelled : failed)++;
-                     });
+                     tally(cancelled, failed));
   uint64_t made = 0;
   engine.set_source([&](size_t wanted) {
     for (size_t i = 0; i < wanted && made < 50; ++i) engine.submit(made++, request());

@@ -25,6 +25,13 @@ llm::HttpResponse echo(const llm::HttpRequest& req, int) {
   return r;
 }
 
+// echo, except that the summary of the section "Text." fails with a 400.
+llm::HttpResponse fail_summaries_of_text(const llm::HttpRequest& req, int n) {
+  if (req.body.find("Text.") != std::string::npos && req.body.find("ummar") != std::string::npos)
+    return testenv::status_response(400, R"({"error":{"message":"bad"}})");
+  return echo(req, n);
+}
+
 article::Document doc() {
   article::Document d;
   d.article = {"a", "a.txt", "txt", "", {}, 1, {}, {}};
@@ -129,11 +136,7 @@ TEST_F(RunnerTest, SecondRunAndExportAreServedFromTheCache) {
 
 TEST_F(RunnerTest, FailedSectionIsNotCachedAndBlocksOnlyItsArticleSummary) {
   FakeClock clock;
-  FakeTransport transport(clock, [](const llm::HttpRequest& req, int n) {
-    if (req.body.find("Text.") != std::string::npos && req.body.find("ummar") != std::string::npos)
-      return testenv::status_response(400, R"({"error":{"message":"bad"}})");
-    return echo(req, n);
-  });
+  FakeTransport transport(clock, fail_summaries_of_text);
   pipeline::Runner runner(cfg, prompts, cache);
   auto r = runner.run({doc()}, transport, clock);
   EXPECT_EQ(r.stats.failed, 1);
@@ -164,11 +167,7 @@ TEST_F(RunnerTest, TheSameQuestionInTwoArticlesIsAskedOnce) {
 
 TEST_F(RunnerTest, AJobWaitingForTheSameQuestionSharesItsFailure) {
   FakeClock clock;
-  FakeTransport transport(clock, [](const llm::HttpRequest& req, int n) {
-    if (req.body.find("Text.") != std::string::npos && req.body.find("ummar") != std::string::npos)
-      return testenv::status_response(400, R"({"error":{"message":"bad"}})");
-    return echo(req, n);
-  });
+  FakeTransport transport(clock, fail_summaries_of_text);
   pipeline::Runner runner(cfg, prompts, cache);
   auto r = runner.run({syndicated("a"), syndicated("b")}, transport, clock);
   EXPECT_EQ(transport.started(), 3 + 2); // no article summaries: a section summary failed
