@@ -33,6 +33,9 @@ util::SqliteDb open_db(const fs::path& path) {
           " key TEXT PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,"
           " model TEXT NOT NULL, created INTEGER NOT NULL, last_used INTEGER NOT NULL,"
           " size INTEGER NOT NULL)");
+  db.exec("CREATE TABLE IF NOT EXISTS batches ("
+          " id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, custom_ids TEXT NOT NULL,"
+          " created INTEGER NOT NULL)");
   return db;
 }
 
@@ -181,6 +184,42 @@ int64_t CacheStore::clear() {
   m_db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   m_db.exec("VACUUM");
   return before;
+}
+
+std::vector<CacheStore::OpenBatch> CacheStore::open_batches(const std::string& endpoint) {
+  commit();
+  std::vector<OpenBatch> out;
+  auto select = m_db.prepare("SELECT id, custom_ids FROM batches WHERE endpoint = ?1 ORDER BY created, rowid");
+  select.bind(1, endpoint);
+  while (select.step()) {
+    const json ids = json::parse(select.column_text(1), nullptr, false);
+    OpenBatch batch{select.column_text(0), {}};
+    if (ids.is_array()) {
+      for (const auto& id : ids) {
+        if (id.is_string()) batch.custom_ids.push_back(id);
+      }
+    }
+    out.push_back(std::move(batch));
+  }
+  return out;
+}
+
+void CacheStore::add_batch(const std::string& endpoint, const OpenBatch& batch) {
+  if (!m_writes) {
+    m_writes.emplace(m_db);
+  }
+  auto insert = m_db.prepare("INSERT OR REPLACE INTO batches (id, endpoint, custom_ids, created)"
+                             " VALUES (?1, ?2, ?3, ?4)");
+  insert.bind(1, batch.id).bind(2, endpoint).bind(3, json(batch.custom_ids).dump()).bind(4, unix_now());
+  insert.step();
+  commit();
+}
+
+void CacheStore::remove_batch(const std::string& id) {
+  commit();
+  auto remove = m_db.prepare("DELETE FROM batches WHERE id = ?1");
+  remove.bind(1, id);
+  remove.step();
 }
 
 CacheStore::ReadBatch::ReadBatch(CacheStore& store) : m_store(store) {

@@ -10,6 +10,9 @@
 // payload is JSON: {"v":1,"content","finish_reason","model","endpoint",
 //                   "prompt_tokens","completion_tokens"[,"reasoning"]}.
 // An entry whose payload does not parse or has another "v" is a miss.
+//
+// Table batches(id TEXT PRIMARY KEY, endpoint TEXT, custom_ids TEXT (a JSON
+//               array), created INTEGER): batches sent and not yet collected.
 #pragma once
 
 #include "util/sqlite.hpp"
@@ -60,6 +63,17 @@ public:
   // A hit refreshes its entry's last_used; refreshes are kept in memory and
   // written in one transaction here (and by the destructor).
   void flush_touches();
+
+  // Batches sent to a provider's batch API and not collected yet, so a
+  // re-run waits for them instead of paying again (llm::BatchEngine's journal).
+  struct OpenBatch {
+    std::string id;
+    std::vector<std::string> custom_ids;
+  };
+  std::vector<OpenBatch> open_batches(const std::string& endpoint);
+  // Durable when it returns (pending puts are committed with it).
+  void add_batch(const std::string& endpoint, const OpenBatch& batch);
+  void remove_batch(const std::string& id);
 
   // Many get()s in one read transaction: one lock for a whole plan instead
   // of one per lookup. No put() while it is open.

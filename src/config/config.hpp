@@ -46,6 +46,12 @@ struct Endpoint {
   int num_ctx_max = 32768;                // ollama: cap on options.num_ctx
   std::string keep_alive = "30m";         // ollama: how long the model stays loaded
   bool stream = false;                    // streamed answers, for proxies that cut idle connections
+  // The provider's batch API (openai, anthropic) instead of live requests:
+  // half the price, answers within 24 hours, polled every batch_poll_s.
+  bool batch = false;
+  double batch_poll_s = 30;
+  int batch_max_requests = 0;             // per batch; 0: the provider's (OpenAI 50,000, Anthropic 100,000)
+  double batch_max_mb = 0;                // per batch's input; 0: the provider's (OpenAI 200, Anthropic 256)
   std::optional<Limits> limits;           // this endpoint's own limits instead of the top-level ones
 };
 

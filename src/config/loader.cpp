@@ -221,6 +221,11 @@ std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
     {"num_ctx_max", [&](auto& n, auto& p) { e.num_ctx_max = l.number(n, p, 2048, 10000000); }},
     {"keep_alive", [&](auto& n, auto& p) { e.keep_alive = l.string(n, p); }},
     {"stream", [&](auto& n, auto& p) { e.stream = l.boolean(n, p); }},
+    {"batch", [&](auto& n, auto& p) { e.batch = l.boolean(n, p); }},
+    {"batch_poll_s", [&](auto& n, auto& p) { e.batch_poll_s = l.number(n, p, 0.01, 86400.0); }},
+    {"batch_max_requests",
+     [&](auto& n, auto& p) { e.batch_max_requests = l.number(n, p, 0, 100000); }},
+    {"batch_max_mb", [&](auto& n, auto& p) { e.batch_max_mb = l.number(n, p, 0.0, 256.0); }},
     {"name", [&](auto& n, auto& p) { e.name = l.string(n, p); }},
     {"limits", [&](auto& n, auto& p) { l.read_map(n, p, limits_fields(l, e.limits.emplace())); }},
   };
@@ -411,6 +416,11 @@ void check_endpoint(const Endpoint& e, const fs::path& file) {
                                   "(Azure's classic URL), e.g. 2024-10-21; or use the v1 URL "
                                   "https://<resource>.openai.azure.com/openai/v1 without a deployment",
                                   file.string(), e.name));
+  }
+  if (e.batch && e.provider != "openai" && e.provider != "anthropic") {
+    throw util::Error(fmt::format("{}: endpoint '{}': batch: provider {} has no batch API here; "
+                                  "batch works with openai and anthropic, or set batch: false",
+                                  file.string(), e.name, e.provider));
   }
 }
 

@@ -33,6 +33,7 @@ struct Transfer {
   uint64_t tag = 0;
   HttpRequest request;
   HttpResponse response;
+  util::CurlMime form;                // outlives the easy handle that sends it
   util::CurlEasy easy;
   util::CurlSlist headers;
   std::array<char, CURL_ERROR_SIZE> error{};
@@ -40,6 +41,21 @@ struct Transfer {
   bool stream_complete = false;       // a streamed answer's last event arrived
   bool got_byte = false;              // since when stalls, not the first-byte wait, apply
 };
+
+// libcurl copies each part's data, sets the Content-Type with its boundary
+// and streams the parts.
+util::CurlMime multipart(CURL* easy, const std::vector<FormPart>& parts) {
+  util::CurlMime mime(curl_mime_init(easy));
+  if (!mime) throw std::runtime_error("curl_mime_init failed");
+  for (const FormPart& p : parts) {
+    curl_mimepart* part = curl_mime_addpart(mime.get()); // owned by mime
+    curl_mime_name(part, p.name.c_str());
+    curl_mime_data(part, p.data.data(), p.data.size());
+    if (!p.filename.empty()) curl_mime_filename(part, p.filename.c_str());
+    if (!p.content_type.empty()) curl_mime_type(part, p.content_type.c_str());
+  }
+  return mime;
+}
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -182,6 +198,9 @@ private:
     curl_easy_setopt(e, CURLOPT_URL, t.request.url.c_str());
     if (t.request.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (!t.request.form.empty()) {
+      t.form = multipart(e, t.request.form);
+      curl_easy_setopt(e, CURLOPT_MIMEPOST, t.form.get());
     } else {
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.c_str());
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));

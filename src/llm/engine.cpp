@@ -23,8 +23,9 @@ bool points_at_endpoint(ErrorKind kind) {
 
 Engine::Engine(Endpoint endpoint, const config::Limits& limits, Transport& transport,
                const Clock& clock, OnDone on_done)
-  : m_endpoint(std::move(endpoint)), m_codec(codec_for(m_endpoint.provider)), m_limits(limits), m_transport(transport), m_clock(clock),
-    m_on_done(std::move(on_done)), m_policy(limits),
+  : Dispatcher(std::move(on_done)), m_endpoint(std::move(endpoint)),
+    m_codec(codec_for(m_endpoint.provider)), m_limits(limits), m_transport(transport), m_clock(clock),
+    m_policy(limits),
     m_limiter(limits.requests_per_minute, limits.tokens_per_minute, clock.now()),
     m_window(limits.max_in_flight) {}
 

@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "llm/chat.hpp"
 #include "llm/codec.hpp"
+#include "llm/dispatcher.hpp"
 #include "llm/rate_limiter.hpp"
 #include "llm/retry.hpp"
 #include "llm/transport.hpp"
@@ -22,54 +23,17 @@
 
 namespace llm {
 
-struct EngineStats {
-  int sent = 0;                       // HTTP attempts made
-  int retries = 0;
-  int in_flight = 0;
-  int window = 0;                     // current in-flight limit (adaptive)
-  int waiting = 0;                    // queued or backing off
-  int succeeded = 0;
-  int failed = 0;
-  std::map<std::string, int> retries_by_cause;
-  int connections_opened = 0;
-  std::map<std::string, int> responses_by_protocol; // "HTTP/1.1", "HTTP/2"
-};
-
-class Engine {
+class Engine : public Dispatcher {
 public:
-  using OnDone = std::function<void(uint64_t id, const ChatOutcome& outcome)>;
-  using OnProgress = std::function<void(const EngineStats& stats)>;
-  // Asked before a request's first attempt; false: the request is not sent.
-  using Admit = std::function<bool(uint64_t id)>;
-
   Engine(Endpoint endpoint, const config::Limits& limits, Transport& transport, const Clock& clock,
          OnDone on_done);
 
-  void submit(uint64_t id, ChatRequest request);
-  // Returns when every submitted request has finished, failed or been
-  // cancelled because the endpoint stopped.
-  void run();
-
-  // Asked for about `wanted` more submissions whenever fewer than two windows
-  // of requests wait to be sent (all of the rest once the endpoint stopped or
-  // the deadline passed); returns false when it has nothing left. Lets the
-  // caller render requests as they are needed instead of all before run().
-  using Source = std::function<bool(size_t wanted)>;
-  void set_source(Source source) { m_source = std::move(source); }
-  void set_progress(OnProgress on_progress) { m_on_progress = std::move(on_progress); }
-  // Called after the answers of one wake-up were handed to OnDone, before the
-  // engine waits on the network again: where the caller makes them durable.
-  void set_after_answers(std::function<void()> after) { m_after_answers = std::move(after); }
+  void submit(uint64_t id, ChatRequest request) override;
+  // The source is asked whenever fewer than two windows of requests wait to
+  // be sent (for all of the rest once the endpoint stopped or the deadline
+  // passed). What is in flight at the deadline may finish.
+  void run() override;
   void set_retry_policy(RetryPolicy policy) { m_policy = std::move(policy); }
-  // After `deadline` nothing new is sent; what is in flight may finish.
-  void set_deadline(Clock::time_point deadline) { m_deadline = deadline; }
-  void set_admission(Admit admit, std::string refusal) {
-    m_admit = std::move(admit);
-    m_refusal = std::move(refusal);
-  }
-  const EngineStats& stats() const { return m_stats; }
-  // Why the endpoint was stopped, if it was.
-  const std::optional<std::string>& stop_reason() const { return m_stop_reason; }
 
 private:
   struct Pending {
@@ -108,20 +72,11 @@ private:
   std::optional<Clock::time_point> m_overloaded_since; // first failure since the last success
   Transport& m_transport;
   const Clock& m_clock;
-  OnDone m_on_done;
-  OnProgress m_on_progress;
-  Source m_source;                             // null once exhausted
-  std::function<void()> m_after_answers;
-  Admit m_admit;
-  std::string m_refusal;
-  std::optional<Clock::time_point> m_deadline;
   RetryPolicy m_policy;
   std::deque<Pending> m_ready;
   std::multimap<Clock::time_point, Pending> m_backoff;
   std::map<uint64_t, Pending> m_in_flight;     // by transport tag
   uint64_t m_next_tag = 1;
-  EngineStats m_stats;
-  std::optional<std::string> m_stop_reason;
   bool m_proven = false;                       // a request has succeeded
   Clock::time_point m_proven_at{};
   Clock::duration m_ramp{};                    // the window opens over this long after the probe

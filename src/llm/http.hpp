@@ -18,11 +18,20 @@ struct TransferLimits {
   std::string ca_file;                // PEM bundle to trust instead of the system's; empty: system
 };
 
+// One field of a multipart/form-data body (a file upload when `filename` is set).
+struct FormPart {
+  std::string name;
+  std::string data;
+  std::string filename;
+  std::string content_type;
+};
+
 struct HttpRequest {
   std::string method = "POST";        // or "GET" (no body)
   std::string url;
   std::vector<std::string> headers;   // "Name: value"; may hold the API key: never log
   std::string body;
+  std::vector<FormPart> form;         // when not empty, sent as multipart/form-data instead of body
   // A streamed answer: given each chunk as it arrives, says when the stream
   // is complete, so the transfer ends there (servers may keep it open).
   std::function<bool(std::string_view chunk)> stream_complete;

@@ -11,16 +11,18 @@ namespace pipeline {
 using nlohmann::ordered_json;
 
 double estimate_cost(const config::Config& config, int64_t tokens_in, int64_t tokens_out) {
-  return estimate_cost(config, config.endpoint.model, tokens_in, tokens_out);
+  return estimate_cost(config, config.endpoint, tokens_in, tokens_out);
 }
 
-double estimate_cost(const config::Config& config, const std::string& model, int64_t tokens_in,
+double estimate_cost(const config::Config& config, const config::Endpoint& endpoint, int64_t tokens_in,
                      int64_t tokens_out) {
-  auto it = config.prices.find(model);
+  auto it = config.prices.find(endpoint.model);
   if (it == config.prices.end()) {
     return 0;
   }
-  return (static_cast<double>(tokens_in) * it->second.input_per_mtok +
+  const double batch_discount = endpoint.batch ? 0.5 : 1; // both providers' batch APIs: half price
+  return batch_discount *
+         (static_cast<double>(tokens_in) * it->second.input_per_mtok +
           static_cast<double>(tokens_out) * it->second.output_per_mtok) /
          1e6;
 }

@@ -17,10 +17,10 @@
 
 namespace pipeline {
 
-// Estimated cost of `tokens_in` / `tokens_out` on `model` (default: the
-// primary endpoint's); 0 when unpriced.
+// Estimated cost of `tokens_in` / `tokens_out` on `endpoint`'s model (default:
+// the primary endpoint), at half the price through a batch API; 0 when unpriced.
 double estimate_cost(const config::Config& config, int64_t tokens_in, int64_t tokens_out);
-double estimate_cost(const config::Config& config, const std::string& model, int64_t tokens_in,
+double estimate_cost(const config::Config& config, const config::Endpoint& endpoint, int64_t tokens_in,
                      int64_t tokens_out);
 
 std::string report_json(const config::Config& config, const RunResult& result);

@@ -5,6 +5,7 @@
 #include "article/tokens.hpp"
 #include "cache/key.hpp"
 #include "llm/codec.hpp"
+#include "llm/batch_engine.hpp"
 #include "llm/engine.hpp"
 #include "pipeline/report.hpp"
 
@@ -101,6 +102,39 @@ TokenEstimate estimate_request(const llm::ChatRequest& r) {
   return e;
 }
 
+// The cache remembers the batches a BatchEngine sent until they are collected.
+class CacheJournal : public llm::BatchJournal {
+public:
+  explicit CacheJournal(cache::CacheStore& store) : m_store(store) {}
+
+  std::vector<Record> open_batches(const std::string& endpoint) override {
+    std::vector<Record> out;
+    for (auto& b : m_store.open_batches(endpoint)) out.push_back({std::move(b.id), std::move(b.custom_ids)});
+    return out;
+  }
+  void opened(const std::string& endpoint, const Record& record) override {
+    m_store.add_batch(endpoint, {record.batch_id, record.custom_ids});
+  }
+  void closed(const std::string& batch_id) override { m_store.remove_batch(batch_id); }
+
+private:
+  cache::CacheStore& m_store;
+};
+
+// Live requests, or the provider's batch API when the endpoint says batch.
+std::unique_ptr<llm::Dispatcher> make_dispatcher(const config::Endpoint& e, const config::Limits& limits,
+                                                 llm::Transport& transport, const llm::Clock& clock,
+                                                 llm::BatchJournal& journal, llm::Dispatcher::OnDone on_done) {
+  const llm::Endpoint endpoint = llm_endpoint(e);
+  if (e.batch) {
+    const llm::BatchSettings settings{e.batch_poll_s,
+                                      llm::batch_limits(endpoint.provider, e.batch_max_requests, e.batch_max_mb)};
+    return std::make_unique<llm::BatchEngine>(endpoint, limits, settings, transport, clock, journal,
+                                              std::move(on_done));
+  }
+  return std::make_unique<llm::Engine>(endpoint, limits, transport, clock, std::move(on_done));
+}
+
 // An article summary cannot be rendered before its section summaries exist;
 // for --dry-run it is estimated from a typical section summary size.
 constexpr int k_summary_tokens_estimate = 80;
@@ -126,7 +160,7 @@ public:
 
   // A network run (as opposed to an export from the cache) sets an engine;
   // after the last endpoint it is reset to null, and the run stays a network run.
-  void set_engine(llm::Engine* engine) {
+  void set_engine(llm::Dispatcher* engine) {
     m_engine = engine;
     m_network = m_network || engine != nullptr;
   }
@@ -207,7 +241,7 @@ public:
       m_committed -= job.estimated_cost;
     }
     if (outcome) {
-      const double cost = estimate_cost(m_runner.m_config, endpoint().model,
+      const double cost = estimate_cost(m_runner.m_config, endpoint(),
                                         outcome->usage.prompt_tokens, outcome->usage.completion_tokens);
       m_spent += cost;
       m_result.stats.cost += cost;
@@ -286,7 +320,7 @@ public:
   // Sends what the parked endpoint left undone to endpoint `index` (the
   // next fallback) through `engine`: each job rebuilt for that endpoint's
   // model, so its cache key changes and a cached answer of that model counts.
-  void fall_back(size_t index, llm::Engine* engine) {
+  void fall_back(size_t index, llm::Dispatcher* engine) {
     m_endpoint = index;
     m_engine = engine;
     m_answered = 0;
@@ -369,7 +403,7 @@ private:
     job.request.estimated_prompt_tokens = estimate.in;
     job.estimate_in = estimate.in;
     job.estimate_out = estimate.out;
-    job.estimated_cost = estimate_cost(m_runner.m_config, e.model, estimate.in, estimate.out);
+    job.estimated_cost = estimate_cost(m_runner.m_config, e, estimate.in, estimate.out);
     // The same question put to the other configured endpoints has their own
     // keys; an answer cached under any of them is not asked for again.
     job.other_keys.clear();
@@ -785,7 +819,7 @@ private:
   std::vector<Rerouted> m_rerouted;
   int m_answered = 0;                 // answers from the current endpoint
   article::Segmenter m_segmenter;
-  llm::Engine* m_engine = nullptr;
+  llm::Dispatcher* m_engine = nullptr;
   bool m_network = false;
   std::vector<Job> m_jobs;
   std::vector<int> m_pending_summaries;
@@ -831,14 +865,15 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
   }
   std::vector<EndpointUse> uses;
   RunStats engine_totals;
+  CacheJournal journal(m_cache);
   // The primary, then each fallback while the one before was parked with
   // work left undone.
   for (size_t i = 0; i < m_endpoints.size(); ++i) {
     const config::Endpoint& e = m_endpoints[i];
-    llm::Engine engine(llm_endpoint(e), e.limits.value_or(m_config.limits), transport, clock,
-                       [&batch](uint64_t id, const llm::ChatOutcome& outcome) {
-                         batch.on_done(id, outcome);
-                       });
+    const std::unique_ptr<llm::Dispatcher> dispatcher =
+      make_dispatcher(e, e.limits.value_or(m_config.limits), transport, clock, journal,
+                      [&batch](uint64_t id, const llm::ChatOutcome& outcome) { batch.on_done(id, outcome); });
+    llm::Dispatcher& engine = *dispatcher;
     engine.set_after_answers([this] { m_cache.commit(); });
     engine.set_progress([&](const llm::EngineStats& s) {
       if (m_progress) {

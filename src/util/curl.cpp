@@ -25,16 +25,20 @@ CurlGlobal::~CurlGlobal() { curl_global_cleanup(); }
 
 namespace util {
 
-std::string url_host(const std::string& url) {
+std::string url_part(const std::string& url, CURLUPart part) {
   CurlUrl handle(curl_url());
   char* raw = nullptr;
   if (!handle || curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK ||
-      curl_url_get(handle.get(), CURLUPART_HOST, &raw, 0) != CURLUE_OK) {
+      curl_url_get(handle.get(), part, &raw, 0) != CURLUE_OK) {
     return {};
   }
-  const std::unique_ptr<char, decltype(&curl_free)> host(raw, &curl_free);
-  const std::string result = host.get();
-  return result.starts_with("www.") ? result.substr(4) : result;
+  const std::unique_ptr<char, decltype(&curl_free)> owned(raw, &curl_free);
+  return owned.get();
+}
+
+std::string url_host(const std::string& url) {
+  const std::string host = url_part(url, CURLUPART_HOST);
+  return host.starts_with("www.") ? host.substr(4) : host;
 }
 
 } // namespace util

@@ -1,4 +1,4 @@
-// RAII owners for libcurl handles. Every CURL*, CURLM* and curl_slist* is
+// RAII owners for libcurl handles. Every CURL*, CURLM*, curl_slist* and curl_mime* is
 // owned on the line that creates it.
 #pragma once
 
@@ -30,6 +30,15 @@ using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
 
 // Appends to an owned header list; keeps ownership on failure.
 void slist_append(CurlSlist& list, const char* line);
+
+struct CurlMimeDeleter {
+  void operator()(curl_mime* m) const { curl_mime_free(m); }
+};
+using CurlMime = std::unique_ptr<curl_mime, CurlMimeDeleter>;
+
+// One part of an absolute URL (CURLUPART_PATH, CURLUPART_PORT, ...), or
+// empty when `url` does not parse or lacks that part.
+std::string url_part(const std::string& url, CURLUPart part);
 
 // The host of an absolute URL without a leading "www.", or empty when `url`
 // does not parse.

@@ -25,6 +25,19 @@
 //   "user_longer_than": BYTES (only requests whose user message is longer),
 //   "stream": {"cut": true} | {"hold_open_ms": N} (shapes a streamed answer)}.
 //
+// Batch APIs: OpenAI's (/v1/files multipart upload, /v1/batches, file
+//   content) and Anthropic's (/v1/messages/batches, its results). Each
+//   request line is answered at creation through the same path as a live
+//   request (so --faults "nth" counts lines too); a batch then reports
+//   running statuses for "polls" status reads (default 3) and ends. Results
+//   are written in reverse request order. --batch-faults: a JSON array of
+//   {"nth": K | "every": true, "polls": N, "final": "completed" | "expired" |
+//   "cancelled" | "failed", "answer_first": N (expired/cancelled: lines
+//   answered before), "errors": [{"line": L, "code", "message"}] (failed;
+//   without "line": a batch-wide error)}. An input that breaks the rules
+//   (duplicate custom_id, a method or url other than POST
+//   /v1/chat/completions) fails validation with the line named, as OpenAI's does.
+//
 // --llama-context-shift N: OpenAI-dialect answers as llama-server's with
 //   -c N --context-shift: each carries llama.cpp's timings, and a prompt over
 //   N tokens is answered 200 from its last N/2 with "truncated": true.
@@ -46,7 +59,9 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -60,6 +75,7 @@ struct Options {
   std::string port_file;
   std::string log_file;
   std::string faults_file;
+  std::string batch_faults_file;
   std::string require_key;            // when set, requests without it get 401
   int latency_ms = 0;
   size_t llama_context = 0;           // --llama-context-shift; 0: not llama.cpp
@@ -135,6 +151,10 @@ public:
     if (!o.log_file.empty()) {
       m_log.open(o.log_file, std::ios::app);
     }
+    if (!o.batch_faults_file.empty()) {
+      std::ifstream in(o.batch_faults_file);
+      m_batch_faults = json::parse(in);
+    }
     m_requests.per_minute = m_requests.level = o.rpm;
     m_tokens.per_minute = m_tokens.level = o.tpm;
   }
@@ -195,10 +215,248 @@ public:
   }
 
   json stats() const {
-    return {{"chat_requests", m_count.load()}, {"throttled", m_throttled.load()}};
+    std::lock_guard lock(m_batch_mutex);
+    return {{"chat_requests", m_count.load()}, {"throttled", m_throttled.load()},
+            {"batches_created", m_batches.size()}, {"batch_lines", m_batch_lines}};
+  }
+
+  // POST /v1/files: multipart with purpose=batch and the JSONL file.
+  void upload(const httplib::Request& req, httplib::Response& res) {
+    if (!authorized(req, res)) return;
+    const std::string purpose = req.has_file("purpose") ? req.get_file_value("purpose").content : "";
+    if (!req.has_file("file") || purpose != "batch") {
+      invalid(res, "expected multipart/form-data with purpose=batch and a file");
+      return;
+    }
+    const auto file = req.get_file_value("file");
+    std::lock_guard lock(m_batch_mutex);
+    const std::string id = "file-in-" + std::to_string(m_files.size() + 1);
+    m_files[id] = file.content;
+    log_control(req, {{"purpose", purpose}, {"filename", file.filename},
+                      {"content_type", req.get_header_value("Content-Type")}, {"file", file.content}});
+    res.set_content(json{{"id", id}, {"object", "file"}, {"purpose", "batch"}, {"filename", file.filename},
+                         {"bytes", file.content.size()}}.dump(), "application/json");
+  }
+
+  // POST /v1/batches and /v1/messages/batches: every line is answered now;
+  // status reads show it running for a while.
+  void create_batch(const httplib::Request& req, httplib::Response& res, Dialect dialect) {
+    if (!authorized(req, res)) return;
+    const json body = json::parse(req.body, nullptr, false);
+    std::vector<json> lines;
+    if (dialect == Dialect::anthropic) {
+      if (!body.is_object() || !body.value("requests", json()).is_array()) {
+        invalid(res, "requests: expected an array");
+        return;
+      }
+      for (const auto& r : body["requests"]) lines.push_back(r);
+    } else {
+      std::lock_guard lock(m_batch_mutex);
+      const std::string file_id = body.is_object() ? body.value("input_file_id", "") : "";
+      if (!m_files.contains(file_id) || body.value("completion_window", "") != "24h" ||
+          body.value("endpoint", "") != "/v1/chat/completions") {
+        invalid(res, "input_file_id, endpoint /v1/chat/completions and completion_window 24h are required");
+        return;
+      }
+      std::istringstream in(m_files[file_id]);
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) lines.push_back(json::parse(line, nullptr, false));
+      }
+    }
+    Batch batch;
+    batch.dialect = dialect;
+    {
+      std::lock_guard lock(m_batch_mutex);
+      batch.id = (dialect == Dialect::anthropic ? "msgbatch_" : "batch_") + std::to_string(m_batches.size() + 1);
+      batch.fault = batch_fault(static_cast<int>(m_batches.size()) + 1);
+      m_batch_lines += lines.size();
+      log_control(req, {{"batch", batch.id}, {"lines", lines}});
+    }
+    batch.host = req.get_header_value("Host");
+    if (dialect == Dialect::openai) validate(lines, batch);
+    if (batch.errors.empty()) answer_lines(req, lines, batch);
+    std::lock_guard lock(m_batch_mutex);
+    const json status = batch_status(batch);
+    m_batches[batch.id] = std::move(batch);
+    res.set_content(status.dump(), "application/json");
+  }
+
+  void batch_status(const httplib::Request& req, httplib::Response& res) {
+    if (!authorized(req, res)) return;
+    std::lock_guard lock(m_batch_mutex);
+    auto it = m_batches.find(req.matches[1]);
+    if (it == m_batches.end()) {
+      res.status = 404;
+      res.set_content(R"({"error":{"message":"No batch found","type":"invalid_request_error","code":"not_found"}})",
+                      "application/json");
+      return;
+    }
+    ++it->second.polls;
+    log_control(req, {{"batch", it->first}});
+    res.set_content(batch_status(it->second).dump(), "application/json");
+  }
+
+  // GET /v1/files/{id}/content and /v1/messages/batches/{id}/results.
+  void batch_file(const httplib::Request& req, httplib::Response& res, const std::string& suffix = "") {
+    if (!authorized(req, res)) return;
+    std::lock_guard lock(m_batch_mutex);
+    log_control(req, {});
+    auto it = m_files.find(req.matches[1].str() + suffix);
+    if (it == m_files.end()) {
+      res.status = 404;
+      res.set_content(R"({"error":{"message":"No such file","type":"invalid_request_error"}})", "application/json");
+      return;
+    }
+    res.set_content(it->second, "application/binary");
   }
 
 private:
+  struct Batch {
+    std::string id;
+    Dialect dialect = Dialect::openai;
+    std::string host;
+    json fault = json::object();
+    int polls = 0;
+    int total = 0;
+    std::vector<json> errors;         // validation errors: the batch fails
+    std::vector<json> answered;       // result lines, in request order
+    std::vector<json> failed;         // OpenAI's error-file lines
+    std::vector<std::string> unanswered; // custom_ids the batch did not get to
+  };
+
+  static void invalid(httplib::Response& res, const std::string& message) {
+    res.status = 400;
+    res.set_content(json{{"error", {{"message", message}, {"type", "invalid_request_error"}}}}.dump(),
+                    "application/json");
+  }
+
+  json batch_fault(int n) const {
+    for (const auto& f : m_batch_faults) {
+      if (f.value("every", false) || f.value("nth", 0) == n) return f;
+    }
+    return json::object();
+  }
+
+  // OpenAI's input validation: each line names its error.
+  void validate(const std::vector<json>& lines, Batch& batch) const {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const json& l = lines[i];
+      std::string problem;
+      if (!l.is_object() || !l.value("body", json()).is_object()) problem = "line is not a request object";
+      else if (!seen.insert(l.value("custom_id", "")).second) problem = "duplicate custom_id";
+      else if (l.value("method", "") != "POST") problem = "method must be POST";
+      else if (l.value("url", "") != "/v1/chat/completions") problem = "url must be /v1/chat/completions";
+      if (!problem.empty()) {
+        batch.errors.push_back({{"code", "invalid_request"}, {"message", problem}, {"line", i + 1}});
+      }
+    }
+    for (const auto& e : batch.fault.value("errors", json::array())) batch.errors.push_back(e);
+  }
+
+  // Each line through the live path; "answer_first" leaves the rest unanswered.
+  void answer_lines(const httplib::Request& req, const std::vector<json>& lines, Batch& batch) {
+    const Dialect dialect = batch.dialect;
+    const size_t first = batch.fault.value("answer_first", lines.size());
+    batch.total = static_cast<int>(lines.size());
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const std::string custom_id = lines[i].value("custom_id", "");
+      if (i >= first) {
+        batch.unanswered.push_back(custom_id);
+        continue;
+      }
+      httplib::Request line_req;
+      line_req.headers = req.headers;
+      line_req.path = dialect == Dialect::anthropic ? "/v1/messages" : lines[i].value("url", "");
+      line_req.set_header("X-Standin-Batch", batch.id);
+      line_req.body = lines[i].value(dialect == Dialect::anthropic ? "params" : "body", json()).dump();
+      httplib::Response line_res;
+      chat(line_req, line_res, dialect);
+      if (line_res.status == -1) line_res.status = 200; // httplib's "not set": 200 when written
+      const json answer = json::parse(line_res.body, nullptr, false);
+      if (dialect == Dialect::anthropic) {
+        json result = line_res.status == 200 ? json{{"type", "succeeded"}, {"message", answer}}
+                                             : json{{"type", "errored"}, {"error", answer}};
+        batch.answered.push_back({{"custom_id", custom_id}, {"result", result}});
+        continue;
+      }
+      json out = {{"id", "batch_req_" + std::to_string(i + 1)}, {"custom_id", custom_id},
+                  {"response", {{"status_code", line_res.status}, {"request_id", "req_b" + std::to_string(i + 1)},
+                                {"body", answer.is_discarded() ? json(line_res.body) : answer}}},
+                  {"error", nullptr}};
+      (line_res.status == 200 ? batch.answered : batch.failed).push_back(out);
+    }
+  }
+
+  // Running for "polls" reads, then the final status; result files are
+  // written when it ends, in reverse request order.
+  json batch_status(Batch& b) {
+    const int polls = b.fault.value("polls", 3);
+    const std::string final_status = !b.errors.empty() ? "failed" : b.fault.value("final", std::string("completed"));
+    const bool ended = b.polls > polls;
+    if (b.dialect == Dialect::anthropic) {
+      json counts = {{"processing", ended ? 0 : b.total}, {"succeeded", 0}, {"errored", 0}, {"canceled", 0}, {"expired", 0}};
+      json out = {{"id", b.id}, {"type", "message_batch"},
+                  {"processing_status", ended ? "ended" : (b.polls == polls && final_status == "cancelled" ? "canceling" : "in_progress")},
+                  {"request_counts", counts}, {"results_url", nullptr}};
+      if (ended) {
+        const std::string file = b.id + "-results";
+        if (!m_files.contains(file)) {
+          std::string jsonl;
+          const std::string lost = final_status == "cancelled" ? "canceled" : "expired";
+          for (const auto& c : b.unanswered) jsonl += json{{"custom_id", c}, {"result", {{"type", lost}}}}.dump() + "\n";
+          for (auto it = b.answered.rbegin(); it != b.answered.rend(); ++it) jsonl += it->dump() + "\n";
+          m_files[file] = jsonl;
+        }
+        out["results_url"] = "http://" + b.host + "/v1/messages/batches/" + b.id + "/results";
+        out["request_counts"]["succeeded"] = b.answered.size();
+        out["request_counts"][final_status == "cancelled" ? "canceled" : "expired"] = b.unanswered.size();
+      }
+      return out;
+    }
+    static const char* k_running[] = {"validating", "in_progress", "finalizing"};
+    std::string status = ended ? final_status : k_running[std::min(b.polls, 2)];
+    if (!ended && b.polls == polls && final_status == "cancelled") status = "cancelling";
+    json out = {{"id", b.id}, {"object", "batch"}, {"endpoint", "/v1/chat/completions"},
+                {"completion_window", "24h"}, {"status", status}, {"output_file_id", nullptr},
+                {"error_file_id", nullptr}, {"errors", nullptr},
+                {"request_counts", {{"total", b.total}, {"completed", ended ? b.answered.size() : 0},
+                                    {"failed", ended ? b.failed.size() : 0}}}};
+    if (!ended) return out;
+    if (final_status == "failed") {
+      out["errors"] = {{"object", "list"}, {"data", b.errors}};
+      return out;
+    }
+    auto write = [&](const std::string& id, const std::vector<json>& lines, const std::string& extra) {
+      std::string jsonl = extra;
+      for (auto it = lines.rbegin(); it != lines.rend(); ++it) jsonl += it->dump() + "\n";
+      if (!jsonl.empty()) m_files.try_emplace(id, jsonl);
+      return jsonl.empty() ? json(nullptr) : json(id);
+    };
+    std::string expired; // OpenAI lists requests an expired batch did not reach in the error file
+    if (final_status == "expired") {
+      for (const auto& c : b.unanswered) {
+        expired += json{{"id", nullptr}, {"custom_id", c}, {"response", nullptr},
+                        {"error", {{"code", "batch_expired"}, {"message", "This request could not be executed before the completion window expired."}}}}.dump() + "\n";
+      }
+    }
+    out["output_file_id"] = write(b.id + "-output", b.answered, "");
+    out["error_file_id"] = write(b.id + "-errors", b.failed, expired);
+    return out;
+  }
+
+  void log_control(const httplib::Request& req, json fields) {
+    if (m_options.log_file.empty()) return;
+    fields["path"] = req.path;
+    fields["method"] = req.method;
+    fields["batch_api"] = true;
+    fields["authorization"] = req.has_header("Authorization");
+    fields["x_api_key"] = req.has_header("x-api-key");
+    std::lock_guard lock(m_log_mutex);
+    m_log << fields.dump() << "\n";
+    m_log.flush();
+  }
+
   // A fault applies to the nth request, or to every one; "user_longer_than"
   // narrows either to requests whose user message is longer (bytes), like a
   // server with a small context window.
@@ -445,6 +703,7 @@ private:
                   {"api_key_header", req.has_header("api-key")},
                   {"anthropic_version", req.get_header_value("anthropic-version")},
                   {"accept_encoding", req.get_header_value("Accept-Encoding")},
+                  {"batch", req.get_header_value("X-Standin-Batch")},
                   {"body", raw.is_discarded() ? json(nullptr) : raw}};
     if (!body.is_discarded() && body.contains("messages")) {
       entry["model"] = body.value("model", "");
@@ -458,6 +717,11 @@ private:
 
   Options m_options;
   json m_faults;
+  json m_batch_faults = json::array();
+  mutable std::mutex m_batch_mutex;
+  std::map<std::string, std::string> m_files;  // uploaded inputs and result files
+  std::map<std::string, Batch> m_batches;
+  size_t m_batch_lines = 0;
   std::atomic<int> m_count{0};
   std::atomic<int> m_throttled{0};
   std::mutex m_limit_mutex;
@@ -476,6 +740,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--port-file") o.port_file = value;
     else if (flag == "--log") o.log_file = value;
     else if (flag == "--faults") o.faults_file = value;
+    else if (flag == "--batch-faults") o.batch_faults_file = value;
     else if (flag == "--latency-ms") o.latency_ms = std::stoi(value);
     else if (flag == "--llama-context-shift") o.llama_context = std::stoul(value);
     else if (flag == "--threads") o.threads = std::stoi(value);
@@ -521,6 +786,16 @@ int main(int argc, char** argv) {
     server.Post("/openai/v1/chat/completions", [&](const auto& req, auto& res) { standin.chat(req, res); });
     server.Post("/v1/messages", [&](const auto& req, auto& res) { standin.chat(req, res, Dialect::anthropic); });
     server.Post("/api/chat", [&](const auto& req, auto& res) { standin.chat(req, res, Dialect::ollama); });
+    // Batch APIs.
+    server.Post("/v1/files", [&](const auto& req, auto& res) { standin.upload(req, res); });
+    server.Post("/v1/batches", [&](const auto& req, auto& res) { standin.create_batch(req, res, Dialect::openai); });
+    server.Get(R"(/v1/batches/([^/]+))", [&](const auto& req, auto& res) { standin.batch_status(req, res); });
+    server.Get(R"(/v1/files/([^/]+)/content)", [&](const auto& req, auto& res) { standin.batch_file(req, res); });
+    server.Post("/v1/messages/batches",
+                [&](const auto& req, auto& res) { standin.create_batch(req, res, Dialect::anthropic); });
+    server.Get(R"(/v1/messages/batches/([^/]+))", [&](const auto& req, auto& res) { standin.batch_status(req, res); });
+    server.Get(R"(/v1/messages/batches/([^/]+)/results)",
+               [&](const auto& req, auto& res) { standin.batch_file(req, res, "-results"); });
     // Model listings (lingopipe doctor): OpenAI and Anthropic shape, and Ollama's tags.
     server.Get(R"(/(v1|openai/v1)/models)", [&](const auto& req, auto& res) {
       if (standin.authorized(req, res)) {

@@ -1,0 +1,90 @@
+// The wire side of the providers' batch APIs (PROTOCOLS.md §7), as pure
+// functions the BatchEngine drives:
+//   openai     JSONL uploaded to /files (purpose=batch), POST /batches,
+//              GET /batches/{id}, GET /files/{id}/content for the output
+//              and error files
+//   anthropic  POST /v1/messages/batches with the requests inline,
+//              GET /v1/messages/batches/{id}, GET its results_url
+// Each request line carries a custom_id derived from its body, so a re-run
+// that plans the same request recognises it in a batch sent earlier.
+#pragma once
+
+#include "llm/chat.hpp"
+#include "llm/codec.hpp"
+#include "llm/http.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llm {
+
+struct BatchLimits {
+  size_t max_requests = 0;
+  size_t max_bytes = 0;
+};
+
+// The provider's limits per batch (OpenAI 50,000 lines and 200 MB,
+// Anthropic 100,000 requests and 256 MB), lowered by configured values > 0.
+BatchLimits batch_limits(Provider provider, int max_requests, double max_mb);
+
+// One request of a batch: its custom_id ("lp-" and 40 hex digits of the
+// SHA-256 of its body, within both providers' 64-character pattern) and its
+// line, built from the live request the codec encodes.
+struct BatchLine {
+  std::string custom_id;
+  std::string line;
+};
+BatchLine batch_line(const ChatRequest& request, const Endpoint& endpoint);
+
+// Creating a batch of `lines`: for OpenAI the upload (multipart, purpose
+// batch) and then, with the uploaded file's id, the batch itself; Anthropic
+// takes the requests in the create call.
+HttpRequest upload_request(const Endpoint& endpoint, const std::vector<std::string>& lines);
+HttpRequest create_request(const Endpoint& endpoint, const std::string& file_id,
+                           const std::vector<std::string>& lines);
+// The "id" of an uploaded file or a created batch.
+std::optional<std::string> created_id(const HttpResponse& response);
+
+HttpRequest status_request(const Endpoint& endpoint, const std::string& batch_id);
+HttpRequest download_request(const Endpoint& endpoint, const std::string& url);
+
+enum class BatchPhase {
+  running,     // validating, in_progress, finalizing, cancelling / canceling
+  ended,       // completed, expired, cancelled, ended: results may be downloaded
+  failed,      // OpenAI's failed: the input was rejected, nothing was processed
+};
+
+struct LineError {
+  size_t line = 0;                    // 1-based line of the input file
+  std::string message;
+};
+
+struct BatchStatus {
+  std::string status;                 // as the provider said it
+  BatchPhase phase = BatchPhase::running;
+  int total = 0;
+  int finished = 0;                   // succeeded or failed so far (OpenAI; Anthropic at the end)
+  std::vector<std::string> result_urls; // output and error files, or results_url
+  std::vector<LineError> line_errors; // failed: errors.data[] that name a line
+  std::string error;                  // failed: the errors without a line
+};
+// nullopt when the body is not a batch object.
+std::optional<BatchStatus> parse_batch_status(Provider provider, const HttpResponse& response,
+                                              const Endpoint& endpoint);
+
+// One line of a result file: the answer as the live API would have sent it
+// (for the codec to decode and check), or an error with no answer.
+struct BatchResult {
+  std::string custom_id;
+  std::optional<HttpResponse> response;
+  std::optional<ChatError> error;
+};
+// Every parseable line of a result file, in file order (never request
+// order); lines without a custom_id are skipped and counted in `skipped`.
+std::vector<BatchResult> parse_batch_results(Provider provider, std::string_view jsonl,
+                                             size_t& skipped);
+
+} // namespace llm

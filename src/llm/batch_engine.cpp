@@ -1,0 +1,397 @@
+#include "llm/batch_engine.hpp"
+
+#include "llm/errors.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace llm {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+ChatError batch_error(ErrorKind kind, std::string message) {
+  ChatError e;
+  e.kind = kind;
+  e.message = std::move(message);
+  return e;
+}
+
+} // namespace
+
+BatchEngine::BatchEngine(Endpoint endpoint, const config::Limits& limits, BatchSettings settings,
+                         Transport& transport, const Clock& clock, BatchJournal& journal,
+                         OnDone on_done)
+  : Dispatcher(std::move(on_done)), m_endpoint(std::move(endpoint)),
+    m_codec(codec_for(m_endpoint.provider)), m_limits(limits), m_settings(settings),
+    m_transport(transport), m_clock(clock), m_journal(journal), m_policy(limits) {
+  m_endpoint.stream = false; // a batch answers whole
+}
+
+std::string BatchEngine::journal_key(const Endpoint& endpoint) {
+  return fmt::format("{} {}", provider_name(endpoint.provider), redact_url(endpoint.base_url));
+}
+
+void BatchEngine::submit(uint64_t id, ChatRequest request) {
+  BatchLine line = batch_line(request, m_endpoint);
+  auto [it, fresh] = m_items.try_emplace(line.custom_id);
+  Item& item = it->second;
+  item.ids.push_back(id);
+  if (!fresh) {
+    return; // the same request is on its way already: one line answers both
+  }
+  item.request = std::move(request);
+  item.line = std::move(line.line);
+  if (auto resumed = m_resumed.find(line.custom_id); resumed != m_resumed.end()) {
+    item.batch = resumed->second; // sent by an earlier run: wait for that batch
+    item.attempts = 1;
+    ++m_stats.in_flight;
+    return;
+  }
+  m_unsent.push_back(line.custom_id);
+  ++m_stats.waiting;
+}
+
+void BatchEngine::run() {
+  for (auto& record : m_journal.open_batches(journal_key(m_endpoint))) {
+    spdlog::info("batch {}: sent by an earlier run with {} requests; collecting its answers",
+                 record.batch_id, record.custom_ids.size());
+    for (const auto& custom_id : record.custom_ids) m_resumed.emplace(custom_id, record.batch_id);
+    m_open.push_back({record.batch_id, std::move(record.custom_ids), ""});
+  }
+  auto next_poll = m_clock.now();
+  for (;;) {
+    draw_all();
+    if (m_stop_reason || past_deadline()) {
+      end_all(m_stop_reason ? "not sent: the endpoint was stopped" : "not sent: the run deadline passed");
+      return;
+    }
+    send_unsent();
+    if (m_stop_reason) {
+      continue;
+    }
+    if (m_open.empty()) {
+      return;
+    }
+    pause(next_poll - m_clock.now());
+    next_poll = m_clock.now() + seconds(m_settings.poll_s);
+    poll_open();
+    report_progress();
+  }
+}
+
+// A batch holds everything there is: all the source has is drawn at once.
+void BatchEngine::draw_all() {
+  while (m_source) {
+    if (!m_source(SIZE_MAX)) m_source = nullptr;
+  }
+}
+
+// Packs the unsent requests, in submission order, into batches within the
+// provider's line and byte limits.
+void BatchEngine::send_unsent() {
+  std::vector<std::string> chunk;
+  size_t bytes = 0;
+  while (!m_unsent.empty() && !m_stop_reason) {
+    const std::string custom_id = std::move(m_unsent.front());
+    m_unsent.pop_front();
+    Item& item = m_items.at(custom_id);
+    if (item.attempts == 0 && m_admit && !m_admit(item.ids.front())) {
+      --m_stats.waiting;
+      fail_items({custom_id}, batch_error(ErrorKind::cancelled, m_refusal));
+      continue;
+    }
+    const size_t size = item.line.size() + 1;
+    if (!chunk.empty() &&
+        (chunk.size() >= m_settings.limits.max_requests || bytes + size > m_settings.limits.max_bytes)) {
+      create_batch(std::exchange(chunk, {}));
+      bytes = 0;
+    }
+    chunk.push_back(custom_id);
+    bytes += size;
+  }
+  if (!chunk.empty()) {
+    create_batch(std::move(chunk));
+  }
+}
+
+void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
+  std::vector<std::string> lines;
+  lines.reserve(custom_ids.size());
+  for (const auto& c : custom_ids) lines.push_back(m_items.at(c).line);
+  std::string file_id;
+  if (m_endpoint.provider != Provider::anthropic) {
+    Exchange uploaded = call(upload_request(m_endpoint, lines), "uploading the batch file");
+    if (uploaded) file_id = created_id(*uploaded).value_or("");
+    if (uploaded && file_id.empty()) {
+      uploaded = std::unexpected(batch_error(ErrorKind::malformed, "uploading the batch file: no file id in " +
+                                                                     excerpt(uploaded->body)));
+    }
+    if (!uploaded && uploaded.error().kind == ErrorKind::not_found && !m_stop_reason) {
+      m_stop_reason = fmt::format("{}; {} has no batch API there: check base_url or set batch: false",
+                                  describe(uploaded.error()), redact_url(m_endpoint.base_url));
+    }
+    if (!uploaded) {
+      m_stats.waiting -= static_cast<int>(custom_ids.size());
+      fail_items(custom_ids, uploaded.error());
+      return;
+    }
+  }
+  Exchange created = call(create_request(m_endpoint, file_id, lines), "creating the batch");
+  if (!created && created.error().kind == ErrorKind::not_found && !m_stop_reason) {
+    m_stop_reason = fmt::format("{}; {} has no batch API there: check base_url or set batch: false",
+                                describe(created.error()), redact_url(m_endpoint.base_url));
+  }
+  const std::string batch_id = created ? created_id(*created).value_or("") : "";
+  if (!created || batch_id.empty()) {
+    m_stats.waiting -= static_cast<int>(custom_ids.size());
+    fail_items(custom_ids, created ? batch_error(ErrorKind::malformed, "creating the batch: no batch id in " +
+                                                                        excerpt(created->body))
+                                   : created.error());
+    return;
+  }
+  m_journal.opened(journal_key(m_endpoint), {batch_id, custom_ids});
+  for (const auto& c : custom_ids) {
+    Item& item = m_items.at(c);
+    item.batch = batch_id;
+    ++item.attempts;
+  }
+  m_stats.sent += static_cast<int>(custom_ids.size());
+  m_stats.waiting -= static_cast<int>(custom_ids.size());
+  m_stats.in_flight += static_cast<int>(custom_ids.size());
+  spdlog::info("batch {}: {} requests sent to {} ({} batch API: answers within 24 h, polled every {:g} s)",
+               batch_id, custom_ids.size(), redact_url(m_endpoint.base_url),
+               provider_name(m_endpoint.provider), m_settings.poll_s);
+  m_open.push_back({batch_id, std::move(custom_ids), ""});
+}
+
+void BatchEngine::poll_open() {
+  for (size_t i = 0; i < m_open.size() && !m_stop_reason;) {
+    if (poll(m_open[i])) {
+      m_open.erase(m_open.begin() + static_cast<long>(i));
+    } else {
+      ++i;
+    }
+  }
+}
+
+// True when the batch ended and its results were handed on.
+bool BatchEngine::poll(Open& batch) {
+  Exchange answer = call(status_request(m_endpoint, batch.id), "batch " + batch.id + ": reading its status");
+  if (!answer && answer.error().kind == ErrorKind::not_found) {
+    // Not this key's, or deleted: its requests are sent again.
+    spdlog::warn("batch {}: the endpoint does not know it ({}); its requests are sent again", batch.id,
+                 describe(answer.error()));
+    forget(batch);
+    return true;
+  }
+  if (!answer) {
+    return false; // retried within call(); anything but a 404 stopped the endpoint
+  }
+  const std::optional<BatchStatus> status = parse_batch_status(m_endpoint.provider, *answer, m_endpoint);
+  if (!status) {
+    spdlog::warn("batch {}: the status answer is not a batch: {}", batch.id, excerpt(answer->body));
+    return false;
+  }
+  if (status->status != batch.last_status) {
+    spdlog::info("batch {}: {} ({} of {} requests done)", batch.id, status->status, status->finished,
+                 status->total);
+    batch.last_status = status->status;
+  }
+  if (status->phase == BatchPhase::running) {
+    return false;
+  }
+  if (status->phase == BatchPhase::failed) {
+    reject_lines(batch, *status);
+  } else {
+    collect(batch, *status);
+  }
+  forget(batch);
+  return true;
+}
+
+// After its answers are durable, the batch leaves the journal; any request
+// of it still waiting is sent again.
+void BatchEngine::forget(const Open& batch) {
+  for (const auto& c : batch.custom_ids) {
+    m_resumed.erase(c);
+    auto it = m_items.find(c);
+    if (it != m_items.end() && it->second.batch == batch.id) {
+      retry_or_fail(c, batch_error(ErrorKind::overloaded, fmt::format("no answer from batch {}", batch.id)));
+    }
+  }
+  if (m_after_answers) m_after_answers();
+  m_journal.closed(batch.id);
+}
+
+// Results are matched by custom_id, never by line order; a request of the
+// batch with no result line (expired, cancelled) is sent again.
+void BatchEngine::collect(const Open& batch, const BatchStatus& status) {
+  size_t skipped = 0, unknown = 0;
+  for (const auto& url : status.result_urls) {
+    Exchange file = call(download_request(m_endpoint, url), "batch " + batch.id + ": downloading its results");
+    if (!file) {
+      spdlog::warn("batch {}: results not downloaded ({}); its requests are sent again",
+                   batch.id, describe(file.error()));
+      continue;
+    }
+    for (const BatchResult& r : parse_batch_results(m_endpoint.provider, file->body, skipped)) {
+      auto it = m_items.find(r.custom_id);
+      if (it == m_items.end() || it->second.batch != batch.id) {
+        ++unknown;
+        continue;
+      }
+      finish(r.custom_id, r.response ? m_codec.decode(*r.response, it->second.request)
+                                     : ChatOutcome(std::unexpected(*r.error)));
+    }
+  }
+  if (skipped + unknown > 0) {
+    spdlog::warn("batch {}: {} result lines unreadable, {} for requests this run did not plan "
+                 "(changed inputs or config); not used", batch.id, skipped, unknown);
+  }
+}
+
+// OpenAI rejected the input file: the lines it names fail with its reason,
+// the others go into the next batch.
+void BatchEngine::reject_lines(const Open& batch, const BatchStatus& status) {
+  std::vector<std::string> rejected;
+  for (const LineError& e : status.line_errors) {
+    if (e.line <= batch.custom_ids.size()) {
+      const std::string& c = batch.custom_ids[e.line - 1];
+      if (m_items.contains(c)) {
+        --m_stats.in_flight;
+        fail_items({c}, batch_error(ErrorKind::bad_request,
+                                    fmt::format("batch {} rejected line {}: {}", batch.id, e.line, e.message)));
+      }
+    }
+  }
+  const std::string reason = status.error.empty() ? "other lines were rejected" : status.error;
+  for (const auto& c : batch.custom_ids) {
+    if (m_items.contains(c) && m_items.at(c).batch == batch.id) {
+      retry_or_fail(c, batch_error(ErrorKind::overloaded, fmt::format("batch {} failed: {}", batch.id, reason)));
+    }
+  }
+}
+
+void BatchEngine::finish(const std::string& custom_id, const ChatOutcome& outcome) {
+  if (!outcome) {
+    retry_or_fail(custom_id, outcome.error());
+    return;
+  }
+  auto node = m_items.extract(custom_id);
+  --m_stats.in_flight;
+  ++m_stats.succeeded;
+  for (uint64_t id : node.mapped().ids) m_on_done(id, outcome);
+}
+
+void BatchEngine::retry_or_fail(const std::string& custom_id, const ChatError& error) {
+  Item& item = m_items.at(custom_id);
+  const RetryDecision decision = m_policy.decide(error, item.attempts);
+  --m_stats.in_flight;
+  if (decision.verdict == Verdict::retry) {
+    ++m_stats.retries;
+    ++m_stats.retries_by_cause[kind_name(error.kind)];
+    ++m_stats.waiting;
+    item.batch.clear();
+    m_unsent.push_back(custom_id);
+    return;
+  }
+  if (decision.verdict == Verdict::stop_endpoint && !m_stop_reason) {
+    m_stop_reason = decision.reason;
+  }
+  ++m_stats.failed;
+  fail_items({custom_id}, error);
+}
+
+void BatchEngine::fail_items(const std::vector<std::string>& custom_ids, const ChatError& error) {
+  for (const auto& c : custom_ids) {
+    auto node = m_items.extract(c);
+    if (node.empty()) continue;
+    for (uint64_t id : node.mapped().ids) m_on_done(id, std::unexpected(error));
+  }
+}
+
+// The run ends early: unsent requests are cancelled; those in a batch stay
+// in the journal, and a re-run collects them.
+void BatchEngine::end_all(const std::string& message) {
+  std::vector<std::string> unsent(m_unsent.begin(), m_unsent.end());
+  m_unsent.clear();
+  m_stats.waiting = 0;
+  fail_items(unsent, batch_error(ErrorKind::cancelled, message));
+  for (const auto& batch : m_open) {
+    std::vector<std::string> held;
+    for (const auto& c : batch.custom_ids) {
+      if (m_items.contains(c) && m_items.at(c).batch == batch.id) held.push_back(c);
+    }
+    fail_items(held, batch_error(ErrorKind::cancelled,
+                                 fmt::format("still in batch {}; run again to collect its answers "
+                                             "(a batch ends within 24 h)", batch.id)));
+  }
+  m_stats.in_flight = 0;
+}
+
+BatchEngine::Exchange BatchEngine::call(const HttpRequest& request, const std::string& what) {
+  for (int attempt = 1;; ++attempt) {
+    const HttpResponse response = exchange(request);
+    std::optional<ChatError> failed = failed_exchange(response);
+    if (!failed) {
+      return response;
+    }
+    ChatError error = *failed;
+    error.message = fmt::format("{}: {}", what, error.message);
+    const RetryDecision decision = m_policy.decide(error, attempt);
+    if (decision.verdict != Verdict::retry) {
+      // A 400 concerns what was sent and a 404 one batch (the caller decides);
+      // anything else leaves the batch API unusable for this run.
+      const bool local = error.kind == ErrorKind::bad_request || error.kind == ErrorKind::input_too_long ||
+                         error.kind == ErrorKind::not_found;
+      if (!local && !m_stop_reason) {
+        m_stop_reason = decision.verdict == Verdict::stop_endpoint
+                          ? decision.reason
+                          : fmt::format("{} after {} attempts: {}", what, attempt, describe(error));
+      }
+      return std::unexpected(error);
+    }
+    ++m_stats.retries;
+    ++m_stats.retries_by_cause[kind_name(error.kind)];
+    spdlog::debug("{} failed ({}); retrying in {:.2f} s", what, describe(error), decision.delay_s);
+    pause(seconds(decision.delay_s));
+  }
+}
+
+HttpResponse BatchEngine::exchange(const HttpRequest& request) {
+  const uint64_t tag = m_next_tag++;
+  HttpRequest http = request;
+  http.limits = m_endpoint.transfer;
+  m_transport.start(tag, std::move(http));
+  for (;;) {
+    for (auto& done : m_transport.wait(100ms)) {
+      if (done.tag == tag) return std::move(done.response);
+    }
+  }
+}
+
+void BatchEngine::pause(Clock::duration how_long) {
+  const auto until = m_clock.now() + how_long;
+  while (m_clock.now() < until && !past_deadline()) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - m_clock.now());
+    m_transport.wait(std::min<std::chrono::milliseconds>(left, 1000ms));
+  }
+}
+
+bool BatchEngine::past_deadline() const {
+  return m_deadline && m_clock.now() >= *m_deadline;
+}
+
+void BatchEngine::report_progress() {
+  if (m_on_progress) m_on_progress(m_stats);
+}
+
+} // namespace llm

@@ -1,0 +1,117 @@
+// Sends chat requests through a provider's batch API instead of one HTTP
+// request each: everything the source has is drawn, packed into batches
+// within the provider's limits, created, polled every poll interval, and
+// each ended batch's results joined back to their requests by custom_id and
+// decoded by the live codec, so every answer passes the same checks
+// (truncated, refused, empty, input too long). What a batch did not answer
+// (expired, cancelled, a retryable error line, a line the validation
+// rejected while the rest were fine) goes into the next batch, within the
+// attempt budget. Answers handed to OnDone may submit more requests (article
+// summaries, larger budgets, halves of a section); they form the next batch.
+//
+// A batch is paid for when it is created, so it is recorded in a journal
+// before anything else happens; a re-run that plans the same requests finds
+// them in the journal's open batches and waits for those instead of sending
+// them again.
+#pragma once
+
+#include "config/config.hpp"
+#include "llm/batch_api.hpp"
+#include "llm/codec.hpp"
+#include "llm/dispatcher.hpp"
+#include "llm/retry.hpp"
+
+#include <deque>
+#include <expected>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace llm {
+
+// Where created batches are remembered until their results are in.
+class BatchJournal {
+public:
+  struct Record {
+    std::string batch_id;
+    std::vector<std::string> custom_ids; // in line order
+  };
+  virtual ~BatchJournal() = default;
+  virtual std::vector<Record> open_batches(const std::string& endpoint) = 0;
+  // Durable when it returns.
+  virtual void opened(const std::string& endpoint, const Record& record) = 0;
+  virtual void closed(const std::string& batch_id) = 0;
+};
+
+struct BatchSettings {
+  double poll_s = 30;
+  BatchLimits limits;
+};
+
+class BatchEngine : public Dispatcher {
+public:
+  BatchEngine(Endpoint endpoint, const config::Limits& limits, BatchSettings settings,
+              Transport& transport, const Clock& clock, BatchJournal& journal, OnDone on_done);
+
+  void submit(uint64_t id, ChatRequest request) override;
+  // Returns when every request is answered or failed, or when the deadline
+  // passed or the endpoint stopped: requests still in a batch then end as
+  // cancelled ("still in batch ...") and stay in the journal for a re-run.
+  void run() override;
+  void set_retry_policy(RetryPolicy policy) { m_policy = std::move(policy); }
+
+  // The journal's name for this endpoint: provider and base URL.
+  static std::string journal_key(const Endpoint& endpoint);
+
+private:
+  struct Item {
+    std::vector<uint64_t> ids;        // one request, asked by one job or several
+    ChatRequest request;
+    std::string line;
+    int attempts = 0;                 // batches it was sent in
+    std::string batch;                // the open batch holding it; empty: unsent
+  };
+  struct Open {
+    std::string id;
+    std::vector<std::string> custom_ids;
+    std::string last_status;
+  };
+  using Exchange = std::expected<HttpResponse, ChatError>;
+
+  void draw_all();
+  void send_unsent();
+  void create_batch(std::vector<std::string> custom_ids);
+  void poll_open();
+  bool poll(Open& batch);
+  void collect(const Open& batch, const BatchStatus& status);
+  void reject_lines(const Open& batch, const BatchStatus& status);
+  void forget(const Open& batch);
+  void finish(const std::string& custom_id, const ChatOutcome& outcome);
+  void retry_or_fail(const std::string& custom_id, const ChatError& error);
+  void fail_items(const std::vector<std::string>& custom_ids, const ChatError& error);
+  void end_all(const std::string& message);
+  // One control request (upload, create, status, download), retried per
+  // RetryPolicy on transport errors, 429 and 5xx. A stop verdict stops the
+  // endpoint.
+  Exchange call(const HttpRequest& request, const std::string& what);
+  HttpResponse exchange(const HttpRequest& request);
+  void pause(Clock::duration how_long);
+  bool past_deadline() const;
+  void report_progress();
+
+  Endpoint m_endpoint;
+  const Codec& m_codec;
+  config::Limits m_limits;
+  BatchSettings m_settings;
+  Transport& m_transport;
+  const Clock& m_clock;
+  BatchJournal& m_journal;
+  RetryPolicy m_policy;
+  std::unordered_map<std::string, Item> m_items; // by custom_id
+  std::deque<std::string> m_unsent;              // custom_ids in submission order
+  std::vector<Open> m_open;
+  std::unordered_map<std::string, std::string> m_resumed; // custom_id → open batch of an earlier run
+  uint64_t m_next_tag = 1;
+};
+
+} // namespace llm

@@ -1,0 +1,81 @@
+// What the pipeline sees of a way to get chat requests answered: submit
+// requests (or let them be drawn from a source), run until all are over, and
+// be told of each outcome. Two kinds: llm::Engine sends live requests,
+// llm::BatchEngine sends them through a provider's batch API.
+// Single-threaded: callbacks run on the caller's thread inside run(), and may
+// submit further requests.
+#pragma once
+
+#include "llm/chat.hpp"
+#include "llm/transport.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace llm {
+
+struct EngineStats {
+  int sent = 0;                       // HTTP attempts made (batch: request lines submitted)
+  int retries = 0;
+  int in_flight = 0;
+  int window = 0;                     // current in-flight limit (adaptive)
+  int waiting = 0;                    // queued or backing off
+  int succeeded = 0;
+  int failed = 0;
+  std::map<std::string, int> retries_by_cause;
+  int connections_opened = 0;
+  std::map<std::string, int> responses_by_protocol; // "HTTP/1.1", "HTTP/2"
+};
+
+class Dispatcher {
+public:
+  using OnDone = std::function<void(uint64_t id, const ChatOutcome& outcome)>;
+  using OnProgress = std::function<void(const EngineStats& stats)>;
+  // Asked before a request's first attempt; false: the request is not sent.
+  using Admit = std::function<bool(uint64_t id)>;
+  // Asked for about `wanted` more submissions (SIZE_MAX: all that are left);
+  // returns false when it has nothing left. Lets the caller render requests
+  // as they are needed instead of all before run().
+  using Source = std::function<bool(size_t wanted)>;
+
+  explicit Dispatcher(OnDone on_done) : m_on_done(std::move(on_done)) {}
+  virtual ~Dispatcher() = default;
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  virtual void submit(uint64_t id, ChatRequest request) = 0;
+  // Returns when every submitted request has finished, failed or been
+  // cancelled because the endpoint stopped or the deadline passed.
+  virtual void run() = 0;
+
+  void set_source(Source source) { m_source = std::move(source); }
+  void set_progress(OnProgress on_progress) { m_on_progress = std::move(on_progress); }
+  // Called after a group of answers was handed to OnDone, before the next
+  // wait on the network: where the caller makes them durable.
+  void set_after_answers(std::function<void()> after) { m_after_answers = std::move(after); }
+  // After `deadline` nothing new is sent.
+  void set_deadline(Clock::time_point deadline) { m_deadline = deadline; }
+  void set_admission(Admit admit, std::string refusal) {
+    m_admit = std::move(admit);
+    m_refusal = std::move(refusal);
+  }
+  const EngineStats& stats() const { return m_stats; }
+  // Why the endpoint was stopped, if it was.
+  const std::optional<std::string>& stop_reason() const { return m_stop_reason; }
+
+protected:
+  OnDone m_on_done;
+  OnProgress m_on_progress;
+  Source m_source;                    // null once exhausted
+  std::function<void()> m_after_answers;
+  Admit m_admit;
+  std::string m_refusal;
+  std::optional<Clock::time_point> m_deadline;
+  EngineStats m_stats;
+  std::optional<std::string> m_stop_reason;
+};
+
+} // namespace llm
