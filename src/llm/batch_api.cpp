@@ -123,7 +123,7 @@ HttpResponse json_response(long status, const json& body) {
 // A request the batch did not get to (expired, cancelled): sent again.
 ChatError unprocessed(const std::string& code, const std::string& message) {
   ChatError e;
-  e.kind = ErrorKind::overloaded;
+  e.kind = ErrorKind::unprocessed;
   e.code = code;
   e.message = message;
   return e;

@@ -224,7 +224,7 @@ void BatchEngine::forget(const Open& batch) {
     m_resumed.erase(c);
     auto it = m_items.find(c);
     if (it != m_items.end() && it->second.batch == batch.id) {
-      retry_or_fail(c, batch_error(ErrorKind::overloaded, fmt::format("no answer from batch {}", batch.id)));
+      retry_or_fail(c, batch_error(ErrorKind::unprocessed, fmt::format("no answer from batch {}", batch.id)));
     }
   }
   if (m_after_answers) m_after_answers();
@@ -275,7 +275,7 @@ void BatchEngine::reject_lines(const Open& batch, const BatchStatus& status) {
   const std::string reason = status.error.empty() ? "other lines were rejected" : status.error;
   for (const auto& c : batch.custom_ids) {
     if (m_items.contains(c) && m_items.at(c).batch == batch.id) {
-      retry_or_fail(c, batch_error(ErrorKind::overloaded, fmt::format("batch {} failed: {}", batch.id, reason)));
+      retry_or_fail(c, batch_error(ErrorKind::unprocessed, fmt::format("batch {} failed: {}", batch.id, reason)));
     }
   }
 }
@@ -330,7 +330,10 @@ void BatchEngine::end_all(const std::string& message) {
     for (const auto& c : batch.custom_ids) {
       if (m_items.contains(c) && m_items.at(c).batch == batch.id) held.push_back(c);
     }
-    fail_items(held, batch_error(ErrorKind::cancelled,
+    if (held.empty()) continue;
+    spdlog::warn("batch {}: {} requests still waiting for answers; run again to collect them "
+                 "(a batch ends within 24 h)", batch.id, held.size());
+    fail_items(held, batch_error(ErrorKind::unprocessed,
                                  fmt::format("still in batch {}; run again to collect its answers "
                                              "(a batch ends within 24 h)", batch.id)));
   }

@@ -23,6 +23,7 @@ const char* kind_name(ErrorKind kind) {
   case ErrorKind::gateway: return "gateway";
   case ErrorKind::tls: return "tls";
   case ErrorKind::cancelled: return "not_sent";
+  case ErrorKind::unprocessed: return "batch_unprocessed";
   }
   return "unknown";
 }

@@ -54,6 +54,7 @@ enum class ErrorKind {
   gateway,          // HTML where JSON was expected
   tls,              // the server's certificate is not trusted: retrying cannot help
   cancelled,        // never sent: the endpoint was stopped
+  unprocessed,      // in a batch that ended (expired, cancelled) before answering it
 };
 
 const char* kind_name(ErrorKind kind);

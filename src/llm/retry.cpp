@@ -12,6 +12,7 @@ bool retryable(ErrorKind kind) {
   case ErrorKind::transport:
   case ErrorKind::throttle:
   case ErrorKind::overloaded:
+  case ErrorKind::unprocessed:
   case ErrorKind::empty:
   case ErrorKind::malformed:
   case ErrorKind::gateway:

@@ -415,7 +415,7 @@ private:
       return out;
     }
     static const char* k_running[] = {"validating", "in_progress", "finalizing"};
-    std::string status = ended ? final_status : k_running[std::min(b.polls, 2)];
+    std::string status = ended ? final_status : k_running[std::clamp(b.polls - 1, 0, 2)];
     if (!ended && b.polls == polls && final_status == "cancelled") status = "cancelling";
     json out = {{"id", b.id}, {"object", "batch"}, {"endpoint", "/v1/chat/completions"},
                 {"completion_window", "24h"}, {"status", status}, {"output_file_id", nullptr},

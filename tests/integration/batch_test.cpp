@@ -1,0 +1,291 @@
+// The batch APIs end to end (PROTOCOLS.md §7, §11 items 43-46): the built
+// binary with endpoint.batch against the stand-in's OpenAI Batch and
+// Anthropic Message Batches, with batch-level and line-level faults.
+#include "support/test_env.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <sstream>
+
+using namespace testenv;
+using nlohmann::json;
+
+namespace {
+
+class BatchTest : public ::testing::Test {
+protected:
+  void SetUp() override { copy_project(dir.path()); }
+
+  void enable_batch(const std::string& extra = "") {
+    set_config(dir.path(), "# batch: false", "batch: true\n  batch_poll_s: 0.02\n" + extra + "  #");
+  }
+
+  // A stand-in with these batch faults (a JSON array) and line faults.
+  std::unique_ptr<StandIn> standin(const std::string& batch_faults = "[]", const std::string& faults = "") {
+    write(dir / "batch-faults.json", batch_faults);
+    return std::make_unique<StandIn>(dir.path(), faults, 0,
+                                      std::vector<std::string>{"--batch-faults", (dir / "batch-faults.json").string()});
+  }
+
+  static std::vector<json> logged(const StandIn& s) {
+    std::vector<json> out;
+    for (const auto& line : s.log_lines()) out.push_back(json::parse(line));
+    return out;
+  }
+
+  // The request lines of each OpenAI upload, in order.
+  static std::vector<std::vector<json>> uploads(const StandIn& s) {
+    std::vector<std::vector<json>> out;
+    for (const json& e : logged(s)) {
+      if (e.value("path", "") != "/v1/files") continue;
+      std::vector<json> lines;
+      std::istringstream in(e["file"].get<std::string>());
+      for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+      out.push_back(std::move(lines));
+    }
+    return out;
+  }
+
+  static std::set<std::string> custom_ids(const std::vector<json>& lines) {
+    std::set<std::string> ids;
+    for (const json& l : lines) ids.insert(l["custom_id"].get<std::string>());
+    return ids;
+  }
+
+  // Chat requests the stand-in answered live, outside any batch.
+  static int live_requests(const StandIn& s) {
+    int n = 0;
+    for (const json& e : logged(s)) n += e.contains("messages") && e.value("batch", "").empty() ? 1 : 0;
+    return n;
+  }
+
+  json report() const { return json::parse(read(dir / "out/run-report.json")); }
+
+  TempDir dir;
+  // A priced model, so the cost estimates can be compared.
+  const std::map<std::string, std::string> key = {{"OPENAI_API_KEY", "sk-batch-secret"},
+                                                  {"LINGOPIPE_MODEL", "gpt-4o-mini"}};
+};
+
+TEST_F(BatchTest, OpenAiBatchAnswersEveryJobAsALiveRunWouldAtHalfTheCost) {
+  // The live run first, in a copy, for comparison.
+  TempDir live;
+  copy_project(live.path());
+  {
+    StandIn s(live.path());
+    ASSERT_EQ(lingopipe(live.path(), s, {"run"}, key).exit_code, 0);
+  }
+  enable_batch();
+  auto s = standin();
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(live_requests(*s), 0);
+  const auto files = uploads(*s);
+  ASSERT_EQ(files.size(), 2u) << "sections first, then the article summaries they release";
+  size_t lines = 0;
+  for (const auto& file : files) {
+    EXPECT_EQ(custom_ids(file).size(), file.size()) << "custom_id unique within a batch";
+    for (const json& l : file) {
+      EXPECT_EQ(l["method"], "POST");
+      EXPECT_EQ(l["url"], "/v1/chat/completions");
+      EXPECT_EQ(l["body"]["model"], "gpt-4o-mini");
+    }
+    lines += file.size();
+  }
+  for (const json& e : logged(*s)) {
+    if (e.value("path", "") != "/v1/files") continue;
+    EXPECT_EQ(e["purpose"], "batch");
+    EXPECT_TRUE(e["content_type"].get<std::string>().starts_with("multipart/form-data")) << e["content_type"];
+    EXPECT_TRUE(e["filename"].get<std::string>().ends_with(".jsonl"));
+    EXPECT_EQ(e["authorization"], true);
+  }
+  const json rep = report();
+  EXPECT_EQ(rep["requests"], static_cast<int>(lines));
+  EXPECT_EQ(rep["failures"], json::array());
+  const json live_report = json::parse(read(live / "out/run-report.json"));
+  ASSERT_GT(live_report["cost"]["estimated"].get<double>(), 0);
+  EXPECT_NEAR(rep["cost"]["estimated"].get<double>(), live_report["cost"]["estimated"].get<double>() / 2, 1e-9);
+  EXPECT_EQ(without_generated_line(read(dir / "out/digest.md")),
+            without_generated_line(read(live / "out/digest.md")));
+  EXPECT_EQ(r.err.find("sk-batch-secret"), std::string::npos);
+
+  const int logged_before = static_cast<int>(s->log_lines().size());
+  auto warm = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(warm.exit_code, 0) << warm.err;
+  EXPECT_EQ(static_cast<int>(s->log_lines().size()), logged_before) << "a re-run costs nothing";
+}
+
+TEST_F(BatchTest, MoreRequestsThanABatchTakesAreSplitIntoSeveralBatches) {
+  enable_batch("  batch_max_requests: 5\n");
+  auto s = standin();
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto files = uploads(*s);
+  ASSERT_EQ(files.size(), 6u) << "22 section requests in 5 batches, then the 2 article summaries";
+  std::set<std::string> all;
+  for (const auto& file : files) {
+    EXPECT_LE(file.size(), 5u);
+    for (const auto& id : custom_ids(file)) EXPECT_TRUE(all.insert(id).second) << "sent twice: " << id;
+  }
+  EXPECT_EQ(report()["failures"], json::array());
+}
+
+TEST_F(BatchTest, PollingWaitsThroughEveryRunningStatus) {
+  enable_batch();
+  auto s = standin(R"([{"every": true, "polls": 6}])");
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* status : {"validating", "in_progress", "finalizing", "completed"}) {
+    EXPECT_NE(r.err.find(std::string("batch batch_1: ") + status + " ("), std::string::npos) << status << "\n" << r.err;
+  }
+  EXPECT_EQ(report()["failures"], json::array());
+}
+
+TEST_F(BatchTest, AnExpiredBatchsAnswersAreKeptAndOnlyTheMissingRequestsSentAgain) {
+  enable_batch();
+  auto s = standin(R"([{"nth": 1, "final": "expired", "answer_first": 10}])");
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto files = uploads(*s);
+  ASSERT_GE(files.size(), 2u);
+  std::set<std::string> answered, missing;
+  for (size_t i = 0; i < files[0].size(); ++i) {
+    (i < 10 ? answered : missing).insert(files[0][i]["custom_id"].get<std::string>());
+  }
+  const std::set<std::string> second = custom_ids(files[1]);
+  for (const auto& id : missing) EXPECT_TRUE(second.contains(id)) << "not sent again: " << id;
+  for (const auto& id : answered) EXPECT_FALSE(second.contains(id)) << "paid twice: " << id;
+  EXPECT_EQ(report()["failures"], json::array());
+  EXPECT_EQ(report()["retries"]["by_cause"]["batch_unprocessed"], static_cast<int>(missing.size()));
+}
+
+TEST_F(BatchTest, ACancelledBatchsPartialOutputIsUsedAndTheRestSentAgain) {
+  enable_batch();
+  auto s = standin(R"([{"nth": 1, "final": "cancelled", "answer_first": 4}])");
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto files = uploads(*s);
+  ASSERT_GE(files.size(), 2u);
+  EXPECT_NE(r.err.find("batch batch_1: cancelling"), std::string::npos) << r.err;
+  const std::set<std::string> second = custom_ids(files[1]);
+  for (size_t i = 0; i < files[0].size(); ++i) {
+    EXPECT_EQ(second.contains(files[0][i]["custom_id"]), i >= 4) << i;
+  }
+  EXPECT_EQ(report()["failures"], json::array());
+}
+
+TEST_F(BatchTest, AFailedValidationReportsTheLineItNamesAndSendsTheOthersAgain) {
+  enable_batch();
+  auto s = standin(R"([{"nth": 1, "errors": [{"line": 3, "code": "invalid_request", "message": "bad line"}]}])");
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto files = uploads(*s);
+  ASSERT_GE(files.size(), 2u);
+  const std::string rejected = files[0][2]["custom_id"];
+  const std::set<std::string> second = custom_ids(files[1]);
+  EXPECT_FALSE(second.contains(rejected));
+  EXPECT_EQ(second.size(), files[0].size() - 1);
+  const json failures = report()["failures"];
+  ASSERT_EQ(failures.size(), 2u) << failures.dump();
+  EXPECT_EQ(failures[0]["reason"], "bad_request: batch batch_1 rejected line 3: invalid_request: bad line");
+  EXPECT_EQ(failures[1]["reason"], "a section summary is missing") << "its article's summary";
+}
+
+TEST_F(BatchTest, ErrorFileLinesAreReadLikeLiveAnswers) {
+  // Line faults by request number: 2 a server error (sent again), 3 a
+  // context error (split in halves), 4 an answer cut at its budget (sent
+  // again with twice the budget); each lands in the error or output file.
+  enable_batch();
+  const std::string faults = R"([
+    {"nth": 2, "status": 500, "body": "{\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}"},
+    {"nth": 3, "status": 400, "body": "{\"error\":{\"message\":\"This model's maximum context length is 10 tokens\",\"code\":\"context_length_exceeded\"}}"},
+    {"nth": 4, "status": 200, "body": "{\"choices\":[{\"message\":{\"content\":\"cut\"},\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}"}
+  ])";
+  auto s = standin("[]", faults);
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  const auto files = uploads(*s);
+  ASSERT_GE(files.size(), 2u) << r.err;
+  const std::set<std::string> second = custom_ids(files[1]);
+  EXPECT_TRUE(second.contains(files[0][1]["custom_id"])) << "the 500 is sent again";
+  EXPECT_FALSE(second.contains(files[0][2]["custom_id"])) << "too long: its halves go instead";
+  int doubled = 0;
+  for (const json& l : files[1]) doubled += l["body"]["max_tokens"] == 4096 ? 1 : 0;
+  EXPECT_EQ(doubled, 1) << "the truncated answer's request, with twice the budget";
+  const json rep = report();
+  EXPECT_EQ(rep["jobs"]["split_input_too_long"], 1);
+  EXPECT_EQ(rep["retries"]["by_cause"]["server_error"], 1);
+  EXPECT_EQ(rep["retries"]["by_cause"]["truncated"], 1);
+}
+
+TEST_F(BatchTest, AnthropicMessageBatchesAreJoinedByCustomIdAndErroredLinesHandledByType) {
+  set_config(dir.path(), "provider: openai", "provider: anthropic");
+  enable_batch();
+  const std::string faults = R"([
+    {"nth": 2, "status": 529, "body": "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}"},
+    {"nth": 3, "status": 400, "body": "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"messages: text content blocks must be non-empty\"}}"}
+  ])";
+  auto s = standin(R"([{"nth": 1, "final": "expired", "answer_first": 18}])", faults);
+  const std::map<std::string, std::string> env = {{"ANTHROPIC_API_KEY", "sk-ant-batch"},
+                                                  {"LINGOPIPE_MODEL", "claude-test"}};
+  auto r = lingopipe(dir.path(), *s, {"run"}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  std::vector<json> creates;
+  for (const json& e : logged(*s)) {
+    if (!e.value("batch_api", false)) continue;
+    EXPECT_EQ(e["x_api_key"], true) << e.dump();
+    EXPECT_EQ(e["authorization"], false);
+    if (e["path"] == "/v1/messages/batches") creates.push_back(e);
+  }
+  ASSERT_GE(creates.size(), 2u);
+  std::set<std::string> second;
+  for (const json& l : creates[1]["lines"]) second.insert(l["custom_id"].get<std::string>());
+  const json& first = creates[0]["lines"];
+  EXPECT_TRUE(second.contains(first[1]["custom_id"])) << "overloaded_error: sent again";
+  EXPECT_FALSE(second.contains(first[2]["custom_id"])) << "invalid_request_error: reported";
+  for (size_t i = 18; i < first.size(); ++i) EXPECT_TRUE(second.contains(first[i]["custom_id"])) << "expired " << i;
+  for (size_t i = 3; i < 18; ++i) EXPECT_FALSE(second.contains(first[i]["custom_id"])) << i;
+  const json failures = report()["failures"];
+  ASSERT_EQ(failures.size(), 2u) << failures.dump() << " (the section and its article's summary)";
+  EXPECT_EQ(failures[0]["reason"], "HTTP 400 bad_request: messages: text content blocks must be non-empty");
+}
+
+TEST_F(BatchTest, ARerunCollectsTheBatchAnEarlierRunSentInsteadOfPayingAgain) {
+  enable_batch();
+  // The first batch runs for 40 status reads (about a second); the first
+  // run gives up after 0.3 s, the second collects it.
+  auto s = standin(R"([{"nth": 1, "polls": 40}])");
+  auto first = lingopipe(dir.path(), *s, {"run", "--deadline", "0.3"}, key);
+  EXPECT_NE(first.exit_code, 0);
+  EXPECT_NE(first.err.find("batch batch_1: 22 requests still waiting for answers; run again to collect them"),
+            std::string::npos) << first.err;
+  EXPECT_EQ(report()["failures"][0]["reason"],
+            "batch_unprocessed: still in batch batch_1; run again to collect its answers (a batch ends within 24 h)");
+  ASSERT_EQ(uploads(*s).size(), 1u);
+
+  auto second = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("batch batch_1: sent by an earlier run with 22 requests; collecting its answers"),
+            std::string::npos) << second.err;
+  const auto files = uploads(*s);
+  std::set<std::string> all;
+  for (const auto& file : files) {
+    for (const auto& id : custom_ids(file)) EXPECT_TRUE(all.insert(id).second) << "paid twice: " << id;
+  }
+  EXPECT_EQ(report()["failures"], json::array());
+  auto third = lingopipe(dir.path(), *s, {"run"}, key);
+  EXPECT_NE(third.err.find("0 requests sent"), std::string::npos) << "collected batches leave the journal";
+}
+
+TEST_F(BatchTest, AProviderWithoutABatchApiIsAConfigError) {
+  set_config(dir.path(), "provider: openai", "provider: ollama");
+  enable_batch();
+  StandIn s(dir.path());
+  auto r = lingopipe(dir.path(), s, {"run"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("endpoint 'primary': batch: provider ollama has no batch API here; batch works "
+                       "with openai and anthropic, or set batch: false"), std::string::npos) << r.err;
+}
+
+} // namespace
