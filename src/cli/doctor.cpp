@@ -2,6 +2,7 @@
 
 #include "config/config.hpp"
 #include "llm/codec.hpp"
+#include "llm/errors.hpp"
 #include "llm/transport.hpp"
 #include "pipeline/runner.hpp"
 #include "prompt/prompt_set.hpp"
@@ -138,10 +139,8 @@ std::vector<Check> check_endpoint(const config::Endpoint& ce) {
   return checks;
 }
 
-// A server's message may quote the key; it is replaced before printing.
 std::string scrub(std::string text, const std::string& key) {
-  if (key.size() < 4) return text;
-  for (size_t pos; (pos = text.find(key)) != std::string::npos;) text.replace(pos, key.size(), "***");
+  llm::scrub_secret(text, key);
   return text;
 }
 

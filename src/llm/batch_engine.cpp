@@ -248,8 +248,10 @@ void BatchEngine::collect(const Open& batch, const BatchStatus& status) {
         ++unknown;
         continue;
       }
-      finish(r.custom_id, r.response ? m_codec.decode(*r.response, it->second.request)
-                                     : ChatOutcome(std::unexpected(*r.error)));
+      ChatOutcome outcome = r.response ? m_codec.decode(*r.response, it->second.request)
+                                       : ChatOutcome(std::unexpected(*r.error));
+      scrub_secret(outcome, m_endpoint.api_key);
+      finish(r.custom_id, outcome);
     }
   }
   if (skipped + unknown > 0) {
@@ -349,6 +351,7 @@ BatchEngine::Exchange BatchEngine::call(const HttpRequest& request, const std::s
     }
     ChatError error = *failed;
     error.message = fmt::format("{}: {}", what, error.message);
+    scrub_secret(error.message, m_endpoint.api_key);
     const RetryDecision decision = m_policy.decide(error, attempt);
     if (decision.verdict != Verdict::retry) {
       // A 400 concerns what was sent and a 404 one batch (the caller decides);

@@ -193,6 +193,7 @@ void Engine::handle(Completion completion) {
   m_in_flight_tokens -= p.request.estimated_tokens;
   count_connection(completion.response);
   ChatOutcome outcome = m_codec.decode(completion.response, p.request);
+  scrub_secret(outcome, m_endpoint.api_key);
   m_limiter.observe(completion.response, m_clock.now(), static_cast<int>(m_in_flight.size()),
                     m_in_flight_tokens);
   adapt_window(outcome);

@@ -216,4 +216,13 @@ void split_reasoning(ChatResult& result) {
   result.content = std::move(answer);
 }
 
+void scrub_secret(std::string& text, const std::string& secret) {
+  if (secret.size() < 4) return; // nothing a message could quote by accident
+  for (size_t pos; (pos = text.find(secret)) != std::string::npos;) text.replace(pos, secret.size(), "***");
+}
+
+void scrub_secret(ChatOutcome& outcome, const std::string& secret) {
+  if (!outcome) scrub_secret(outcome.error().message, secret);
+}
+
 } // namespace llm

@@ -61,6 +61,12 @@ Stop anthropic_stop(const std::string& stop_reason);
 // errors (never cached). `e` carries status and request id.
 ChatOutcome finish(ChatResult result, Stop stop, ChatError e, const std::string& refusal = {});
 
+// A server's message may quote the key sent (OpenAI's 401 does): every
+// occurrence of `secret` in `text` becomes "***" before anything prints it.
+void scrub_secret(std::string& text, const std::string& secret);
+// The same for an outcome's error message.
+void scrub_secret(ChatOutcome& outcome, const std::string& secret);
+
 // Moves a leading <think>...</think> block from content to reasoning.
 void split_reasoning(ChatResult& result);
 

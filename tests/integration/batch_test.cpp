@@ -278,6 +278,20 @@ TEST_F(BatchTest, ARerunCollectsTheBatchAnEarlierRunSentInsteadOfPayingAgain) {
   EXPECT_NE(third.err.find("0 requests sent"), std::string::npos) << "collected batches leave the journal";
 }
 
+TEST_F(BatchTest, ABadKeyStopsTheRunAtTheFirstBatchCall) {
+  enable_batch();
+  write(dir / "batch-faults.json", "[]");
+  StandIn s(dir.path(), "", 0, {"--require-key", "sk-right"});
+  auto r = lingopipe(dir.path(), s, {"run"}, {{"OPENAI_API_KEY", "sk-wrong-4711"}});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  ASSERT_EQ(s.log_lines().size(), 0u) << "a refused upload is not logged as a batch";
+  const json rep = report();
+  EXPECT_NE(rep["stopped"].get<std::string>().find("HTTP 401 auth invalid_api_key"), std::string::npos)
+    << rep["stopped"];
+  EXPECT_EQ(r.err.find("sk-wrong-4711"), std::string::npos) << "the key is never printed";
+  EXPECT_EQ(read(dir / "out/run-report.json").find("sk-wrong-4711"), std::string::npos);
+}
+
 TEST_F(BatchTest, AProviderWithoutABatchApiIsAConfigError) {
   set_config(dir.path(), "provider: openai", "provider: ollama");
   enable_batch();

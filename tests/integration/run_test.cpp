@@ -141,6 +141,17 @@ TEST_F(RunTest, UnauthorizedStopsAfterOneRequestWithExitCode3) {
   EXPECT_EQ(read(dir / ".lingopipe/cache.sqlite").find("sk-secret"), std::string::npos);
 }
 
+// OpenAI's 401 quotes the key it was sent, and so does the stand-in's.
+TEST_F(RunTest, AKeyTheServerQuotesBackIsNeverPrintedOrReported) {
+  StandIn standin(dir.path(), "", 0, {"--require-key", "sk-right"});
+  auto r = lingopipe(dir.path(), standin, {"run"}, {{"OPENAI_API_KEY", "sk-wrong-quoted-4711"}});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("stopped: HTTP 401 auth invalid_api_key: Incorrect API key provided: ***"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("sk-wrong-quoted-4711"), std::string::npos) << r.err;
+  EXPECT_EQ(read(dir / "out/run-report.json").find("sk-wrong-quoted-4711"), std::string::npos);
+}
+
 TEST_F(RunTest, ApiKeyIsSentButIsNotPartOfTheCacheKey) {
   StandIn standin(dir.path());
   ASSERT_EQ(lingopipe(dir.path(), standin, {"run"}, {{"OPENAI_API_KEY", "key-one"}}).exit_code, 0);
