@@ -130,6 +130,27 @@ struct Session {
   pipeline::Runner runner;
 };
 
+// llama.cpp divides its context among slots (-c 8192 -np 4: 2,048 each);
+// what one slot holds is read once from each OpenAI-compatible endpoint's
+// /props, so a section too large for it is split before it is sent. Other
+// servers answer 404, which changes nothing.
+void read_slot_contexts(const config::Config& cfg, pipeline::Runner& runner) {
+  std::vector<config::Endpoint> endpoints = {cfg.endpoint};
+  endpoints.insert(endpoints.end(), cfg.fallbacks.begin(), cfg.fallbacks.end());
+  for (const auto& e : endpoints) {
+    if (e.provider != "openai" || e.batch) continue;
+    llm::HttpRequest props = llm::props_request(pipeline::llm_endpoint(e));
+    props.limits.connect_timeout_s = e.connect_timeout_s;
+    props.limits.request_timeout_s = props.limits.stall_timeout_s = props.limits.first_byte_timeout_s = 5;
+    props.limits.ca_file = e.ca_file.string();
+    if (const std::optional<int> n_ctx = llm::slot_context(llm::fetch_once(std::move(props)))) {
+      runner.set_slot_context(e.name, *n_ctx);
+      spdlog::info("endpoint '{}': llama.cpp slots hold {} tokens; larger sections are split before they are sent",
+                   e.name, *n_ctx);
+    }
+  }
+}
+
 int run_command(const Options& o) {
   Session s(o);
   if (o.dry_run) {
@@ -137,6 +158,7 @@ int run_command(const Options& o) {
     return code(ExitCode::ok);
   }
   require_endpoint(s.cfg);
+  read_slot_contexts(s.cfg, s.runner);
   const auto& e = s.cfg.endpoint;
   auto transport = llm::make_curl_transport(
     {s.cfg.limits.max_in_flight});

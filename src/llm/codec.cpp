@@ -58,6 +58,23 @@ HttpRequest models_request(const Endpoint& endpoint) {
   return http;
 }
 
+HttpRequest props_request(const Endpoint& endpoint) {
+  HttpRequest http = models_request(endpoint);
+  std::string root = join_url(endpoint.base_url, "");
+  if (root.ends_with("/v1")) root.resize(root.size() - 3);
+  http.url = root + "/props";
+  return http;
+}
+
+std::optional<int> slot_context(const HttpResponse& response) {
+  if (response.status != 200) return std::nullopt;
+  const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+  const nlohmann::json settings = body.is_object() ? body.value("default_generation_settings", nlohmann::json()) : nullptr;
+  if (!settings.is_object() || !settings.value("n_ctx", nlohmann::json()).is_number_integer()) return std::nullopt;
+  const int n_ctx = settings["n_ctx"].get<int>();
+  return n_ctx > 0 ? std::optional(n_ctx) : std::nullopt;
+}
+
 std::vector<std::string> listed_models(const HttpResponse& response) {
   std::vector<std::string> ids;
   const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);

@@ -476,6 +476,9 @@ private:
           return;
         }
       }
+      if (exceeds_slot_context(job) && split(id, slot_context_error(job))) {
+        return;
+      }
       m_engine->submit(id, job.request);
       ++m_submitted;
     } else {
@@ -483,6 +486,22 @@ private:
       m_result.stats.pending_tokens_out += job.estimate_out;
       fail(id, "not cached", false);
     }
+  }
+
+  // llama.cpp divides its context among slots; a request larger than one
+  // slot's would be refused or cut, so it is split before it is sent.
+  bool exceeds_slot_context(const Job& job) const {
+    const auto it = m_runner.m_slot_context.find(endpoint().name);
+    return job.section >= 0 && it != m_runner.m_slot_context.end() &&
+           job.estimate_in + job.estimate_out > it->second;
+  }
+
+  llm::ChatError slot_context_error(const Job& job) const {
+    llm::ChatError e;
+    e.kind = llm::ErrorKind::input_too_long;
+    e.message = fmt::format("about {} tokens with the answer; the server's slots hold {} (llama.cpp /props)",
+                            job.estimate_in + job.estimate_out, m_runner.m_slot_context.at(endpoint().name));
+    return e;
   }
 
   void count_hit(const Job& job, const cache::Entry& entry) {

@@ -20,6 +20,7 @@
 #include "prompt/prompt_set.hpp"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -60,6 +61,9 @@ public:
   }
   // Stop sending new requests once the estimated spend would pass `max_cost`.
   void set_max_cost(std::optional<double> max_cost) { m_max_cost = max_cost; }
+  // The context one request may use on endpoint `name` (llama.cpp's per-slot
+  // n_ctx): larger section jobs are split before they are sent.
+  void set_slot_context(const std::string& name, int tokens) { m_slot_context[name] = tokens; }
   // Stop sending new requests after this many seconds; in-flight ones finish.
   void set_deadline(std::optional<double> seconds) { m_deadline_s = seconds; }
 
@@ -76,6 +80,7 @@ private:
   std::function<void(size_t, const ArticleOutput&)> m_article_done;
   std::optional<double> m_max_cost;
   std::optional<double> m_deadline_s;
+  std::map<std::string, int> m_slot_context; // by endpoint name
 };
 
 } // namespace pipeline

@@ -134,6 +134,23 @@ TEST_F(ProviderTest, LlamaCppContextShiftIsCaughtAndTheSectionSplit) {
   expect_split_and_whole(r.err, "llama.cpp read 512 prompt tokens of about");
 }
 
+// PROTOCOLS.md item 38, second half: the per-slot context /props reports
+// sizes the requests, so none is cut and none is refused.
+TEST_F(ProviderTest, LlamaCppSlotContextFromPropsSplitsLongSectionsBeforeTheyAreSent) {
+  write_long_article();
+  StandIn standin(dir.path(), "", 0, {"--llama-context-shift", "2048", "--llama-props", "yes"});
+  auto r = lingopipe(dir.path(), standin, {"run", "long"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("endpoint 'primary': llama.cpp slots hold 2048 tokens; larger sections are split "
+                       "before they are sent"), std::string::npos) << r.err;
+  expect_split_and_whole(r.err, "the server's slots hold 2048 (llama.cpp /props)");
+  for (const json& entry : logged(standin)) {
+    std::string prompt;
+    for (const auto& m : entry["messages"]) prompt += m["content"].get<std::string>();
+    EXPECT_LE(prompt.size() / 4, 2048u) << "no request the server would cut";
+  }
+}
+
 TEST_F(ProviderTest, AzureClassicDeployment) {
   set_config(dir.path(), "provider: openai",
              "provider: azure\n  deployment: gpt4o-prod\n  api_version: 2024-10-21");

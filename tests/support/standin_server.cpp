@@ -41,6 +41,7 @@
 // --llama-context-shift N: OpenAI-dialect answers as llama-server's with
 //   -c N --context-shift: each carries llama.cpp's timings, and a prompt over
 //   N tokens is answered 200 from its last N/2 with "truncated": true.
+//   --llama-props yes: GET /props reports N as each slot's n_ctx.
 //
 // --require-key K: requests without K (as Bearer, x-api-key or api-key) get
 //   401 invalid_api_key, whose message quotes the key sent, as OpenAI's does.
@@ -79,6 +80,7 @@ struct Options {
   std::string require_key;            // when set, requests without it get 401
   int latency_ms = 0;
   size_t llama_context = 0;           // --llama-context-shift; 0: not llama.cpp
+  bool llama_props = false;           // --llama-props yes: GET /props reports llama_context per slot
   int threads = 512; // a kept-alive connection holds a thread: more than any test keeps open
   bool compress = true;               // answer compressed when the client accepts it
   double rpm = 0;                     // rate limits enforced like a provider; 0: none
@@ -743,6 +745,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--batch-faults") o.batch_faults_file = value;
     else if (flag == "--latency-ms") o.latency_ms = std::stoi(value);
     else if (flag == "--llama-context-shift") o.llama_context = std::stoul(value);
+    else if (flag == "--llama-props") o.llama_props = value == "yes";
     else if (flag == "--threads") o.threads = std::stoi(value);
     else if (flag == "--rpm") o.rpm = std::stod(value);
     else if (flag == "--compress") o.compress = value != "no";
@@ -807,6 +810,12 @@ int main(int argc, char** argv) {
       res.set_content(R"({"models":[{"name":"lingopipe-standin:latest","model":"lingopipe-standin:latest"}]})",
                       "application/json");
     });
+    if (o.llama_props) {
+      server.Get("/props", [&o](const auto&, auto& res) {
+        res.set_content(json{{"default_generation_settings", {{"n_ctx", o.llama_context}}}, {"total_slots", 4}}.dump(),
+                        "application/json");
+      });
+    }
     server.Get("/_stats", [&](const auto&, auto& res) {
       res.set_content(standin.stats().dump(), "application/json");
     });

@@ -212,4 +212,17 @@ TEST(HttpTest, RedactsCredentialsInUrls) {
   EXPECT_EQ(llm::redact_url("http://host/v1/a@b"), "http://host/v1/a@b");
 }
 
+TEST(OpenAiCodecTest, LlamaCppPropsGiveThePerSlotContext) {
+  const llm::HttpRequest props = llm::props_request(endpoint("http://127.0.0.1:8080/v1/", "k"));
+  EXPECT_EQ(props.url, "http://127.0.0.1:8080/props");
+  EXPECT_EQ(props.method, "GET");
+  EXPECT_NE(std::ranges::find(props.headers, "Authorization: Bearer k"), props.headers.end());
+  EXPECT_EQ(llm::slot_context(response(200, R"({"default_generation_settings":{"n_ctx":1024},"total_slots":4})")),
+            1024);
+  EXPECT_FALSE(llm::slot_context(response(404, R"({"error":{"message":"not found"}})")));
+  EXPECT_FALSE(llm::slot_context(response(200, "<html>vLLM</html>")));
+  EXPECT_FALSE(llm::slot_context(response(200, R"({"default_generation_settings":{}})")));
+  EXPECT_FALSE(llm::slot_context(response(200, R"({"default_generation_settings":{"n_ctx":0}})")));
+}
+
 } // namespace
