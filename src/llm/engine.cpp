@@ -221,8 +221,7 @@ void Engine::handle(Completion completion) {
                             m_limits.park_after_overloaded_s, describe(error))};
   }
   if (decision.verdict == Verdict::retry) {
-    spdlog::debug("request {} attempt {} failed ({}); retrying in {:.2f} s", p.id, p.attempts,
-                  describe(error), decision.delay_s);
+    log_attempt(p, error, fmt::format("retrying in {:.2f} s", decision.delay_s));
     ++m_stats.retries;
     ++m_stats.retries_by_cause[kind_name(error.kind)];
     ++m_stats.waiting;
@@ -240,8 +239,17 @@ void Engine::handle(Completion completion) {
   if (decision.verdict == Verdict::stop_endpoint && !m_stop_reason) {
     m_stop_reason = decision.reason;
   }
+  log_attempt(p, error, decision.verdict == Verdict::stop_endpoint ? "not retried; the endpoint stops"
+                                                                   : "not retried");
   ++m_stats.failed;
   m_on_done(p.id, outcome);
+}
+
+// Every failed attempt, at -v: provider, status, error type and code, the
+// server's request id (in describe) and what was decided.
+void Engine::log_attempt(const Pending& p, const ChatError& error, const std::string& decision) const {
+  spdlog::debug("{} request {} attempt {} of {} failed ({}); {}", provider_name(m_endpoint.provider), p.id,
+                p.attempts, m_limits.max_attempts, describe(error), decision);
 }
 
 bool Engine::overloaded_too_long(const ChatError& error) {

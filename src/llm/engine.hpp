@@ -59,6 +59,7 @@ private:
   bool paced(const Pending& next, Clock::time_point now);
   void handle(Completion completion);
   void count_connection(const HttpResponse& response);
+  void log_attempt(const Pending& p, const ChatError& error, const std::string& decision) const;
   void adapt_window(const ChatOutcome& outcome);
   void cancel_all(const std::string& message);
   void cancel(const Pending& p, const std::string& message);

@@ -108,15 +108,16 @@ TEST_F(RunTest, EditingOnePromptResendsOnlyThatTask) {
 }
 
 TEST_F(RunTest, RetryAfterIsHonouredThenTheRequestSucceeds) {
-  StandIn standin(dir.path(), R"([{"nth":1,"status":429,"headers":{"retry-after":"1"},
+  StandIn standin(dir.path(), R"([{"nth":1,"status":429,"headers":{"retry-after":"1","x-request-id":"req_429"},
     "body":"{\"error\":{\"message\":\"slow down\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}"}])");
   const auto start = std::chrono::steady_clock::now();
   auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt", "-v"});
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(standin.requests(), 6 + 1);
-  EXPECT_NE(r.err.find("attempt 1 failed (HTTP 429 rate_limited rate_limit_exceeded: slow down); "
-                       "retrying in 1.00 s"),
+  // PROTOCOLS.md item 47: provider, status, error type, request id and the delay chosen.
+  EXPECT_NE(r.err.find("openai request 0 attempt 1 of 6 failed (HTTP 429 rate_limited rate_limit_exceeded: "
+                       "slow down (request req_429)); retrying in 1.00 s"),
             std::string::npos) << r.err;
   EXPECT_GE(elapsed, std::chrono::seconds(1));
   EXPECT_NE(r.err.find("1 retries, 0 failed"), std::string::npos) << r.err;
