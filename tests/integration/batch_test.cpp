@@ -63,6 +63,28 @@ protected:
 
   json report() const { return json::parse(read(dir / "out/run-report.json")); }
 
+  // Batch 1 ends with `final_status` after answering its first `answered`
+  // lines: those answers are kept and exactly the other lines go into batch
+  // 2 (none paid twice, none lost), and nothing fails.
+  ProcessResult run_partial_batch(const std::string& final_status, size_t answered) {
+    enable_batch();
+    auto s = standin(json::array({{{"nth", 1}, {"final", final_status}, {"answer_first", answered}}}).dump());
+    ProcessResult r = lingopipe(dir.path(), *s, {"run"}, key);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto files = uploads(*s);
+    if (files.size() < 2) {
+      ADD_FAILURE() << "no second batch\n" << r.err;
+      return r;
+    }
+    const std::set<std::string> second = custom_ids(files[1]);
+    for (size_t i = 0; i < files[0].size(); ++i) {
+      EXPECT_EQ(second.contains(files[0][i]["custom_id"]), i >= answered) << "line " << i + 1;
+    }
+    EXPECT_EQ(report()["failures"], json::array());
+    EXPECT_EQ(report()["retries"]["by_cause"]["batch_unprocessed"], static_cast<int>(files[0].size() - answered));
+    return r;
+  }
+
   TempDir dir;
   // A priced model, so the cost estimates can be compared.
   const std::map<std::string, std::string> key = {{"OPENAI_API_KEY", "sk-batch-secret"},
@@ -144,36 +166,12 @@ TEST_F(BatchTest, PollingWaitsThroughEveryRunningStatus) {
 }
 
 TEST_F(BatchTest, AnExpiredBatchsAnswersAreKeptAndOnlyTheMissingRequestsSentAgain) {
-  enable_batch();
-  auto s = standin(R"([{"nth": 1, "final": "expired", "answer_first": 10}])");
-  auto r = lingopipe(dir.path(), *s, {"run"}, key);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto files = uploads(*s);
-  ASSERT_GE(files.size(), 2u);
-  std::set<std::string> answered, missing;
-  for (size_t i = 0; i < files[0].size(); ++i) {
-    (i < 10 ? answered : missing).insert(files[0][i]["custom_id"].get<std::string>());
-  }
-  const std::set<std::string> second = custom_ids(files[1]);
-  for (const auto& id : missing) EXPECT_TRUE(second.contains(id)) << "not sent again: " << id;
-  for (const auto& id : answered) EXPECT_FALSE(second.contains(id)) << "paid twice: " << id;
-  EXPECT_EQ(report()["failures"], json::array());
-  EXPECT_EQ(report()["retries"]["by_cause"]["batch_unprocessed"], static_cast<int>(missing.size()));
+  run_partial_batch("expired", 10);
 }
 
 TEST_F(BatchTest, ACancelledBatchsPartialOutputIsUsedAndTheRestSentAgain) {
-  enable_batch();
-  auto s = standin(R"([{"nth": 1, "final": "cancelled", "answer_first": 4}])");
-  auto r = lingopipe(dir.path(), *s, {"run"}, key);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto files = uploads(*s);
-  ASSERT_GE(files.size(), 2u);
+  const ProcessResult r = run_partial_batch("cancelled", 4);
   EXPECT_NE(r.err.find("batch batch_1: cancelling"), std::string::npos) << r.err;
-  const std::set<std::string> second = custom_ids(files[1]);
-  for (size_t i = 0; i < files[0].size(); ++i) {
-    EXPECT_EQ(second.contains(files[0][i]["custom_id"]), i >= 4) << i;
-  }
-  EXPECT_EQ(report()["failures"], json::array());
 }
 
 TEST_F(BatchTest, AFailedValidationReportsTheLineItNamesAndSendsTheOthersAgain) {
