@@ -269,6 +269,7 @@ void BatchEngine::reject_lines(const Open& batch, const BatchStatus& status) {
       const std::string& c = batch.custom_ids[e.line - 1];
       if (m_items.contains(c)) {
         --m_stats.in_flight;
+        ++m_stats.failed;
         fail_items({c}, batch_error(ErrorKind::bad_request,
                                     fmt::format("batch {} rejected line {}: {}", batch.id, e.line, e.message)));
       }
