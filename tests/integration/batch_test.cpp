@@ -8,6 +8,10 @@
 
 #include <set>
 #include <sstream>
+#include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
 
 using namespace testenv;
 using nlohmann::json;
@@ -274,6 +278,37 @@ TEST_F(BatchTest, ARerunCollectsTheBatchAnEarlierRunSentInsteadOfPayingAgain) {
   EXPECT_EQ(report()["failures"], json::array());
   auto third = lingopipe(dir.path(), *s, {"run"}, key);
   EXPECT_NE(third.err.find("0 requests sent"), std::string::npos) << "collected batches leave the journal";
+}
+
+TEST_F(BatchTest, ABatchOfARunKilledWhileWaitingIsCollectedByTheNextRun) {
+  enable_batch();
+  auto s = standin(R"([{"nth": 1, "polls": 30}])");
+  std::map<std::string, std::string> env = key;
+  env["LINGOPIPE_BASE_URL"] = s->base_url();
+  const pid_t pid = spawn({LINGOPIPE_BINARY, "run", "-q"}, dir.path(), env);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto polled = [&] {
+    for (const json& e : logged(*s)) {
+      if (e.value("path", "") == "/v1/batches/batch_1") return true;
+    }
+    return false;
+  };
+  while (!polled() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "killed while waiting for its batch";
+
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("batch batch_1: sent by an earlier run with 22 requests"), std::string::npos) << r.err;
+  std::set<std::string> all;
+  for (const auto& file : uploads(*s)) {
+    for (const auto& id : custom_ids(file)) EXPECT_TRUE(all.insert(id).second) << "paid twice: " << id;
+  }
+  EXPECT_EQ(report()["failures"], json::array());
 }
 
 TEST_F(BatchTest, ABadKeyStopsTheRunAtTheFirstBatchCall) {

@@ -387,7 +387,7 @@ TEST_F(RunTest, TruncatedBodyIsRetried) {
   auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt", "-v"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(standin.requests(), 6 + 1);
-  EXPECT_NE(r.err.find("attempt 1 failed (transport: transfer closed with"), std::string::npos)
+  EXPECT_NE(r.err.find("attempt 1 of 6 failed (transport: transfer closed with"), std::string::npos)
     << r.err;
   EXPECT_EQ(read(dir / "out/lingopipe.json").find("never complete"), std::string::npos);
 }
