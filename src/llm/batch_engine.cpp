@@ -210,8 +210,8 @@ bool BatchEngine::poll(Open& batch) {
   }
   if (status->phase == BatchPhase::failed) {
     reject_lines(batch, *status);
-  } else {
-    collect(batch, *status);
+  } else if (!collect(batch, *status)) {
+    return false; // the results are still there: the batch stays in the journal
   }
   forget(batch);
   return true;
@@ -232,14 +232,20 @@ void BatchEngine::forget(const Open& batch) {
 }
 
 // Results are matched by custom_id, never by line order; a request of the
-// batch with no result line (expired, cancelled) is sent again.
-void BatchEngine::collect(const Open& batch, const BatchStatus& status) {
+// batch with no result line (expired, cancelled) is sent again. False when a
+// result file could not be downloaded (retried in call(), which stopped the
+// endpoint): the batch is kept for a re-run, since its answers are paid for.
+// A file the provider no longer has (404) is given up.
+bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
   size_t skipped = 0, unknown = 0;
   for (const auto& url : status.result_urls) {
     Exchange file = call(download_request(m_endpoint, url), "batch " + batch.id + ": downloading its results");
+    if (!file && file.error().kind != ErrorKind::not_found) {
+      return false;
+    }
     if (!file) {
-      spdlog::warn("batch {}: results not downloaded ({}); its requests are sent again",
-                   batch.id, describe(file.error()));
+      spdlog::warn("batch {}: a result file is gone ({}); its requests are sent again", batch.id,
+                   describe(file.error()));
       continue;
     }
     for (const BatchResult& r : parse_batch_results(m_endpoint.provider, file->body, skipped)) {
@@ -258,6 +264,7 @@ void BatchEngine::collect(const Open& batch, const BatchStatus& status) {
     spdlog::warn("batch {}: {} result lines unreadable, {} for requests this run did not plan "
                  "(changed inputs or config); not used", batch.id, skipped, unknown);
   }
+  return true;
 }
 
 // OpenAI rejected the input file: the lines it names fail with its reason,

@@ -83,7 +83,7 @@ private:
   void create_batch(std::vector<std::string> custom_ids);
   void poll_open();
   bool poll(Open& batch);
-  void collect(const Open& batch, const BatchStatus& status);
+  bool collect(const Open& batch, const BatchStatus& status);
   void reject_lines(const Open& batch, const BatchStatus& status);
   void forget(const Open& batch);
   void finish(const std::string& custom_id, const ChatOutcome& outcome);

@@ -311,6 +311,26 @@ TEST_F(BatchTest, ABatchOfARunKilledWhileWaitingIsCollectedByTheNextRun) {
   EXPECT_EQ(report()["failures"], json::array());
 }
 
+TEST_F(BatchTest, ResultsThatCannotBeDownloadedStayForTheNextRun) {
+  enable_batch();
+  set_config(dir.path(), "max_attempts: 6", "max_attempts: 2");
+  auto s = standin(R"([{"nth": 1, "download_fails": 2}])");
+  auto first = lingopipe(dir.path(), *s, {"run"}, key);
+  EXPECT_EQ(first.exit_code, 3) << first.err;
+  EXPECT_NE(report()["stopped"].get<std::string>().find("batch batch_1: downloading its results after 2 attempts"),
+            std::string::npos) << report()["stopped"];
+  EXPECT_NE(first.err.find("batch batch_1: 22 requests still waiting for answers"), std::string::npos) << first.err;
+
+  auto second = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("batch batch_1: sent by an earlier run with 22 requests"), std::string::npos);
+  std::set<std::string> all;
+  for (const auto& file : uploads(*s)) {
+    for (const auto& id : custom_ids(file)) EXPECT_TRUE(all.insert(id).second) << "paid twice: " << id;
+  }
+  EXPECT_EQ(report()["failures"], json::array());
+}
+
 TEST_F(BatchTest, ABadKeyStopsTheRunAtTheFirstBatchCall) {
   enable_batch();
   write(dir / "batch-faults.json", "[]");

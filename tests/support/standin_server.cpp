@@ -34,7 +34,8 @@
 //   {"nth": K | "every": true, "polls": N, "final": "completed" | "expired" |
 //   "cancelled" | "failed", "answer_first": N (expired/cancelled: lines
 //   answered before), "errors": [{"line": L, "code", "message"}] (failed;
-//   without "line": a batch-wide error)}. An input that breaks the rules
+//   without "line": a batch-wide error), "download_fails": N (the first N
+//   downloads of its result files answer 503)}. An input that breaks the rules
 //   (duplicate custom_id, a method or url other than POST
 //   /v1/chat/completions) fails validation with the line named, as OpenAI's does.
 //
@@ -303,7 +304,13 @@ public:
     if (!authorized(req, res)) return;
     std::lock_guard lock(m_batch_mutex);
     log_control(req, {});
-    auto it = m_files.find(req.matches[1].str() + suffix);
+    const std::string file_id = req.matches[1].str() + suffix;
+    if (Batch* batch = batch_of_file(file_id); batch && ++batch->downloads <= batch->fault.value("download_fails", 0)) {
+      res.status = 503;
+      res.set_content(R"({"error":{"message":"The server is overloaded","type":"server_error"}})", "application/json");
+      return;
+    }
+    auto it = m_files.find(file_id);
     if (it == m_files.end()) {
       res.status = 404;
       res.set_content(R"({"error":{"message":"No such file","type":"invalid_request_error"}})", "application/json");
@@ -324,12 +331,20 @@ private:
     std::vector<json> answered;       // result lines, in request order
     std::vector<json> failed;         // OpenAI's error-file lines
     std::vector<std::string> unanswered; // custom_ids the batch did not get to
+    int downloads = 0;                // of its result files, for "download_fails"
   };
 
   static void invalid(httplib::Response& res, const std::string& message) {
     res.status = 400;
     res.set_content(json{{"error", {{"message", message}, {"type", "invalid_request_error"}}}}.dump(),
                     "application/json");
+  }
+
+  // Result files are named after their batch: "<batch>-output", "-errors", "-results".
+  Batch* batch_of_file(const std::string& file_id) {
+    const auto dash = file_id.rfind('-');
+    auto it = dash == std::string::npos ? m_batches.end() : m_batches.find(file_id.substr(0, dash));
+    return it == m_batches.end() ? nullptr : &it->second;
   }
 
   json batch_fault(int n) const {
