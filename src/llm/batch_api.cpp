@@ -120,10 +120,11 @@ HttpResponse json_response(long status, const json& body) {
   return r;
 }
 
-// A request the batch did not get to (expired, cancelled): sent again.
-ChatError unprocessed(const std::string& code, const std::string& message) {
+// A result line's error that carries no HTTP answer: `unprocessed` when the
+// batch did not get to the request (expired, cancelled: sent again).
+ChatError line_error(ErrorKind kind, const std::string& code, const std::string& message) {
   ChatError e;
-  e.kind = ErrorKind::unprocessed;
+  e.kind = kind;
   e.code = code;
   e.message = message;
   return e;
@@ -143,25 +144,19 @@ BatchResult openai_result(const json& line) {
       out.response->headers["x-request-id"] = id;
     }
   }
-  if (error.is_object()) {
-    const std::string code = text_field(error, "code");
-    const std::string message = text_field(error, "message");
-    const bool not_reached = code.find("expired") != std::string::npos ||
-                             code.find("cancel") != std::string::npos;
-    ChatError e = not_reached ? unprocessed(code, message) : ChatError{};
-    if (!not_reached) {
-      e.kind = ErrorKind::bad_request;
-      e.code = code;
-      e.message = message;
-    }
-    if (out.response && out.response->status == 200) {
-      e.status = 200;
-    } else if (out.response) {
-      return out; // the response's own error says more
-    }
-    out.error = e;
-    out.response.reset();
+  // A non-null error is a failure even beside a 200; beside an error status
+  // the response's own body says more.
+  const bool response_says_more = out.response && out.response->status != 200;
+  if (!error.is_object() || response_says_more) {
+    return out;
   }
+  const std::string code = text_field(error, "code");
+  const std::string message = text_field(error, "message");
+  const bool not_reached = code.find("expired") != std::string::npos || code.find("cancel") != std::string::npos;
+  ChatError e = line_error(not_reached ? ErrorKind::unprocessed : ErrorKind::bad_request, code, message);
+  e.status = out.response ? 200 : 0;
+  out.error = e;
+  out.response.reset();
   return out;
 }
 
@@ -180,7 +175,7 @@ BatchResult anthropic_result(const json& line) {
     if (!inner.is_object()) body = {{"type", "error"}, {"error", body}};
     out.response = json_response(anthropic_error_status(error_type), body);
   } else if (type == "canceled" || type == "expired") {
-    out.error = unprocessed(type, fmt::format("the batch was {} before this request was processed", type));
+    out.error = line_error(ErrorKind::unprocessed, type, fmt::format("the batch was {} before this request was processed", type));
   } else {
     ChatError e;
     e.kind = ErrorKind::malformed;

@@ -130,31 +130,15 @@ void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
   if (m_endpoint.provider != Provider::anthropic) {
     Exchange uploaded = call(upload_request(m_endpoint, lines), "uploading the batch file");
     if (uploaded) file_id = created_id(*uploaded).value_or("");
-    if (uploaded && file_id.empty()) {
-      uploaded = std::unexpected(batch_error(ErrorKind::malformed, "uploading the batch file: no file id in " +
-                                                                     excerpt(uploaded->body)));
-    }
-    if (!uploaded && uploaded.error().kind == ErrorKind::not_found && !m_stop_reason) {
-      m_stop_reason = fmt::format("{}; {} has no batch API there: check base_url or set batch: false",
-                                  describe(uploaded.error()), redact_url(m_endpoint.base_url));
-    }
-    if (!uploaded) {
-      m_stats.waiting -= static_cast<int>(custom_ids.size());
-      fail_items(custom_ids, uploaded.error());
+    if (!uploaded || file_id.empty()) {
+      not_created(custom_ids, uploaded, "uploading the batch file: no file id in ");
       return;
     }
   }
   Exchange created = call(create_request(m_endpoint, file_id, lines), "creating the batch");
-  if (!created && created.error().kind == ErrorKind::not_found && !m_stop_reason) {
-    m_stop_reason = fmt::format("{}; {} has no batch API there: check base_url or set batch: false",
-                                describe(created.error()), redact_url(m_endpoint.base_url));
-  }
   const std::string batch_id = created ? created_id(*created).value_or("") : "";
   if (!created || batch_id.empty()) {
-    m_stats.waiting -= static_cast<int>(custom_ids.size());
-    fail_items(custom_ids, created ? batch_error(ErrorKind::malformed, "creating the batch: no batch id in " +
-                                                                        excerpt(created->body))
-                                   : created.error());
+    not_created(custom_ids, created, "creating the batch: no batch id in ");
     return;
   }
   m_journal.opened(journal_key(m_endpoint), {batch_id, custom_ids});
@@ -170,6 +154,20 @@ void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
                batch_id, custom_ids.size(), redact_url(m_endpoint.base_url),
                provider_name(m_endpoint.provider), m_settings.poll_s);
   m_open.push_back({batch_id, std::move(custom_ids), ""});
+}
+
+// The upload or the create call failed, or answered without an id: the
+// requests fail with that error. A 404 there means the base URL has no batch
+// API, which no other request can change.
+void BatchEngine::not_created(const std::vector<std::string>& custom_ids, const Exchange& answer,
+                              const std::string& no_id) {
+  const ChatError error = answer ? batch_error(ErrorKind::malformed, no_id + excerpt(answer->body)) : answer.error();
+  if (error.kind == ErrorKind::not_found && !m_stop_reason) {
+    m_stop_reason = fmt::format("{}; {} has no batch API there: check base_url or set batch: false",
+                                describe(error), redact_url(m_endpoint.base_url));
+  }
+  m_stats.waiting -= static_cast<int>(custom_ids.size());
+  fail_items(custom_ids, error);
 }
 
 void BatchEngine::poll_open() {
@@ -270,7 +268,6 @@ bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
 // OpenAI rejected the input file: the lines it names fail with its reason,
 // the others go into the next batch.
 void BatchEngine::reject_lines(const Open& batch, const BatchStatus& status) {
-  std::vector<std::string> rejected;
   for (const LineError& e : status.line_errors) {
     if (e.line <= batch.custom_ids.size()) {
       const std::string& c = batch.custom_ids[e.line - 1];

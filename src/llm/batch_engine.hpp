@@ -81,6 +81,8 @@ private:
   void draw_all();
   void send_unsent();
   void create_batch(std::vector<std::string> custom_ids);
+  void not_created(const std::vector<std::string>& custom_ids, const std::expected<HttpResponse, ChatError>& answer,
+                   const std::string& no_id);
   void poll_open();
   bool poll(Open& batch);
   bool collect(const Open& batch, const BatchStatus& status);
