@@ -14,6 +14,18 @@ struct Message {
   std::string content;
 };
 
+// The order in which an engine sends the requests waiting for a slot (first
+// in, first out within one): work already under way before the requests
+// other requests wait for, before the rest. So an article's summary leaves as
+// soon as its section summaries are in, and the run's last round trip is not
+// left to a few article summaries alone.
+enum class Priority {
+  follow_up,        // released by an answer: an article summary, a section's parts, a repair
+  feeds_another,    // another request waits for its answer: a section summary
+  plain,
+};
+constexpr size_t k_priorities = 3;
+
 struct ChatRequest {
   std::string model;
   std::vector<Message> messages;
@@ -21,6 +33,7 @@ struct ChatRequest {
   int max_output_tokens = 2048;
   int estimated_tokens = 0;           // prompt + expected answer, for tokens-per-minute pacing
   int estimated_prompt_tokens = 0;    // the prompt alone (Ollama's num_ctx, truncation checks)
+  Priority priority = Priority::plain; // not sent: when the engine sends it
 };
 
 struct Usage {

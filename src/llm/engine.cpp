@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
+
 namespace llm {
 
 using namespace std::chrono_literals;
@@ -28,6 +30,24 @@ Engine::Engine(Endpoint endpoint, const config::Limits& limits, Transport& trans
     m_policy(limits),
     m_limiter(limits.requests_per_minute, limits.tokens_per_minute, clock.now()),
     m_window(limits.max_in_flight) {}
+
+const Engine::Pending& Engine::ReadyQueue::front() const {
+  for (const auto& l : m_levels) {
+    if (!l.empty()) return l.front();
+  }
+  throw std::logic_error("ReadyQueue::front on an empty queue");
+}
+
+Engine::Pending Engine::ReadyQueue::pop_front() {
+  for (auto& l : m_levels) {
+    if (l.empty()) continue;
+    Pending p = std::move(l.front());
+    l.pop_front();
+    --m_size;
+    return p;
+  }
+  throw std::logic_error("ReadyQueue::pop_front on an empty queue");
+}
 
 void Engine::submit(uint64_t id, ChatRequest request) {
   m_ready.push_back({id, std::move(request), 0, {}, std::nullopt});
@@ -76,13 +96,12 @@ void Engine::refill() {
 void Engine::dispatch() {
   const auto now = m_clock.now();
   while (!m_backoff.empty() && m_backoff.begin()->first <= now) {
-    m_ready.push_front(std::move(m_backoff.begin()->second)); // retries go first
+    m_ready.push_front(std::move(m_backoff.begin()->second)); // retries go first in their priority
     m_backoff.erase(m_backoff.begin());
   }
   m_paced_until.reset();
   while (!m_stop_reason && !m_ready.empty() && has_capacity() && !paced(m_ready.front(), now)) {
-    Pending p = std::move(m_ready.front());
-    m_ready.pop_front();
+    Pending p = m_ready.pop_front();
     if (p.attempts == 0 && m_admit && !m_admit(p.id)) {
       cancel(p, m_refusal);
       continue;
@@ -298,9 +317,7 @@ void Engine::cancel(const Pending& p, const std::string& message) {
 
 void Engine::cancel_all(const std::string& message) {
   while (!m_ready.empty()) {
-    Pending p = std::move(m_ready.front());
-    m_ready.pop_front();
-    cancel(p, message);
+    cancel(m_ready.pop_front(), message);
   }
   for (auto& [due, p] : m_backoff) {
     cancel(p, message);

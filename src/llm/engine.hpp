@@ -16,6 +16,7 @@
 #include "llm/retry.hpp"
 #include "llm/transport.hpp"
 
+#include <array>
 #include <deque>
 #include <functional>
 #include <map>
@@ -43,6 +44,23 @@ private:
     Clock::time_point due;
     std::optional<Clock::time_point> loading_since; // the server first said its model is loading
     Clock::time_point sent_at{};                    // of the current attempt
+  };
+
+  // The requests waiting for a slot, by ChatRequest::priority.
+  class ReadyQueue {
+  public:
+    void push_back(Pending p) { ++m_size; level(p).push_back(std::move(p)); }
+    void push_front(Pending p) { ++m_size; level(p).push_front(std::move(p)); } // a retry, first in its level
+    bool empty() const { return m_size == 0; }
+    size_t size() const { return m_size; }
+    const Pending& front() const;
+    Pending pop_front();
+
+  private:
+    std::deque<Pending>& level(const Pending& p) { return m_levels[static_cast<size_t>(p.request.priority)]; }
+
+    std::array<std::deque<Pending>, k_priorities> m_levels;
+    size_t m_size = 0;
   };
 
   // llama.cpp answers 503 "Loading model" until its model is in memory (and
@@ -74,7 +92,7 @@ private:
   Transport& m_transport;
   const Clock& m_clock;
   RetryPolicy m_policy;
-  std::deque<Pending> m_ready;
+  ReadyQueue m_ready;
   std::multimap<Clock::time_point, Pending> m_backoff;
   std::map<uint64_t, Pending> m_in_flight;     // by transport tag
   uint64_t m_next_tag = 1;

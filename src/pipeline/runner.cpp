@@ -313,6 +313,7 @@ public:
                   job.request.max_output_tokens);
     ++m_result.stats.retries;
     ++m_result.stats.retries_by_cause["truncated"];
+    job.request.priority = llm::Priority::follow_up;
     m_engine->submit(id, job.request); // admitted again against --max-cost
     return true;
   }
@@ -386,6 +387,7 @@ private:
     job.request.model = e.model;
     job.request.temperature = e.temperature;
     job.request.max_output_tokens = e.max_output_tokens;
+    job.request.priority = priority_of(job);
     std::vector<prompt::Message> messages =
       m_runner.m_prompts.render(job.task == Task::repair ? Task::translate : job.task, vars);
     if (job.task == Task::repair) {
@@ -419,6 +421,15 @@ private:
         job.other_keys.push_back(std::move(key));
       }
     }
+  }
+
+  // Planned section summaries go before planned translations because their
+  // article's summary waits for them; what an answer released goes first.
+  static llm::Priority priority_of(const Job& job) {
+    if (job.parent || job.task == Task::summarize_article || job.task == Task::repair) {
+      return llm::Priority::follow_up;
+    }
+    return job.task == Task::summarize ? llm::Priority::feeds_another : llm::Priority::plain;
   }
 
   static void set_endpoint_fields(cache::KeyInput& key_input, const config::Endpoint& e) {

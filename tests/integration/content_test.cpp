@@ -139,13 +139,15 @@ TEST_F(ContentTest, AFailedCheckIsRepairedOnceAndTheRepairIsCached) {
   write(dir / "articles/zahlen.txt", "Umsatz steigt\n\nDer Umsatz stieg um 27 % auf 40,6 Mrd. Euro.\n");
   set_config(dir.path(), "repair: false", "repair: true");
   set_config(dir.path(), "max_in_flight: 16", "max_in_flight: 1");
-  // The first translation (request 1: the title) is fine; the lead's loses its numbers.
+  // One in flight, in priority order: the lead's summary, the article summary,
+  // the title's translation (echoed in German), its repair, then the lead's
+  // translation (request 5), which loses its numbers.
   const std::string bad = json({{"id", "x"}, {"object", "chat.completion"}, {"model", "gpt-4o-mini"},
                                 {"choices", {{{"index", 0}, {"finish_reason", "stop"},
                                               {"message", {{"role", "assistant"},
                                                            {"content", "Here is the translation:\n\nDer Umsatz ist deutlich gestiegen, sagte das Unternehmen am Montag."}}}}}},
                                 {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 5}}}}).dump();
-  StandIn standin(dir.path(), json::array({{{"nth", 2}, {"status", 200}, {"body", bad}}}).dump());
+  StandIn standin(dir.path(), json::array({{{"nth", 5}, {"status", 200}, {"body", bad}}}).dump());
   const auto r = lingopipe(dir.path(), standin, {"run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto bodies = requests(standin);

@@ -116,7 +116,8 @@ TEST_F(RunTest, RetryAfterIsHonouredThenTheRequestSucceeds) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(standin.requests(), 6 + 1);
   // PROTOCOLS.md item 47: provider, status, error type, request id and the delay chosen.
-  EXPECT_NE(r.err.find("openai request 0 attempt 1 of 6 failed (HTTP 429 rate_limited rate_limit_exceeded: "
+  // The first request sent is job 2, the lead's summary (section summaries go first).
+  EXPECT_NE(r.err.find("openai request 2 attempt 1 of 6 failed (HTTP 429 rate_limited rate_limit_exceeded: "
                        "slow down (request req_429)); retrying in 1.00 s"),
             std::string::npos) << r.err;
   EXPECT_GE(elapsed, std::chrono::seconds(1));
@@ -333,9 +334,10 @@ TEST_F(RunTest, UnreachableEndpointStopsAfterTheFirstRequestsAttempts) {
 namespace {
 
 TEST_F(RunTest, RunReportCountsOutcomesRetriesAndFailures) {
-  // One in flight: request 2 is the lead's translation, request 3 its summary.
+  // One in flight, section summaries first: request 1 is the lead's summary,
+  // request 2 its second attempt, request 3 the body's summary.
   set_config(dir.path(), "max_in_flight: 16", "max_in_flight: 1");
-  StandIn standin(dir.path(), R"([{"nth":2,"status":503,"body":"{}"},
+  StandIn standin(dir.path(), R"([{"nth":1,"status":503,"body":"{}"},
     {"nth":3,"status":400,"body":"{\"error\":{\"message\":\"unsupported value\",\"code\":\"unsupported_value\"}}"}])");
   auto r = lingopipe(dir.path(), standin, {"run", "articles/meta-ki-investitionen.txt"});
   EXPECT_EQ(r.exit_code, 1) << r.err;

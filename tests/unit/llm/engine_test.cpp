@@ -77,6 +77,33 @@ TEST(EngineTest, TheWindowOpensOverHalfTheProbesRoundTrip) {
   EXPECT_EQ(started_before(151ms), 9);  // all 8 in flight once the 50 ms ramp is over
 }
 
+// Waiting requests go by priority, first in first out within one: what an
+// answer released before what another request waits for, before the rest.
+TEST(EngineTest, WaitingRequestsGoByPriorityInTheOrderSubmittedWithinOne) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
+  std::vector<uint64_t> order; // one in flight: the order answered is the order sent
+  llm::Engine* engine_ptr = nullptr;
+  auto with = [](llm::Priority priority) {
+    llm::ChatRequest r = request();
+    r.priority = priority;
+    return r;
+  };
+  llm::Engine engine(endpoint(), limits(1), transport, clock, [&](uint64_t id, auto&) {
+    order.push_back(id);
+    if (id == 1) engine_ptr->submit(6, with(llm::Priority::follow_up)); // released by 1's answer
+  });
+  engine_ptr = &engine;
+  engine.submit(0, with(llm::Priority::plain));
+  engine.submit(1, with(llm::Priority::feeds_another));
+  engine.submit(2, with(llm::Priority::plain));
+  engine.submit(3, with(llm::Priority::follow_up));
+  engine.submit(4, with(llm::Priority::feeds_another));
+  engine.submit(5, with(llm::Priority::plain));
+  engine.run();
+  EXPECT_EQ(order, (std::vector<uint64_t>{3, 1, 6, 4, 0, 2, 5}));
+}
+
 TEST(EngineTest, RetryAfterDelaysTheNextAttempt) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int n) {

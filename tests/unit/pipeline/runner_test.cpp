@@ -119,6 +119,29 @@ TEST_F(RunnerTest, EachArticleIsHandedOnOnceWhenItsJobsAreOver) {
   EXPECT_EQ(done, (std::vector<size_t>{0, 1}));
 }
 
+// Which prompt a request was rendered from, by its system message.
+std::string task_of(const llm::HttpRequest& req) {
+  const std::string system = nlohmann::json::parse(req.body)["messages"][0]["content"];
+  if (system.find("translator") != std::string::npos) return "translate";
+  if (system.find("digest") != std::string::npos) return "summarize_article";
+  return "summarize";
+}
+
+// Section summaries go before translations (the article summary waits for
+// them), and the article summary leaves as soon as they are in, ahead of the
+// translations already waiting: one request at a time shows the order.
+TEST_F(RunnerTest, AnArticleSummaryLeavesAsSoonAsItsSectionSummariesAreIn) {
+  FakeClock clock;
+  FakeTransport transport(clock, echo);
+  cfg.limits.max_in_flight = 1;
+  pipeline::Runner runner(cfg, prompts, cache);
+  runner.run({doc()}, transport, clock);
+  std::vector<std::string> order;
+  for (const auto& req : transport.requests()) order.push_back(task_of(req));
+  EXPECT_EQ(order, (std::vector<std::string>{"summarize", "summarize", "summarize_article", "translate",
+                                             "translate", "translate"}));
+}
+
 TEST_F(RunnerTest, SecondRunAndExportAreServedFromTheCache) {
   FakeClock clock;
   FakeTransport first(clock, echo);
