@@ -270,7 +270,9 @@ std::string jsonl_export(const ordered_json& document) {
   return out;
 }
 
-Exporter::Exporter(Options options) : m_options(std::move(options)) {
+Exporter::Exporter(Options options)
+  : m_options(std::move(options)),
+    m_generated_at(m_options.generated_at.empty() ? now_iso() : m_options.generated_at) {
   for (const auto& f : m_options.formats) {
     if (std::ranges::find(config::k_export_formats, std::string_view(f)) == std::end(config::k_export_formats)) {
       throw util::Error(fmt::format("export format '{}' is not one of md, json, jsonl, csv, html", f));
@@ -310,17 +312,58 @@ void Exporter::article_done(size_t index, const ArticleOutput& article) {
 void Exporter::export_early(size_t index, const ArticleOutput& article) {
   if (m_pieces.size() <= index) m_pieces.resize(index + 1);
   if (wants("md")) write_markdown(article);
-  Piece p = piece_of(article);
-  // The big parts wait on disk: the batch's JSON is as large as the batch.
-  if (wants("json") || wants("jsonl")) {
-    if (!m_spill) {
-      ensure_dir(m_options.dir);
-      m_spill.emplace(m_options.dir);
-    }
-    if (wants("json")) p.json_spilled = m_spill->append(std::exchange(p.json, {}));
-    if (wants("jsonl")) p.jsonl_spilled = m_spill->append(std::exchange(p.jsonl, {}));
+  m_pieces[index] = piece_of(article);
+  if (index == m_streams.next) {
+    stream_ready();
+  } else {
+    spill(*m_pieces[index]); // the big parts wait on disk: the batch's JSON is as large as the batch
   }
-  m_pieces[index] = std::move(p);
+}
+
+void Exporter::spill(Piece& p) {
+  if (!wants("json") && !wants("jsonl")) return;
+  if (!m_spill) {
+    ensure_dir(m_options.dir);
+    m_spill.emplace(m_options.dir);
+  }
+  if (wants("json")) p.json_spilled = m_spill->append(std::exchange(p.json, {}));
+  if (wants("jsonl")) p.jsonl_spilled = m_spill->append(std::exchange(p.jsonl, {}));
+}
+
+void Exporter::stream_ready() {
+  while (m_streams.next < m_pieces.size() && m_pieces[m_streams.next]) {
+    stream(*m_pieces[m_streams.next]);
+    ++m_streams.next;
+  }
+}
+
+void Exporter::open_streams() {
+  ensure_dir(m_options.dir);
+  if (wants("json")) {
+    const fs::path path = m_options.dir / "lingopipe.json";
+    util::remove_stale_temps(path);
+    m_streams.json.emplace(path);
+    m_streams.json->write(json_head(m_generated_at));
+  }
+  if (wants("jsonl")) {
+    const fs::path path = m_options.dir / "lingopipe.jsonl";
+    util::remove_stale_temps(path);
+    m_streams.jsonl.emplace(path);
+  }
+  if (wants("csv")) m_streams.csv = csv_header();
+  m_streams.open = true;
+}
+
+void Exporter::stream(Piece& p) {
+  if (!m_streams.open) open_streams();
+  const bool first = m_streams.next == 0;
+  if (p.json_spilled) p.json = m_spill->read(*p.json_spilled);
+  if (p.jsonl_spilled) p.jsonl = m_spill->read(*p.jsonl_spilled);
+  if (m_streams.json) m_streams.json->write(std::string_view(p.json).substr(first ? 1 : 0)); // the first has no comma
+  if (m_streams.jsonl) m_streams.jsonl->write(p.jsonl);
+  m_streams.csv += p.csv;
+  p.json = p.jsonl = p.csv = {};
+  p.json_spilled = p.jsonl_spilled = std::nullopt;
 }
 
 Written Exporter::finish(const pipeline::RunResult& result) {
@@ -330,7 +373,6 @@ Written Exporter::finish(const pipeline::RunResult& result) {
              html = wants("html");
   ensure_dir(dir);
   if (md) ensure_dir(dir / "articles");
-  const std::string generated_at = m_options.generated_at.empty() ? now_iso() : m_options.generated_at;
   m_pieces.resize(result.articles.size());
 
   ordered_json lean_views = ordered_json::array();
@@ -344,9 +386,9 @@ Written Exporter::finish(const pipeline::RunResult& result) {
     if (md || html) lean_views.push_back(std::move(m_pieces[i]->lean_view));
     if (html) html_views.push_back(std::move(m_pieces[i]->html_view));
   }
-  // The digests render on another core while the batch files are assembled.
+  // The digests render on another core while the batch files are finished.
   auto digests = std::async(std::launch::async, [&] {
-    return render_digests(generated_at, std::move(lean_views), std::move(html_views));
+    return render_digests(m_generated_at, std::move(lean_views), std::move(html_views));
   });
 
   Written written;
@@ -354,33 +396,21 @@ Written Exporter::finish(const pipeline::RunResult& result) {
     util::write_file_if_changed(path, text);
     written.files.push_back(path);
   };
-  // lingopipe.json and .jsonl are streamed to disk piece by piece, never
-  // built whole.
-  std::optional<util::AtomicFile> json_file, jsonl_file;
-  if (json) json_file.emplace(dir / "lingopipe.json");
-  if (jsonl) jsonl_file.emplace(dir / "lingopipe.jsonl");
-  if (json) json_file->write(json_head(generated_at));
-  std::string csv_text = csv ? csv_header() : "";
-  for (size_t i = 0; i < result.articles.size(); ++i) {
-    Piece p = std::move(*m_pieces[i]);
-    m_pieces[i].reset();
-    if (p.json_spilled) p.json = m_spill->read(*p.json_spilled);
-    if (p.jsonl_spilled) p.jsonl = m_spill->read(*p.jsonl_spilled);
-    if (json) json_file->write(std::string_view(p.json).substr(i == 0 ? 1 : 0)); // the first has no comma
-    if (jsonl) jsonl_file->write(p.jsonl);
-    if (csv) csv_text += p.csv;
-    if (md) written.files.push_back(dir / "articles" / (result.articles[i].doc.article.id + ".md"));
+  stream_ready();
+  if (!m_streams.open) open_streams(); // no articles
+  if (md) {
+    for (const auto& a : result.articles) written.files.push_back(dir / "articles" / (a.doc.article.id + ".md"));
   }
   auto commit = [&](std::optional<util::AtomicFile>& file, const fs::path& path) {
     file->commit();
     written.files.push_back(path);
   };
   if (json) {
-    json_file->write(json_tail(result.articles.empty()));
-    commit(json_file, dir / "lingopipe.json");
+    m_streams.json->write(json_tail(result.articles.empty()));
+    commit(m_streams.json, dir / "lingopipe.json");
   }
-  if (jsonl) commit(jsonl_file, dir / "lingopipe.jsonl");
-  if (csv) write(dir / "lingopipe.csv", csv_text);
+  if (jsonl) commit(m_streams.jsonl, dir / "lingopipe.jsonl");
+  if (csv) write(dir / "lingopipe.csv", m_streams.csv);
 
   auto [digest_md, digest_html] = digests.get();
   if (md) write(dir / "digest.md", digest_md);

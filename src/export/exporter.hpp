@@ -38,8 +38,10 @@ struct Written {
 // A run hands each article over as soon as it is complete: its Markdown file
 // is written then, and its part of the other exports is made then, on the
 // exporter's own thread while the network is busy (the event loop only
-// copies the article); finish() writes the files that need every article, in
-// input order, so the result does not depend on which article finished first.
+// copies the article). lingopipe.json and .jsonl are streamed to their temp
+// files in input order as the articles in front are done (one that finishes
+// early waits in a spill file), so the result does not depend on which
+// article finished first and finish() writes only what is left.
 class Exporter {
 public:
   // Throws util::Error on an unknown format.
@@ -59,19 +61,33 @@ private:
     std::string csv;
     nlohmann::ordered_json lean_view;
     nlohmann::ordered_json html_view;
-    // Made early (article_done): json and jsonl wait in the spill file.
+    // Made early (article_done) out of order: json and jsonl wait in the spill file.
     std::optional<util::SpillFile::Span> json_spilled, jsonl_spilled;
+  };
+  // The batch-wide files written in input order: opened by the first piece.
+  struct Streams {
+    std::optional<util::AtomicFile> json, jsonl;
+    std::string csv;
+    size_t next = 0;                  // the index of the next piece to write
+    bool open = false;
   };
   bool wants(std::string_view format) const;
   Piece piece_of(const pipeline::ArticleOutput& article) const;
   void write_markdown(const pipeline::ArticleOutput& article);
   void export_early(size_t index, const pipeline::ArticleOutput& article);
+  void spill(Piece& piece);
+  // Writes the pieces from m_streams.next on, while they are there.
+  void stream_ready();
+  void open_streams();
+  void stream(Piece& piece);
   std::pair<std::string, std::string> render_digests(const std::string& generated_at,
                                                      nlohmann::ordered_json lean_views,
                                                      nlohmann::ordered_json html_views) const;
 
   Options m_options;
+  std::string m_generated_at;                 // written first, so fixed when the exporter is made
   std::vector<std::optional<Piece>> m_pieces; // by article index
+  Streams m_streams;
   std::optional<util::SpillFile> m_spill;     // made by the first article_done()
   bool m_articles_dir_made = false;
   util::SerialWorker m_worker;                // last: stops before what it uses

@@ -4,6 +4,7 @@
 #include "util/fd.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,6 +77,20 @@ void write_file_atomic(const fs::path& path, std::string_view data) {
   AtomicFile file(path);
   file.write(data);
   file.commit();
+}
+
+void remove_stale_temps(const fs::path& path) {
+  const std::string prefix = path.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(path.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid > 0 && *end == '\0' && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      fs::remove(entry.path(), ec);
+    }
+  }
 }
 
 SpillFile::SpillFile(const fs::path& dir) : m_dir(dir) {

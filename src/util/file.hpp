@@ -40,6 +40,10 @@ private:
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view data);
 
+// Removes the temp files of `path` that an AtomicFile of a process no longer
+// running left behind (killed while streaming a large export).
+void remove_stale_temps(const std::filesystem::path& path);
+
 // Pieces of text parked on disk until they are needed, in any order: an
 // unnamed file in `dir` (deleted as it is created, so nothing is left behind
 // even by a crash). Keeps what an export builds early out of memory.

@@ -5,8 +5,11 @@
 #include "support/test_env.hpp"
 #include "util/error.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include <unistd.h>
 
 namespace {
 
@@ -275,6 +278,32 @@ TEST(ExporterTest, ArticlesHandedOverOutOfOrderGiveTheSameFilesAsOneExport) {
                            "digest.html", "articles/a.md", "articles/c.md"}) {
     EXPECT_EQ(testenv::read(dir / "parts" / name), testenv::read(dir / "whole" / name)) << name;
   }
+}
+
+// lingopipe.json is written while the run goes on, as the articles in front
+// are done, into its temp file: finish() has only the rest to write, and
+// nobody sees a half-written lingopipe.json.
+TEST(ExporterTest, TheJsonIsWrittenAsTheArticlesInFrontAreDone) {
+  testenv::TempDir dir;
+  pipeline::RunResult r;
+  r.articles = {article_output(true, "a"), article_output(false, "b"), article_output(true, "c")};
+  exporter::Exporter exports({dir / "out", {"json"}, {}, {}, "2026-01-01T00:00:00Z"});
+  const fs::path temp = dir / fmt::format("out/lingopipe.json.tmp.{}", getpid());
+  exports.article_done(1, r.articles[1]); // b waits for a
+  exports.flush();
+  EXPECT_FALSE(fs::exists(temp));
+  exports.article_done(0, r.articles[0]);
+  exports.flush();
+  ASSERT_TRUE(fs::exists(temp));
+  const std::string streamed = testenv::read(temp);
+  EXPECT_NE(streamed.find("\"id\": \"a\""), std::string::npos) << streamed;
+  EXPECT_LT(streamed.find("\"id\": \"a\""), streamed.find("\"id\": \"b\"")) << streamed;
+  EXPECT_EQ(streamed.find("\"id\": \"c\""), std::string::npos) << streamed;
+  EXPECT_FALSE(fs::exists(dir / "out/lingopipe.json"));
+  exports.finish(r);
+  EXPECT_FALSE(fs::exists(temp));
+  exporter::write_all(r, {dir / "whole", {"json"}, {}, {}, "2026-01-01T00:00:00Z"});
+  EXPECT_EQ(testenv::read(dir / "out/lingopipe.json"), testenv::read(dir / "whole/lingopipe.json"));
 }
 
 TEST(ExporterTest, UnchangedFilesAreNotRewritten) {

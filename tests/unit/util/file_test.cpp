@@ -1,7 +1,11 @@
 #include "util/file.hpp"
 #include "support/test_env.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -29,6 +33,23 @@ TEST(SpillFileTest, AFolderThatCannotHoldItIsNamed) {
     EXPECT_EQ(std::string(e.what()),
               (dir / "missing").string() + ": cannot create a temporary file: No such file or directory");
   }
+}
+
+// A run killed while streaming lingopipe.json leaves its temp file; the next
+// writer removes it, and leaves alone those of processes still running.
+TEST(AtomicFileTest, TempFilesOfProcessesNoLongerRunningAreRemoved) {
+  testenv::TempDir dir;
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0); // its pid now names no process
+  const fs::path dead = dir / fmt::format("lingopipe.json.tmp.{}", child);
+  const fs::path alive = dir / fmt::format("lingopipe.json.tmp.{}", getpid());
+  const fs::path other = dir / fmt::format("lingopipe.jsonl.tmp.{}", child);
+  for (const auto& p : {dead, alive, other}) testenv::write(p, "{");
+  util::remove_stale_temps(dir / "lingopipe.json");
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(alive));
+  EXPECT_TRUE(fs::exists(other)); // another file's temp: its own writer's business
 }
 
 } // namespace
