@@ -357,12 +357,12 @@ void Exporter::open_streams() {
 void Exporter::stream(Piece& p) {
   if (!m_streams.open) open_streams();
   const bool first = m_streams.next == 0;
-  if (p.json_spilled) p.json = m_spill->read(*p.json_spilled);
-  if (p.jsonl_spilled) p.jsonl = m_spill->read(*p.jsonl_spilled);
-  if (m_streams.json) m_streams.json->write(std::string_view(p.json).substr(first ? 1 : 0)); // the first has no comma
-  if (m_streams.jsonl) m_streams.jsonl->write(p.jsonl);
-  m_streams.csv += p.csv;
-  p.json = p.jsonl = p.csv = {};
+  // Taken out of the piece, so their memory goes once they are written.
+  const std::string json = p.json_spilled ? m_spill->read(*p.json_spilled) : std::exchange(p.json, {});
+  const std::string jsonl = p.jsonl_spilled ? m_spill->read(*p.jsonl_spilled) : std::exchange(p.jsonl, {});
+  if (m_streams.json) m_streams.json->write(std::string_view(json).substr(first ? 1 : 0)); // the first has no comma
+  if (m_streams.jsonl) m_streams.jsonl->write(jsonl);
+  m_streams.csv += std::exchange(p.csv, {});
   p.json_spilled = p.jsonl_spilled = std::nullopt;
 }
 
