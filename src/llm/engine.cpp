@@ -49,6 +49,27 @@ Engine::Pending Engine::ReadyQueue::pop_front() {
   throw std::logic_error("ReadyQueue::pop_front on an empty queue");
 }
 
+void Engine::ReadyQueue::quickest_to_front() {
+  auto expected = [](const Pending& p) {
+    const ChatRequest& r = p.request;
+    return std::pair(r.estimated_tokens - r.estimated_prompt_tokens, r.estimated_prompt_tokens);
+  };
+  std::deque<Pending>* best_level = nullptr;
+  std::deque<Pending>::iterator best;
+  for (auto& l : m_levels) {
+    for (auto it = l.begin(); it != l.end(); ++it) {
+      if (!best_level || expected(*it) < expected(*best)) {
+        best_level = &l;
+        best = it;
+      }
+    }
+  }
+  if (!best_level) return;
+  Pending p = std::move(*best);
+  best_level->erase(best);
+  m_levels.front().push_front(std::move(p)); // ahead of every level
+}
+
 void Engine::submit(uint64_t id, ChatRequest request) {
   m_ready.push_back({id, std::move(request), 0, {}, std::nullopt});
   ++m_stats.waiting;
@@ -100,6 +121,11 @@ void Engine::dispatch() {
     m_backoff.erase(m_backoff.begin());
   }
   m_paced_until.reset();
+  if (m_stats.sent == 0) {
+    // The probe decides whether the window opens, so the answer expected
+    // soonest goes first: a title's translation rather than a long section.
+    m_ready.quickest_to_front();
+  }
   while (!m_stop_reason && !m_ready.empty() && has_capacity() && !paced(m_ready.front(), now)) {
     Pending p = m_ready.pop_front();
     if (p.attempts == 0 && m_admit && !m_admit(p.id)) {

@@ -3,8 +3,9 @@
 // window of successes), paced by the RateLimiter, failed attempts retried per
 // RetryPolicy, and the whole endpoint stopped on
 // auth, quota or not-found errors so one bad key costs one request, not a
-// thousand: until the first success only one request is in flight, then the
-// window opens over half that request's round trip. Single-threaded: callbacks run on the caller's thread inside
+// thousand: until the first success only one request is in flight (the one
+// expected to answer soonest), then the window opens over half that
+// request's round trip. Single-threaded: callbacks run on the caller's thread inside
 // run(), and may submit further requests.
 #pragma once
 
@@ -55,6 +56,9 @@ private:
     size_t size() const { return m_size; }
     const Pending& front() const;
     Pending pop_front();
+    // Moves the request expected to answer soonest (the shortest expected
+    // answer, then the shortest prompt) to the front of the queue.
+    void quickest_to_front();
 
   private:
     std::deque<Pending>& level(const Pending& p) { return m_levels[static_cast<size_t>(p.request.priority)]; }

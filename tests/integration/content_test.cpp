@@ -139,9 +139,10 @@ TEST_F(ContentTest, AFailedCheckIsRepairedOnceAndTheRepairIsCached) {
   write(dir / "articles/zahlen.txt", "Umsatz steigt\n\nDer Umsatz stieg um 27 % auf 40,6 Mrd. Euro.\n");
   set_config(dir.path(), "repair: false", "repair: true");
   set_config(dir.path(), "max_in_flight: 16", "max_in_flight: 1");
-  // One in flight, in priority order: the lead's summary, the article summary,
-  // the title's translation (echoed in German), its repair, then the lead's
-  // translation (request 5), which loses its numbers.
+  // One in flight: the title's translation (the first request is the answer
+  // expected soonest; the stand-in echoes it in German), its repair, the
+  // lead's summary, the article summary, then the lead's translation
+  // (request 5), which loses its numbers.
   const std::string bad = json({{"id", "x"}, {"object", "chat.completion"}, {"model", "gpt-4o-mini"},
                                 {"choices", {{{"index", 0}, {"finish_reason", "stop"},
                                               {"message", {{"role", "assistant"},

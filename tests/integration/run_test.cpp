@@ -116,8 +116,8 @@ TEST_F(RunTest, RetryAfterIsHonouredThenTheRequestSucceeds) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(standin.requests(), 6 + 1);
   // PROTOCOLS.md item 47: provider, status, error type, request id and the delay chosen.
-  // The first request sent is job 2, the lead's summary (section summaries go first).
-  EXPECT_NE(r.err.find("openai request 2 attempt 1 of 6 failed (HTTP 429 rate_limited rate_limit_exceeded: "
+  // The first request sent is job 0, the title's translation: the answer expected soonest.
+  EXPECT_NE(r.err.find("openai request 0 attempt 1 of 6 failed (HTTP 429 rate_limited rate_limit_exceeded: "
                        "slow down (request req_429)); retrying in 1.00 s"),
             std::string::npos) << r.err;
   EXPECT_GE(elapsed, std::chrono::seconds(1));
@@ -334,8 +334,9 @@ TEST_F(RunTest, UnreachableEndpointStopsAfterTheFirstRequestsAttempts) {
 namespace {
 
 TEST_F(RunTest, RunReportCountsOutcomesRetriesAndFailures) {
-  // One in flight, section summaries first: request 1 is the lead's summary,
-  // request 2 its second attempt, request 3 the body's summary.
+  // One in flight: request 1 is the title's translation (the first request is
+  // the answer expected soonest), request 2 its second attempt, request 3 the
+  // lead's summary (section summaries go before translations).
   set_config(dir.path(), "max_in_flight: 16", "max_in_flight: 1");
   StandIn standin(dir.path(), R"([{"nth":1,"status":503,"body":"{}"},
     {"nth":3,"status":400,"body":"{\"error\":{\"message\":\"unsupported value\",\"code\":\"unsupported_value\"}}"}])");

@@ -104,6 +104,28 @@ TEST(EngineTest, WaitingRequestsGoByPriorityInTheOrderSubmittedWithinOne) {
   EXPECT_EQ(order, (std::vector<uint64_t>{3, 1, 6, 4, 0, 2, 5}));
 }
 
+// Until the first answer only one request is out, so it should be one that
+// answers soon: the shortest expected answer, then the shortest prompt.
+TEST(EngineTest, TheProbeIsTheRequestExpectedToAnswerSoonest) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
+  std::vector<uint64_t> order;
+  llm::Engine engine(endpoint(), limits(1), transport, clock, [&](uint64_t id, auto&) { order.push_back(id); });
+  auto expecting = [](int prompt, int answer, llm::Priority priority) {
+    llm::ChatRequest r = request();
+    r.estimated_prompt_tokens = prompt;
+    r.estimated_tokens = prompt + answer;
+    r.priority = priority;
+    return r;
+  };
+  engine.submit(0, expecting(300, 400, llm::Priority::follow_up));
+  engine.submit(1, expecting(900, 20, llm::Priority::plain));
+  engine.submit(2, expecting(250, 20, llm::Priority::plain)); // a title: short answer, short prompt
+  engine.submit(3, expecting(300, 80, llm::Priority::feeds_another));
+  engine.run();
+  EXPECT_EQ(order, (std::vector<uint64_t>{2, 0, 3, 1})); // then by priority again
+}
+
 TEST(EngineTest, RetryAfterDelaysTheNextAttempt) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int n) {
