@@ -174,6 +174,8 @@ int run_command(const Options& o) {
   });
   pipeline::RunResult result =
     s.runner.run(std::move(s.prepared.docs), *transport, llm::SteadyClock());
+  // The connections close on another core while the exports are finished.
+  auto disconnect = std::async(std::launch::async, [&transport] { transport.reset(); });
   // The report is written on another core while the batch-wide exports are
   // (a folder that cannot be made is reported by finish()).
   std::error_code ignored;
@@ -183,6 +185,7 @@ int run_command(const Options& o) {
   });
   exports.finish(result);
   report.get();
+  disconnect.get();
   if (result.budget_reached) {
     spdlog::warn("--max-cost {} {} reached: {} requests not sent; run again with a higher limit "
                  "to finish (what is done is cached and exported)",

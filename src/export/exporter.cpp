@@ -117,45 +117,64 @@ ordered_json article_view(const ordered_json& a, bool sections) {
   return v;
 }
 
-// Articles (lean views) grouped by site, then by date (newest first,
-// undated last), for newsletters.
-ordered_json grouped(const ordered_json& views) {
-  std::map<std::string, std::map<std::string, ordered_json, std::greater<>>> by_site;
-  for (const auto& v : views) {
-    const std::string date = v["date"].is_string() ? v["date"].get<std::string>().substr(0, 10) : "";
-    auto& list = by_site[v["site"].get<std::string>()][date];
-    if (list.is_null()) list = ordered_json::array();
-    list.push_back(v);
-  }
-  ordered_json groups = ordered_json::array();
+// What the digests show of an article, from its view (and its view with
+// sections for digest.html).
+DigestEntry digest_entry(const ordered_json& lean, const ordered_json* html) {
+  DigestEntry e;
+  e.site = lean["site"].get<std::string>();
+  e.date = lean["date"].is_string() ? lean["date"].get<std::string>().substr(0, 10) : "";
+  e.lean = to_template_data(lean);
+  if (html) e.html = to_template_data(*html);
+  return e;
+}
+
+// The lean views grouped by site, then by date (newest first, undated last),
+// for newsletters.
+TemplateData groups_of(const std::vector<DigestEntry>& entries) {
+  std::map<std::string, std::map<std::string, std::vector<TemplateData>, std::greater<>>> by_site;
+  for (const auto& e : entries) by_site[e.site][e.date].push_back(e.lean);
+  std::vector<TemplateData> groups;
   for (auto& [site, dates] : by_site) {
-    ordered_json date_groups = ordered_json::array();
+    std::vector<TemplateData> date_groups;
     for (auto& [date, list] : dates) { // std::greater puts "" (undated) last
-      date_groups.push_back({{"label", date.empty() ? "Undated" : date}, {"articles", std::move(list)}});
+      TemplateData group{TemplateData::type::object};
+      set_template_value(group, "label", TemplateData(date.empty() ? "Undated" : date));
+      set_template_value(group, "articles", template_list(std::move(list)));
+      date_groups.push_back(std::move(group));
     }
-    groups.push_back({{"site", site.empty() ? "Other" : site}, {"dates", std::move(date_groups)}});
+    TemplateData group{TemplateData::type::object};
+    set_template_value(group, "site", TemplateData(site.empty() ? "Other" : site));
+    set_template_value(group, "dates", template_list(std::move(date_groups)));
+    groups.push_back(std::move(group));
   }
-  return groups;
+  return template_list(std::move(groups));
 }
 
 // The context of both digest templates: "articles" in model order and
 // "groups" by site and date. Only the HTML digest's articles carry
-// body_sections: the Markdown digest links to articles/<id>.md instead.
-ordered_json template_context(const std::string& generated_at, ordered_json articles,
-                              const ordered_json& lean_views) {
-  const size_t count = articles.size();
-  return {{"title", k_digest_title},
-          {"generated_at", generated_at},
-          {"article_count", count},
-          {"articles", std::move(articles)},
-          {"groups", grouped(lean_views)}};
+// body_sections: the Markdown digest links to articles/<id>.md instead. The
+// articles' views are moved out of `entries`.
+TemplateData digest_context(const std::string& generated_at, std::vector<DigestEntry>& entries, bool html) {
+  TemplateData context{TemplateData::type::object};
+  set_template_value(context, "title", TemplateData(std::string(k_digest_title)));
+  set_template_value(context, "generated_at", TemplateData(generated_at));
+  set_template_value(context, "article_count", TemplateData(std::to_string(entries.size())));
+  set_template_value(context, "groups", groups_of(entries));
+  std::vector<TemplateData> articles;
+  articles.reserve(entries.size());
+  for (auto& e : entries) articles.push_back(std::move(html ? e.html : e.lean));
+  set_template_value(context, "articles", template_list(std::move(articles)));
+  return context;
 }
 
-// Views of a whole document's articles, for the string-returning functions.
-ordered_json views_of(const ordered_json& document, bool sections) {
-  ordered_json views = ordered_json::array();
-  for (const auto& a : document["articles"]) views.push_back(article_view(a, sections));
-  return views;
+// The digest entries of a whole document's articles, for the string-returning functions.
+std::vector<DigestEntry> entries_of(const ordered_json& document, bool html) {
+  std::vector<DigestEntry> entries;
+  for (const auto& a : document["articles"]) {
+    const ordered_json full = html ? article_view(a, true) : ordered_json();
+    entries.push_back(digest_entry(article_view(a, false), html ? &full : nullptr));
+  }
+  return entries;
 }
 
 // lingopipe.json is written one article at a time, formatted exactly as
@@ -225,30 +244,31 @@ std::string collapse_blank_lines(const std::string& text) {
 
 namespace {
 
-// The digests from the article views, as the document and the exporter both have them.
-std::string markdown_digest_of(const std::string& generated_at, const ordered_json& lean,
+// The digests from the digest entries, as the document and the exporter
+// both have them; each moves the articles' views it shows out of `entries`.
+std::string markdown_digest_of(const std::string& generated_at, std::vector<DigestEntry>& entries,
                                const std::string& tmpl, const std::string& template_name) {
-  return collapse_blank_lines(render_template(tmpl, template_context(generated_at, lean, lean),
+  return collapse_blank_lines(render_template(tmpl, digest_context(generated_at, entries, false),
                                               Escape::none, template_name));
 }
 
-std::string html_digest_of(const std::string& generated_at, ordered_json html, const ordered_json& lean,
+std::string html_digest_of(const std::string& generated_at, std::vector<DigestEntry>& entries,
                            const std::string& tmpl, const std::string& template_name) {
-  return render_template(tmpl, template_context(generated_at, std::move(html), lean), Escape::html,
-                         template_name);
+  return render_template(tmpl, digest_context(generated_at, entries, true), Escape::html, template_name);
 }
 
 } // namespace
 
 std::string digest_markdown(const ordered_json& document, const std::string& tmpl,
                             const std::string& template_name) {
-  return markdown_digest_of(document["generated_at"].get<std::string>(), views_of(document, false), tmpl, template_name);
+  std::vector<DigestEntry> entries = entries_of(document, false);
+  return markdown_digest_of(document["generated_at"].get<std::string>(), entries, tmpl, template_name);
 }
 
 std::string digest_html(const ordered_json& document, const std::string& tmpl,
                         const std::string& template_name) {
-  return html_digest_of(document["generated_at"].get<std::string>(), views_of(document, true), views_of(document, false),
-                        tmpl, template_name);
+  std::vector<DigestEntry> entries = entries_of(document, true);
+  return html_digest_of(document["generated_at"].get<std::string>(), entries, tmpl, template_name);
 }
 
 std::string json_export(const ordered_json& document) {
@@ -291,8 +311,10 @@ Exporter::Piece Exporter::piece_of(const ArticleOutput& a) const {
   if (wants("json")) append_json_article(p.json, model, false);
   if (wants("jsonl")) p.jsonl = model.dump() + "\n";
   if (wants("csv")) p.csv = csv_row(model);
-  if (wants("md") || wants("html")) p.lean_view = article_view(model, false);
-  if (wants("html")) p.html_view = article_view(model, true);
+  if (wants("md") || wants("html")) {
+    const ordered_json full = wants("html") ? article_view(model, true) : ordered_json();
+    p.digest = digest_entry(article_view(model, false), wants("html") ? &full : nullptr);
+  }
   return p;
 }
 
@@ -375,21 +397,17 @@ Written Exporter::finish(const pipeline::RunResult& result) {
   if (md) ensure_dir(dir / "articles");
   m_pieces.resize(result.articles.size());
 
-  ordered_json lean_views = ordered_json::array();
-  ordered_json html_views = ordered_json::array();
+  std::vector<DigestEntry> entries;
   for (size_t i = 0; i < result.articles.size(); ++i) {
     const ArticleOutput& a = result.articles[i];
     if (!m_pieces[i]) { // not handed to article_done (an export, or a run cut short)
       if (md) write_markdown(a);
       m_pieces[i] = piece_of(a);
     }
-    if (md || html) lean_views.push_back(std::move(m_pieces[i]->lean_view));
-    if (html) html_views.push_back(std::move(m_pieces[i]->html_view));
+    if (md || html) entries.push_back(std::move(m_pieces[i]->digest));
   }
   // The digests render on another core while the batch files are finished.
-  auto digests = std::async(std::launch::async, [&] {
-    return render_digests(m_generated_at, std::move(lean_views), std::move(html_views));
-  });
+  auto digests = std::async(std::launch::async, [&] { return render_digests(std::move(entries)); });
 
   Written written;
   auto write = [&](const fs::path& path, const std::string& text) {
@@ -418,22 +436,20 @@ Written Exporter::finish(const pipeline::RunResult& result) {
   return written;
 }
 
-// digest.md and digest.html, each only if its format was asked for.
-std::pair<std::string, std::string> Exporter::render_digests(const std::string& generated_at,
-                                                             ordered_json lean_views,
-                                                             ordered_json html_views) const {
+// digest.md and digest.html, each only if its format was asked for; the HTML
+// first, since the Markdown digest takes the lean views it shares.
+std::pair<std::string, std::string> Exporter::render_digests(std::vector<DigestEntry> entries) const {
   std::pair<std::string, std::string> out;
-  if (wants("md")) {
-    const auto& path = m_options.markdown_template;
-    out.first = markdown_digest_of(generated_at, lean_views,
-                                   template_text(path, k_default_markdown_digest_template),
-                                   path.empty() ? "built-in digest.md template" : path.string());
-  }
   if (wants("html")) {
     const auto& path = m_options.html_template;
-    out.second = html_digest_of(generated_at, std::move(html_views), lean_views,
-                                template_text(path, k_default_html_digest_template),
+    out.second = html_digest_of(m_generated_at, entries, template_text(path, k_default_html_digest_template),
                                 path.empty() ? "built-in digest.html template" : path.string());
+  }
+  if (wants("md")) {
+    const auto& path = m_options.markdown_template;
+    out.first = markdown_digest_of(m_generated_at, entries,
+                                   template_text(path, k_default_markdown_digest_template),
+                                   path.empty() ? "built-in digest.md template" : path.string());
   }
   return out;
 }

@@ -10,6 +10,7 @@
 // are marked, never silently dropped.
 #pragma once
 
+#include "export/templates.hpp"
 #include "pipeline/results.hpp"
 #include "util/file.hpp"
 #include "util/serial_worker.hpp"
@@ -33,6 +34,15 @@ struct Options {
 
 struct Written {
   std::vector<std::filesystem::path> files;
+};
+
+// What the digests show of one article, in the template engine's form: made
+// with the article's other pieces, so the run's end only groups and renders.
+struct DigestEntry {
+  std::string site;
+  std::string date;                   // YYYY-MM-DD, or empty
+  TemplateData lean;                  // the article's view without its sections
+  TemplateData html;                  // with body_sections, for digest.html
 };
 
 // A run hands each article over as soon as it is complete: its Markdown file
@@ -59,8 +69,7 @@ private:
     std::string json;                 // ",\n    " + the article's model, indented
     std::string jsonl;
     std::string csv;
-    nlohmann::ordered_json lean_view;
-    nlohmann::ordered_json html_view;
+    DigestEntry digest;
     // Made early (article_done) out of order: json and jsonl wait in the spill file.
     std::optional<util::SpillFile::Span> json_spilled, jsonl_spilled;
   };
@@ -80,9 +89,7 @@ private:
   void stream_ready();
   void open_streams();
   void stream(Piece& piece);
-  std::pair<std::string, std::string> render_digests(const std::string& generated_at,
-                                                     nlohmann::ordered_json lean_views,
-                                                     nlohmann::ordered_json html_views) const;
+  std::pair<std::string, std::string> render_digests(std::vector<DigestEntry> entries) const;
 
   Options m_options;
   std::string m_generated_at;                 // written first, so fixed when the exporter is made

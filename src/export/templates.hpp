@@ -3,12 +3,25 @@
 // export.markdown_template and export.html_template name edited copies.
 #pragma once
 
+#include <kainjow/mustache.hpp>
 #include <nlohmann/json.hpp>
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace exporter {
+
+// What a template renders from: the template engine's own tree.
+using TemplateData = kainjow::mustache::data;
+
+// Mustache's view of JSON: objects and lists as they are, null as false (so
+// {{#field}} skips it), numbers as their JSON text.
+TemplateData to_template_data(const nlohmann::ordered_json& j);
+// A list of `items`, moved in.
+TemplateData template_list(std::vector<TemplateData> items);
+// Adds `value` to `object` under `key`, moved in.
+void set_template_value(TemplateData& object, const std::string& key, TemplateData value);
 
 extern const std::string_view k_default_markdown_digest_template;
 extern const std::string_view k_default_html_digest_template;
@@ -18,7 +31,7 @@ extern const std::string_view k_default_html_digest_template;
 enum class Escape { html, none };
 
 // Throws util::Error naming `name` when the template does not parse.
-std::string render_template(std::string_view text, const nlohmann::ordered_json& context,
-                            Escape escape, const std::string& name);
+std::string render_template(std::string_view text, const TemplateData& context, Escape escape,
+                            const std::string& name);
 
 } // namespace exporter
