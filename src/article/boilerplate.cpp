@@ -173,32 +173,49 @@ void drop_scored_paragraphs(CleanResult& r, const std::string& language, const c
   std::ranges::stable_sort(r.removals, {}, &Removal::line);
 }
 
+namespace {
+
+uint64_t line_hash(std::string_view trimmed) { return std::hash<std::string_view>{}(trimmed); }
+
+} // namespace
+
 void RepeatedLines::count(const std::string& site, const CleanResult& r) {
-  if (m_options.min_articles <= 0) return;
+  if (!enabled()) return;
   Site& s = m_sites[site];
   ++s.articles;
-  std::set<std::string_view> seen;
+  const size_t first = s.seen.size();
   for (const std::string& line : r.lines) {
     const std::string_view t = util::trim(line);
-    if (!t.empty() && seen.insert(t).second) {
-      auto it = s.lines.find(t);
-      if (it == s.lines.end()) it = s.lines.emplace(std::string(t), 0).first;
-      ++it->second;
+    if (!t.empty()) s.seen.push_back(line_hash(t));
+  }
+  // Once per article, however often the article repeats the line.
+  std::sort(s.seen.begin() + static_cast<ptrdiff_t>(first), s.seen.end());
+  s.seen.erase(std::unique(s.seen.begin() + static_cast<ptrdiff_t>(first), s.seen.end()), s.seen.end());
+}
+
+void RepeatedLines::finish() {
+  for (auto& [name, s] : m_sites) {
+    const int needed = std::max(m_options.min_articles,
+                                static_cast<int>(std::ceil(m_options.min_share * s.articles)));
+    std::ranges::sort(s.seen);
+    for (auto it = s.seen.begin(); it != s.seen.end();) {
+      const auto end = std::upper_bound(it, s.seen.end(), *it);
+      if (const auto n = static_cast<int>(end - it); n >= needed) s.repeated.emplace(*it, n);
+      it = end;
     }
+    std::vector<uint64_t>().swap(s.seen);
   }
 }
 
 void RepeatedLines::drop(const std::string& site, CleanResult& r) const {
   const auto it = m_sites.find(site);
-  if (m_options.min_articles <= 0 || it == m_sites.end()) return;
+  if (!enabled() || it == m_sites.end()) return;
   const Site& s = it->second;
-  const int needed = std::max(m_options.min_articles,
-                              static_cast<int>(std::ceil(m_options.min_share * s.articles)));
   for (size_t i = 0; i < r.lines.size(); ++i) {
     const std::string_view t = util::trim(r.lines[i]);
     if (t.empty()) continue;
-    const auto found = s.lines.find(t);
-    if (found != s.lines.end() && found->second >= needed) {
+    const auto found = s.repeated.find(line_hash(t));
+    if (found != s.repeated.end()) {
       r.removals.push_back({static_cast<int>(i + 1), r.lines[i], "repeated:site-chrome",
                             fmt::format("in {} of {} articles from {}", found->second, s.articles, site)});
       r.lines[i].clear();

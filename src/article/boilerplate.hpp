@@ -14,8 +14,10 @@
 #include "article/cleaner.hpp"
 #include "config/config.hpp"
 
+#include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace article {
@@ -39,19 +41,24 @@ ParagraphScore score_paragraph(std::string_view text, const std::string& languag
 // first (the title) and those followed by a long paragraph (a heading).
 void drop_scored_paragraphs(CleanResult& r, const std::string& language, const config::Score& options);
 
-// Counts, per site, in how many articles each kept line occurs (first pass);
-// then drops lines that occur in at least min_articles and min_share of that
-// site's articles (second pass).
+// Counts, per site, in how many articles each kept line occurs (first pass,
+// every article); finish(); then drops lines that occur in at least
+// min_articles and min_share of that site's articles (second pass). Lines
+// are counted by a 64-bit hash, 8 bytes each until finish() keeps only the
+// repeated ones, so the first pass over a large batch holds no text.
 class RepeatedLines {
 public:
   explicit RepeatedLines(const config::RepeatedLines& options) : m_options(options) {}
+  bool enabled() const { return m_options.min_articles > 0; }
   void count(const std::string& site, const CleanResult& r);
+  void finish();
   void drop(const std::string& site, CleanResult& r) const;
 
 private:
   struct Site {
     int articles = 0;
-    std::map<std::string, int, std::less<>> lines; // trimmed line -> articles holding it
+    std::vector<uint64_t> seen;       // each article's distinct line hashes, until finish()
+    std::unordered_map<uint64_t, int> repeated; // line hash -> articles holding it
   };
   config::RepeatedLines m_options;
   std::map<std::string, Site> m_sites;

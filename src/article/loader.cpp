@@ -46,12 +46,7 @@ std::string unique_id(std::string id, std::set<std::string>& taken) {
   return candidate;
 }
 
-struct Candidate {
-  fs::path path;
-  fs::path relative;
-};
-
-void collect(const fs::path& input, std::vector<Candidate>& out, LoadResult& result) {
+void collect(const fs::path& input, std::vector<Candidate>& out, Found& result) {
   std::error_code ec;
   if (!fs::exists(input, ec)) {
     result.problems.push_back(
@@ -119,12 +114,16 @@ Article load_article(const fs::path& path) {
   return a;
 }
 
-LoadResult load_articles(const std::vector<fs::path>& inputs) {
-  LoadResult result;
-  std::vector<Candidate> candidates;
+Found find_articles(const std::vector<fs::path>& inputs) {
+  Found found;
   for (const auto& input : inputs) {
-    collect(input, candidates, result);
+    collect(input, found.candidates, found);
   }
+  return found;
+}
+
+LoadResult load_candidates(std::span<const Candidate> candidates, std::set<std::string>& taken) {
+  LoadResult result;
   // Reading, decoding and HTML extraction run on every core; ids and order
   // are settled afterwards, in input order, so they never depend on timing.
   std::vector<std::optional<Article>> loaded(candidates.size());
@@ -136,7 +135,6 @@ LoadResult load_articles(const std::vector<fs::path>& inputs) {
       errors[i] = e.what();
     }
   });
-  std::set<std::string> taken;
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (!loaded[i]) {
       result.problems.push_back({candidates[i].path, errors[i]});
@@ -147,6 +145,14 @@ LoadResult load_articles(const std::vector<fs::path>& inputs) {
     if (!a.warning.empty()) result.warnings.push_back(a.warning);
     result.articles.push_back(std::move(a));
   }
+  return result;
+}
+
+LoadResult load_articles(const std::vector<fs::path>& inputs) {
+  Found found = find_articles(inputs);
+  std::set<std::string> taken;
+  LoadResult result = load_candidates(found.candidates, taken);
+  result.problems.insert(result.problems.begin(), found.problems.begin(), found.problems.end());
   return result;
 }
 

@@ -6,6 +6,8 @@
 #include "article/article.hpp"
 
 #include <filesystem>
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,24 @@ struct LoadResult {
 };
 
 LoadResult load_articles(const std::vector<std::filesystem::path>& inputs);
+
+// The same in two steps, so a large batch can be read a chunk at a time:
+// first the files (in the order they are read), then any run of them.
+struct Candidate {
+  std::filesystem::path path;
+  std::filesystem::path relative;     // to the input folder: the article's id
+};
+
+struct Found {
+  std::vector<Candidate> candidates;
+  std::vector<LoadProblem> problems;  // inputs that are missing or hold no article
+};
+
+Found find_articles(const std::vector<std::filesystem::path>& inputs);
+
+// Reads `candidates` on every core; each id is made unique against `taken`,
+// which keeps them, so chunks read in order get the ids one read would.
+LoadResult load_candidates(std::span<const Candidate> candidates, std::set<std::string>& taken);
 
 // Reads one file into an Article (id not set): decoded to UTF-8, front matter
 // split off, HTML extracted. Throws util::Error naming the file.

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <set>
+#include <span>
 
 namespace fs = std::filesystem;
 
@@ -90,26 +92,80 @@ private:
   std::map<std::string, std::unique_ptr<article::Cleaner>> m_sites;
 };
 
+// The command line's paths, else the config's inputs.
+std::vector<fs::path> input_paths(const config::Config& config, const std::vector<std::string>& paths) {
+  const auto& inputs = paths.empty() ? config.inputs : paths;
+  return {inputs.begin(), inputs.end()};
+}
+
+// A chunk of articles read, completed and cleaned by the rules: where both
+// passes start.
+struct RuleCleaned {
+  article::LoadResult loaded;
+  std::vector<article::CleanResult> cleaned; // parallel to loaded.articles
+};
+
+RuleCleaned load_and_clean(const config::Config& config, SiteCleaners& cleaners,
+                           std::span<const article::Candidate> candidates, std::set<std::string>& taken) {
+  RuleCleaned r{article::load_candidates(candidates, taken), {}};
+  auto& articles = r.loaded.articles;
+  util::parallel_for(articles.size(), [&](size_t i) { complete_metadata(config, articles[i]); });
+  cleaners.load_sites(articles); // reads rule files: one thread
+  r.cleaned.resize(articles.size());
+  util::parallel_for(articles.size(), [&](size_t i) { r.cleaned[i] = cleaners.clean(articles[i]); });
+  return r;
+}
+
 } // namespace
 
-Prepared prepare(const config::Config& config, const std::vector<std::string>& paths) {
-  const auto& inputs = paths.empty() ? config.inputs : paths;
-  auto loaded = article::load_articles({inputs.begin(), inputs.end()});
-  SiteCleaners cleaners(config);
-  article::RepeatedLines repeated(config.clean.repeated_lines);
-  const article::Segmenter segmenter(config.segment);
-  Prepared prepared;
-  prepared.problems = std::move(loaded.problems);
-  prepared.warnings = std::move(loaded.warnings);
+struct Preparer::State {
+  State(const config::Config& c, const std::vector<std::string>& paths)
+    : config(c), found(article::find_articles(input_paths(c, paths))),
+      cleaners(c), repeated(c.clean.repeated_lines), segmenter(c.segment) {}
 
-  // Each article on its own core, except where the batch is the unit: the
-  // site rule files, and the count of lines repeated across a site's articles.
-  auto& articles = loaded.articles;
-  util::parallel_for(articles.size(), [&](size_t i) { complete_metadata(config, articles[i]); });
-  cleaners.load_sites(articles);
-  std::vector<article::CleanResult> cleaned(articles.size());
-  util::parallel_for(articles.size(), [&](size_t i) { cleaned[i] = cleaners.clean(articles[i]); });
-  for (size_t i = 0; i < articles.size(); ++i) repeated.count(articles[i].meta.site, cleaned[i]);
+  // The first pass: every article of the batch, a chunk at a time, counted
+  // and let go.
+  void count_repeated_lines() {
+    constexpr size_t k_chunk = 256;
+    for (size_t at = 0; at < found.candidates.size(); at += k_chunk) {
+      std::set<std::string> ids; // the second pass gives the ids
+      const RuleCleaned chunk = load_and_clean(config, cleaners, candidates(at, k_chunk), ids);
+      for (size_t i = 0; i < chunk.cleaned.size(); ++i) {
+        repeated.count(chunk.loaded.articles[i].meta.site, chunk.cleaned[i]);
+      }
+    }
+    repeated.finish();
+  }
+
+  std::span<const article::Candidate> candidates(size_t at, size_t max) const {
+    return std::span(found.candidates).subspan(at, std::min(max, found.candidates.size() - at));
+  }
+
+  Prepared next(size_t max);
+
+  config::Config config;
+  article::Found found;
+  SiteCleaners cleaners;
+  article::RepeatedLines repeated;
+  const article::Segmenter segmenter;
+  std::set<std::string> taken;        // ids given so far
+  size_t next_candidate = 0;
+  bool started = false;
+};
+
+Prepared Preparer::State::next(size_t max) {
+  Prepared prepared;
+  if (!started) {
+    started = true;
+    prepared.problems = std::move(found.problems);
+    if (repeated.enabled()) count_repeated_lines();
+  }
+  RuleCleaned chunk = load_and_clean(config, cleaners, candidates(next_candidate, max), taken);
+  next_candidate += std::min(max, found.candidates.size() - next_candidate);
+  auto& articles = chunk.loaded.articles;
+  auto& cleaned = chunk.cleaned;
+  prepared.problems.insert(prepared.problems.end(), chunk.loaded.problems.begin(), chunk.loaded.problems.end());
+  prepared.warnings = std::move(chunk.loaded.warnings);
 
   std::vector<article::Document> docs(articles.size());
   std::vector<article::Accounting> accounting(articles.size());
@@ -136,6 +192,22 @@ Prepared prepare(const config::Config& config, const std::vector<std::string>& p
     prepared.docs.push_back(std::move(docs[i]));
   }
   return prepared;
+}
+
+Preparer::Preparer(const config::Config& config, const std::vector<std::string>& paths)
+  : m_state(std::make_unique<State>(config, paths)) {}
+Preparer::~Preparer() = default;
+Preparer::Preparer(Preparer&&) noexcept = default;
+
+Prepared Preparer::next(size_t max) { return m_state->next(max); }
+bool Preparer::done() const {
+  return m_state->started && m_state->next_candidate == m_state->found.candidates.size();
+}
+size_t Preparer::files() const { return m_state->found.candidates.size(); }
+
+Prepared prepare(const config::Config& config, const std::vector<std::string>& paths) {
+  Preparer preparer(config, paths);
+  return preparer.next(preparer.files());
 }
 
 int select(Prepared& prepared, const Selection& selection) {

@@ -10,6 +10,7 @@
 #include "article/loader.hpp"
 #include "config/config.hpp"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,29 @@ struct Prepared {
   std::vector<std::string> warnings;
 };
 
+// Prepares the inputs a chunk at a time, in input order, so a run holds only
+// the articles it is working on and its first request leaves after the first
+// chunk, not after the whole batch. Lines repeated across a site's articles
+// are the one batch-wide signal: with it on, the first call reads every
+// article once to count them (by hash, no text kept) before preparing any.
+class Preparer {
+public:
+  Preparer(const config::Config& config, const std::vector<std::string>& paths);
+  ~Preparer();
+  Preparer(Preparer&&) noexcept;
+
+  // The next `max` input files, prepared; the inputs' own problems (a
+  // missing folder) come with the first chunk.
+  Prepared next(size_t max);
+  bool done() const;
+  size_t files() const;               // found in the inputs: what the chunks add up to
+
+private:
+  struct State;
+  std::unique_ptr<State> m_state;
+};
+
+// Every input at once: what `export`, `clean` and --dry-run start from.
 Prepared prepare(const config::Config& config, const std::vector<std::string>& paths);
 
 // Which articles an export covers; empty fields select everything.
