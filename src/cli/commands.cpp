@@ -8,6 +8,7 @@
 #include "export/exporter.hpp"
 #include "llm/http.hpp"
 #include "llm/transport.hpp"
+#include "pipeline/feed.hpp"
 #include "pipeline/prepare.hpp"
 #include "pipeline/report.hpp"
 #include "pipeline/runner.hpp"
@@ -18,6 +19,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <future>
@@ -33,6 +35,7 @@ using util::ExitCode;
 
 int code(ExitCode c) { return static_cast<int>(c); }
 
+// Logged as each chunk of articles is prepared.
 void report_problems(const pipeline::Prepared& prepared) {
   for (const auto& w : prepared.warnings) spdlog::warn("{}", w);
   for (const auto& p : prepared.problems) {
@@ -90,12 +93,9 @@ exporter::Options export_options(const config::Config& c, const std::filesystem:
 // One line on what the translation checks found; the details are in the report.
 void print_flagged(const pipeline::RunResult& r, const std::filesystem::path& dir) {
   std::map<std::string, int> by_flag;
-  int sections = 0;
-  for (const auto& a : r.articles) {
-    for (const auto& so : a.sections) {
-      sections += so.problems.empty() ? 0 : 1;
-      for (const auto& p : so.problems) ++by_flag[p.flag];
-    }
+  const auto sections = static_cast<int>(r.flagged.size());
+  for (const auto& f : r.flagged) {
+    for (const auto& p : f.problems) ++by_flag[p.flag];
   }
   if (sections == 0) return;
   std::string flags;
@@ -105,30 +105,33 @@ void print_flagged(const pipeline::RunResult& r, const std::filesystem::path& di
                (dir / "run-report.json").c_str());
 }
 
-int exit_code_for(const pipeline::Prepared& prepared, const pipeline::RunResult& r) {
+int exit_code_for(size_t input_problems, const pipeline::RunResult& r) {
   if (r.stop_reason) return code(ExitCode::endpoint_unusable);
-  if (!prepared.problems.empty() || !r.missing.empty()) return code(ExitCode::some_failed);
+  if (input_problems > 0 || !r.missing.empty()) return code(ExitCode::some_failed);
   return code(ExitCode::ok);
 }
 
 } // namespace
 
-// What run and export both start from: config, prompts, prepared articles
-// (problems reported), the cache and a runner over them.
+// What run and export both start from: config, prompts, the cache and a
+// runner over them.
 struct Session {
   explicit Session(const Options& o)
     : cfg(config::load(o.config)), prompts(prompt::PromptSet::load(cfg.prompts_dir)),
-      prepared(pipeline::prepare(cfg, o.paths)), cache(cfg.cache.path),
-      runner(cfg, prompts, cache) {
-    report_problems(prepared);
-  }
+      cache(cfg.cache.path), runner(cfg, prompts, cache) {}
 
   config::Config cfg;
   prompt::PromptSet prompts;
-  pipeline::Prepared prepared;
   cache::CacheStore cache;
   pipeline::Runner runner;
 };
+
+// Every article at once (export, --dry-run), problems reported.
+pipeline::Prepared prepare_all(const Session& s, const Options& o) {
+  pipeline::Prepared prepared = pipeline::prepare(s.cfg, o.paths);
+  report_problems(prepared);
+  return prepared;
+}
 
 // llama.cpp divides its context among slots (-c 8192 -np 4: 2,048 each);
 // what one slot holds is read once from each OpenAI-compatible endpoint's
@@ -154,10 +157,17 @@ void read_slot_contexts(const config::Config& cfg, pipeline::Runner& runner) {
 int run_command(const Options& o) {
   Session s(o);
   if (o.dry_run) {
-    print_dry_run(s.cfg, s.prepared, s.runner.from_cache(s.prepared.docs));
+    const pipeline::Prepared prepared = prepare_all(s, o);
+    print_dry_run(s.cfg, prepared, s.runner.from_cache(prepared.docs));
     return code(ExitCode::ok);
   }
   require_endpoint(s.cfg);
+  // Articles are prepared on their own thread as the run takes them, from now on.
+  std::atomic<size_t> input_problems = 0;
+  pipeline::PreparingFeed feed(pipeline::Preparer(s.cfg, o.paths), [&](const pipeline::Prepared& chunk) {
+    report_problems(chunk);
+    input_problems += chunk.problems.size();
+  });
   read_slot_contexts(s.cfg, s.runner);
   const auto& e = s.cfg.endpoint;
   auto transport = llm::make_curl_transport(
@@ -169,11 +179,10 @@ int run_command(const Options& o) {
   s.runner.set_max_cost(o.max_cost);
   s.runner.set_deadline(o.deadline_s);
   exporter::Exporter exports(export_options(s.cfg, s.cfg.exports.dir, s.cfg.exports.formats));
-  s.runner.on_article_done([&](size_t index, const pipeline::ArticleOutput& article) {
-    exports.article_done(index, article);
+  s.runner.on_article_done([&](size_t index, pipeline::ArticleOutput&& article) {
+    exports.article_done(index, std::move(article));
   });
-  pipeline::RunResult result =
-    s.runner.run(std::move(s.prepared.docs), *transport, llm::SteadyClock());
+  pipeline::RunResult result = s.runner.run(feed, *transport, llm::SteadyClock());
   // The connections close on another core while the exports are finished.
   auto disconnect = std::async(std::launch::async, [&transport] { transport.reset(); });
   // The report is written on another core while the batch-wide exports are
@@ -203,13 +212,14 @@ int run_command(const Options& o) {
     print_flagged(result, s.cfg.exports.dir);
     std::fprintf(stderr, "exported to %s\n", s.cfg.exports.dir.c_str());
   }
-  return exit_code_for(s.prepared, result);
+  return exit_code_for(input_problems, result);
 }
 
 int export_command(const Options& o) {
   Session s(o);
-  const int left_out = pipeline::select(s.prepared, {o.articles_glob, o.since});
-  pipeline::RunResult result = s.runner.from_cache(std::move(s.prepared.docs));
+  pipeline::Prepared prepared = prepare_all(s, o);
+  const int left_out = pipeline::select(prepared, {o.articles_glob, o.since});
+  pipeline::RunResult result = s.runner.from_cache(std::move(prepared.docs));
   const auto dir = o.out.empty() ? s.cfg.exports.dir : o.out;
   const auto& formats = o.formats.empty() ? s.cfg.exports.formats : o.formats;
   exporter::write_all(result, export_options(s.cfg, dir, formats));
@@ -223,7 +233,7 @@ int export_command(const Options& o) {
     }
     std::fputc('\n', stderr);
   }
-  return exit_code_for(s.prepared, result);
+  return exit_code_for(prepared.problems.size(), result);
 }
 
 int cache_stats_command(const Options& o) {

@@ -308,6 +308,7 @@ bool Exporter::wants(std::string_view format) const {
 Exporter::Piece Exporter::piece_of(const ArticleOutput& a) const {
   const ordered_json model = article_model(a);
   Piece p;
+  p.id = a.doc.article.id;
   if (wants("json")) append_json_article(p.json, model, false);
   if (wants("jsonl")) p.jsonl = model.dump() + "\n";
   if (wants("csv")) p.csv = csv_row(model);
@@ -327,8 +328,8 @@ void Exporter::write_markdown(const ArticleOutput& a) {
   util::write_file_if_changed(dir / (a.doc.article.id + ".md"), article_markdown(a));
 }
 
-void Exporter::article_done(size_t index, const ArticleOutput& article) {
-  m_worker.post([this, index, article] { export_early(index, article); });
+void Exporter::article_done(size_t index, ArticleOutput&& article) {
+  m_worker.post([this, index, article = std::move(article)] { export_early(index, article); });
 }
 
 void Exporter::export_early(size_t index, const ArticleOutput& article) {
@@ -372,7 +373,12 @@ void Exporter::open_streams() {
     util::remove_stale_temps(path);
     m_streams.jsonl.emplace(path);
   }
-  if (wants("csv")) m_streams.csv = csv_header();
+  if (wants("csv")) {
+    const fs::path path = m_options.dir / "lingopipe.csv";
+    util::remove_stale_temps(path);
+    m_streams.csv.emplace(path);
+    m_streams.csv->write(csv_header());
+  }
   m_streams.open = true;
 }
 
@@ -384,7 +390,7 @@ void Exporter::stream(Piece& p) {
   const std::string jsonl = p.jsonl_spilled ? m_spill->read(*p.jsonl_spilled) : std::exchange(p.jsonl, {});
   if (m_streams.json) m_streams.json->write(std::string_view(json).substr(first ? 1 : 0)); // the first has no comma
   if (m_streams.jsonl) m_streams.jsonl->write(jsonl);
-  m_streams.csv += std::exchange(p.csv, {});
+  if (m_streams.csv) m_streams.csv->write(std::exchange(p.csv, {}));
   p.json_spilled = p.jsonl_spilled = std::nullopt;
 }
 
@@ -395,16 +401,17 @@ Written Exporter::finish(const pipeline::RunResult& result) {
              html = wants("html");
   ensure_dir(dir);
   if (md) ensure_dir(dir / "articles");
-  m_pieces.resize(result.articles.size());
+  if (m_pieces.size() < result.articles.size()) m_pieces.resize(result.articles.size());
 
   std::vector<DigestEntry> entries;
   for (size_t i = 0; i < result.articles.size(); ++i) {
-    const ArticleOutput& a = result.articles[i];
-    if (!m_pieces[i]) { // not handed to article_done (an export, or a run cut short)
-      if (md) write_markdown(a);
-      m_pieces[i] = piece_of(a);
+    if (!m_pieces[i]) { // not handed to article_done (an export)
+      if (md) write_markdown(result.articles[i]);
+      m_pieces[i] = piece_of(result.articles[i]);
     }
-    if (md || html) entries.push_back(std::move(m_pieces[i]->digest));
+  }
+  if (md || html) {
+    for (auto& piece : m_pieces) entries.push_back(std::move(piece->digest));
   }
   // The digests render on another core while the batch files are finished.
   auto digests = std::async(std::launch::async, [&] { return render_digests(std::move(entries)); });
@@ -417,18 +424,18 @@ Written Exporter::finish(const pipeline::RunResult& result) {
   stream_ready();
   if (!m_streams.open) open_streams(); // no articles
   if (md) {
-    for (const auto& a : result.articles) written.files.push_back(dir / "articles" / (a.doc.article.id + ".md"));
+    for (const auto& piece : m_pieces) written.files.push_back(dir / "articles" / (piece->id + ".md"));
   }
   auto commit = [&](std::optional<util::AtomicFile>& file, const fs::path& path) {
     file->commit();
     written.files.push_back(path);
   };
   if (json) {
-    m_streams.json->write(json_tail(result.articles.empty()));
+    m_streams.json->write(json_tail(m_pieces.empty()));
     commit(m_streams.json, dir / "lingopipe.json");
   }
   if (jsonl) commit(m_streams.jsonl, dir / "lingopipe.jsonl");
-  if (csv) write(dir / "lingopipe.csv", m_streams.csv);
+  if (csv) commit(m_streams.csv, dir / "lingopipe.csv");
 
   auto [digest_md, digest_html] = digests.get();
   if (md) write(dir / "digest.md", digest_md);

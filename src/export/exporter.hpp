@@ -48,15 +48,16 @@ struct DigestEntry {
 // A run hands each article over as soon as it is complete: its Markdown file
 // is written then, and its part of the other exports is made then, on the
 // exporter's own thread while the network is busy (the event loop only
-// copies the article). lingopipe.json and .jsonl are streamed to their temp
-// files in input order as the articles in front are done (one that finishes
-// early waits in a spill file), so the result does not depend on which
-// article finished first and finish() writes only what is left.
+// hands the article over). lingopipe.json, .jsonl and .csv are streamed to
+// their temp files in input order as the articles in front are done (one
+// that finishes early waits in a spill file), so the result does not depend
+// on which article finished first, the exporter holds no batch-wide file,
+// and finish() writes only what is left.
 class Exporter {
 public:
   // Throws util::Error on an unknown format.
   explicit Exporter(Options options);
-  void article_done(size_t index, const pipeline::ArticleOutput& article);
+  void article_done(size_t index, pipeline::ArticleOutput&& article);
   // Returns when every article handed over so far is written; rethrows an
   // error met doing so.
   void flush() { m_worker.drain(); }
@@ -66,6 +67,7 @@ public:
 
 private:
   struct Piece {
+    std::string id;                   // the article's
     std::string json;                 // ",\n    " + the article's model, indented
     std::string jsonl;
     std::string csv;
@@ -75,8 +77,7 @@ private:
   };
   // The batch-wide files written in input order: opened by the first piece.
   struct Streams {
-    std::optional<util::AtomicFile> json, jsonl;
-    std::string csv;
+    std::optional<util::AtomicFile> json, jsonl, csv;
     size_t next = 0;                  // the index of the next piece to write
     bool open = false;
   };

@@ -47,20 +47,16 @@ ordered_json endpoints_json(const RunResult& r) {
 ordered_json checks_json(const RunResult& r) {
   ordered_json flagged = ordered_json::array();
   std::map<std::string, int> by_flag;
-  for (const auto& a : r.articles) {
-    for (size_t i = 0; i < a.sections.size(); ++i) {
-      const SectionOutput& so = a.sections[i];
-      if (so.problems.empty()) continue;
-      ordered_json problems = ordered_json::array();
-      for (const auto& p : so.problems) {
-        problems.push_back({{"flag", p.flag}, {"detail", p.detail}});
-        ++by_flag[p.flag];
-      }
-      flagged.push_back({{"article", a.doc.article.id},
-                         {"section", a.doc.sections[i].id},
-                         {"repaired", so.repaired},
-                         {"problems", std::move(problems)}});
+  for (const Flagged& f : r.flagged) {
+    ordered_json problems = ordered_json::array();
+    for (const auto& p : f.problems) {
+      problems.push_back({{"flag", p.flag}, {"detail", p.detail}});
+      ++by_flag[p.flag];
     }
+    flagged.push_back({{"article", f.article_id},
+                       {"section", f.section_id},
+                       {"repaired", f.repaired},
+                       {"problems", std::move(problems)}});
   }
   return {{"repairs", r.stats.repairs},
           {"repairs_fixed", r.stats.repairs_fixed},

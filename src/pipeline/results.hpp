@@ -43,6 +43,15 @@ struct ArticleOutput {
   std::optional<JobResult> summary;
 };
 
+// A translation that still fails a check after any repair: run-report.json
+// lists each.
+struct Flagged {
+  std::string article_id;
+  std::string section_id;
+  bool repaired = false;
+  std::vector<CheckProblem> problems;
+};
+
 struct Missing {
   std::string article_id;
   std::string section_id;             // empty for the article summary
@@ -87,7 +96,8 @@ struct EndpointUse {
 };
 
 struct RunResult {
-  std::vector<ArticleOutput> articles;
+  std::vector<ArticleOutput> articles; // unless each was handed on as it was done
+  std::vector<Flagged> flagged;
   std::vector<Missing> missing;
   RunStats stats;
   std::optional<std::string> stop_reason; // the last endpoint was stopped (auth, quota, ...)

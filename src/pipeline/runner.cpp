@@ -143,20 +143,8 @@ constexpr int k_summary_tokens_estimate = 80;
 
 class Runner::Batch {
 public:
-  Batch(Runner& runner, std::vector<article::Document> docs)
-    : m_runner(runner), m_segmenter(runner.m_config.segment) {
-    for (auto& doc : docs) {
-      ArticleOutput out;
-      out.sections.resize(doc.sections.size());
-      out.doc = std::move(doc);
-      m_result.articles.push_back(std::move(out));
-    }
-    m_pending_summaries.resize(m_result.articles.size(), 0);
-    m_reduce.resize(m_result.articles.size());
-    m_article_failed.resize(m_result.articles.size(), false);
-    m_open_jobs.resize(m_result.articles.size(), 0);
-    m_planned.resize(m_result.articles.size(), false);
-  }
+  Batch(Runner& runner, DocumentFeed& feed)
+    : m_runner(runner), m_feed(feed), m_segmenter(runner.m_config.segment) {}
 
   // A network run (as opposed to an export from the cache) sets an engine;
   // after the last endpoint it is reset to null, and the run stays a network run.
@@ -167,44 +155,65 @@ public:
 
   // Every job at once: an export from the cache, or --dry-run.
   void plan() {
-    count();
     const cache::CacheStore::ReadBatch reads(m_runner.m_cache);
-    while (m_next_article < m_result.articles.size()) plan_article(m_next_article++);
+    while (const std::optional<size_t> a = next_article(true)) plan_article(*a);
+    release_finished();
   }
 
   // A network run plans as the engine asks (Engine::set_source): articles in
   // order until `wanted` requests were submitted; cache hits are recorded on
   // the way. So the first request leaves after a few articles, not the whole
   // batch, and only the requests waiting to be sent hold rendered prompts.
-  // Returns false when no article is left.
+  // The preparation is waited for only when the engine has nothing else to
+  // do (or must take everything); otherwise what is not prepared yet is
+  // asked for again after the next answers. Returns false when no article is
+  // left.
   bool plan_more(size_t wanted) {
     const cache::CacheStore::ReadBatch reads(m_runner.m_cache);
     const size_t before = m_submitted;
-    while (m_next_article < m_result.articles.size() && m_submitted - before < wanted) {
-      plan_article(m_next_article++);
+    while (m_submitted - before < wanted) {
+      const std::optional<size_t> a = next_article(wanted == SIZE_MAX || m_in_engine == 0);
+      if (!a) break;
+      plan_article(*a);
     }
-    return m_next_article < m_result.articles.size();
+    release_finished();
+    return !m_feed_done || m_next_article < m_added;
   }
 
-  // Totals for progress and the report, before any job exists.
-  void count() {
-    for (size_t a = 0; a < m_result.articles.size(); ++a) {
-      const auto& doc = m_result.articles[a].doc;
-      m_result.stats.sections += static_cast<int>(doc.sections.size());
-      // The article job must wait for every section summary; cache hits
-      // count down synchronously as the article is planned.
-      m_pending_summaries[a] = static_cast<int>(std::ranges::count_if(
-        doc.sections, [](const auto& s) { return s.kind != article::SectionKind::title; }));
-      const bool in_target = in_target_language(doc);
-      m_result.stats.already_in_target += in_target ? 1 : 0;
-      m_progress.total += (in_target ? 0 : static_cast<int>(doc.sections.size())) +
-                          m_pending_summaries[a] + (has_article_summary(a) ? 1 : 0);
+  // The next article not planned yet, taken from the feed when none is
+  // waiting; nothing when the feed has nothing ready (or nothing left).
+  std::optional<size_t> next_article(bool wait) {
+    if (m_next_article == m_added && !m_feed_done) {
+      std::optional<std::vector<article::Document>> docs = m_feed.next(wait);
+      if (!docs) m_feed_done = true;
+      for (auto& doc : docs.value_or(std::vector<article::Document>{})) add_article(std::move(doc));
     }
-    m_result.stats.articles = static_cast<int>(m_result.articles.size());
+    if (m_next_article == m_added) return std::nullopt;
+    return m_next_article++;
+  }
+
+  // An article joins the run: its totals counted for progress and the report.
+  void add_article(article::Document doc) {
+    const size_t a = m_added++;
+    Open& o = m_open[a];
+    o.out.sections.resize(doc.sections.size());
+    o.out.doc = std::move(doc);
+    if (!m_runner.m_article_done) m_result.articles.resize(m_added);
+    const auto& d = o.out.doc;
+    m_result.stats.sections += static_cast<int>(d.sections.size());
+    ++m_result.stats.articles;
+    // The article job must wait for every section summary; cache hits
+    // count down synchronously as the article is planned.
+    o.pending_summaries = static_cast<int>(std::ranges::count_if(
+      d.sections, [](const auto& s) { return s.kind != article::SectionKind::title; }));
+    const bool in_target = in_target_language(d);
+    m_result.stats.already_in_target += in_target ? 1 : 0;
+    m_progress.total += (in_target ? 0 : static_cast<int>(d.sections.size())) + o.pending_summaries +
+                        (has_article_summary(a) ? 1 : 0);
   }
 
   void plan_article(size_t a) {
-    const auto& doc = m_result.articles[a].doc;
+    const auto& doc = open(a).out.doc;
     const bool in_target = in_target_language(doc);
     for (size_t s = 0; s < doc.sections.size(); ++s) {
       if (in_target) {
@@ -217,8 +226,8 @@ public:
       }
     }
     release_article_if_ready(a);
-    m_planned[a] = true;
-    if (m_open_jobs[a] == 0) article_complete(a);
+    open(a).planned = true;
+    if (open(a).open_jobs == 0) article_complete(a);
   }
 
   // An article already in the target language is its own translation.
@@ -228,15 +237,18 @@ public:
   }
 
   void keep_source_as_translation(size_t a, size_t s) {
-    SectionOutput& so = m_result.articles[a].sections[s];
+    ArticleOutput& out = open(a).out;
+    SectionOutput& so = out.sections[s];
     JobResult r;
-    r.content = section_text(m_result.articles[a].doc.sections[s]);
+    r.content = section_text(out.doc.sections[s]);
     so.translation = std::move(r);
     so.source_is_target = true;
   }
 
   void on_done(uint64_t id, const llm::ChatOutcome& outcome) {
-    const Job& job = m_jobs[id];
+    Job& job = job_at(id);
+    --m_in_engine;
+    --open(job.article).in_engine;
     if (job.admitted) {
       m_committed -= job.estimated_cost;
     }
@@ -246,6 +258,12 @@ public:
       m_spent += cost;
       m_result.stats.cost += cost;
       ++m_answered;
+    }
+    if (job.parent && job_at(*job.parent).finished) { // a part of a section that failed meanwhile
+      if (outcome) store(job, *outcome); // paid for: a re-run finds it
+      job.finished = true;
+      release(job);
+      return;
     }
     if (!outcome && reroutes(outcome.error())) {
       const bool not_sent = outcome.error().kind == llm::ErrorKind::cancelled;
@@ -265,14 +283,20 @@ public:
       fail(id, llm::describe(outcome.error()), outcome.error().kind == llm::ErrorKind::cancelled);
       return;
     }
+    record(id, store(job, *outcome), false);
+  }
+
+  // An answer goes into the cache (committed with the others of this
+  // wake-up) and counts as tokens received.
+  cache::Entry store(const Job& job, const llm::ChatResult& answer) {
     cache::Entry entry;
-    entry.content = outcome->content;
-    entry.reasoning = outcome->reasoning;
-    entry.finish_reason = outcome->finish_reason;
-    entry.model = outcome->model;
+    entry.content = answer.content;
+    entry.reasoning = answer.reasoning;
+    entry.finish_reason = answer.finish_reason;
+    entry.model = answer.model;
     entry.endpoint = endpoint_label(endpoint());
-    entry.prompt_tokens = outcome->usage.prompt_tokens;
-    entry.completion_tokens = outcome->usage.completion_tokens;
+    entry.prompt_tokens = answer.usage.prompt_tokens;
+    entry.completion_tokens = answer.usage.completion_tokens;
     entry.created = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
@@ -280,13 +304,13 @@ public:
     m_result.stats.prompt_tokens += entry.prompt_tokens;
     m_result.stats.completion_tokens += entry.completion_tokens;
     m_progress.tokens += entry.prompt_tokens + entry.completion_tokens;
-    record(id, entry, false);
+    return entry;
   }
 
   // --max-cost: admit a job only while what is spent, plus the estimates of
   // what is in flight, plus this job's estimate stays within the budget.
   bool admit(uint64_t id) {
-    Job& job = m_jobs[id];
+    Job& job = job_at(id);
     const auto& max = m_runner.m_max_cost;
     if (max && m_spent + m_committed + job.estimated_cost > *max) {
       m_result.budget_reached = true;
@@ -302,7 +326,7 @@ public:
   // answer is stored under the job's original key: it is the answer that job
   // asked for, and a re-run with the same config must find it.
   bool grow_budget(uint64_t id) {
-    Job& job = m_jobs[id];
+    Job& job = job_at(id);
     const int ceiling = endpoint().max_output_tokens_ceiling;
     if (job.request.max_output_tokens >= ceiling) {
       return false;
@@ -314,7 +338,7 @@ public:
     ++m_result.stats.retries;
     ++m_result.stats.retries_by_cause["truncated"];
     job.request.priority = llm::Priority::follow_up;
-    m_engine->submit(id, job.request); // admitted again against --max-cost
+    send(id); // admitted again against --max-cost
     return true;
   }
 
@@ -330,7 +354,7 @@ public:
     spdlog::warn("{} jobs go to fallback endpoint '{}' ({})", rerouted.size(), endpoint().name,
                  endpoint_label(endpoint()));
     for (const auto& r : rerouted) {
-      Job& job = m_jobs[r.id];
+      Job& job = job_at(r.id);
       job.admitted = false;
       build(job);
       resolve(r.id);
@@ -345,8 +369,35 @@ public:
     for (const auto& r : std::exchange(m_rerouted, {})) fail(r.id, r.reason, r.not_sent);
   }
 
-  RunResult take() { return std::move(m_result); }
-  Progress progress() const { return m_progress; }
+  RunResult take() {
+    // In input order, whichever article was done first.
+    std::ranges::stable_sort(m_flagged, {}, &std::pair<size_t, Flagged>::first);
+    for (auto& [a, f] : m_flagged) m_result.flagged.push_back(std::move(f));
+    return std::move(m_result);
+  }
+
+  Progress progress() const {
+    Progress p = m_progress;
+    // Until every article is prepared, the rest count as the average so far.
+    const size_t expected = m_feed.expected();
+    if (!m_feed_done && m_added > 0 && expected > m_added) {
+      p.total += static_cast<int>(static_cast<double>(m_progress.total) / m_added * (expected - m_added));
+    }
+    return p;
+  }
+
+  // A complete article's jobs go once none of them is with an engine (a part
+  // of a section that failed may still be in flight); called between steps,
+  // never while a job is in use.
+  void release_finished() {
+    std::erase_if(m_finished, [&](size_t a) {
+      const auto it = m_open.find(a);
+      if (it->second.in_engine > 0) return false;
+      for (uint64_t id : it->second.jobs) m_jobs.erase(id);
+      m_open.erase(it);
+      return true;
+    });
+  }
 
 private:
   void add(size_t a, int s, Task task, std::optional<std::string> part_text = {},
@@ -362,12 +413,14 @@ private:
 
   void add(Job job) {
     build(job);
-    const uint64_t id = m_jobs.size();
+    const uint64_t id = m_next_job++;
+    Open& o = open(job.article);
     if (!job.parent) {
       ++m_result.stats.jobs;
-      ++m_open_jobs[job.article];
+      ++o.open_jobs;
     }
-    m_jobs.push_back(std::move(job));
+    o.jobs.push_back(id);
+    m_jobs.emplace(id, std::move(job));
     resolve(id);
   }
 
@@ -375,7 +428,7 @@ private:
   // estimates and cache key (provider, model and parameters included, so
   // answers of different models never mix).
   void build(Job& job) {
-    const auto& doc = m_result.articles[job.article].doc;
+    const auto& doc = open(job.article).out.doc;
     prompt::Vars vars = base_vars(doc, job.task);
     vars.text = job.part_text ? *job.part_text
                               : section_text(doc.sections[static_cast<size_t>(job.section)]);
@@ -454,7 +507,7 @@ private:
 
   // The article summary's input, level one: each section summary under its heading.
   std::vector<std::string> section_summaries(size_t a) const {
-    const ArticleOutput& out = m_result.articles[a];
+    const ArticleOutput& out = open(a).out;
     std::vector<std::string> pieces;
     for (size_t s = 0; s < out.sections.size(); ++s) {
       const auto& section = out.doc.sections[s];
@@ -467,7 +520,7 @@ private:
   }
 
   void resolve(uint64_t id) {
-    const Job& job = m_jobs[id];
+    const Job& job = job_at(id);
     if (spdlog::should_log(spdlog::level::debug)) { // -v names every job's key
       spdlog::debug("job {} {} key {}", job.section >= 0 ? section_id(job) : article_id(job),
                     prompt::task_name(job.task), job.key);
@@ -490,13 +543,21 @@ private:
       if (exceeds_slot_context(job) && split(id, slot_context_error(job))) {
         return;
       }
-      m_engine->submit(id, job.request);
+      send(id);
       ++m_submitted;
     } else {
       m_result.stats.pending_tokens_in += job.estimate_in;
       m_result.stats.pending_tokens_out += job.estimate_out;
       fail(id, "not cached", false);
     }
+  }
+
+  // The job goes to the engine; its article stays until the engine is done with it.
+  void send(uint64_t id) {
+    const Job& job = job_at(id);
+    ++m_in_engine;
+    ++open(job.article).in_engine;
+    m_engine->submit(id, job.request);
   }
 
   // llama.cpp divides its context among slots; a request larger than one
@@ -528,7 +589,7 @@ private:
   // question (syndicated text, a paragraph every article of a site shares);
   // they share its fate: its answer, its failure or its rerouting.
   std::vector<uint64_t> take_followers(uint64_t id) {
-    auto it = m_asked.find(m_jobs[id].key);
+    auto it = m_asked.find(job_at(id).key);
     if (it == m_asked.end() || it->second.leader != id) {
       return {};
     }
@@ -547,7 +608,7 @@ private:
   void record(uint64_t id, const cache::Entry& entry, bool from_cache) {
     record_job(id, entry, from_cache);
     for (uint64_t follower : take_followers(id)) {
-      count_hit(m_jobs[follower], entry);
+      count_hit(job_at(follower), entry);
       record_job(follower, entry, true);
       close(follower);
     }
@@ -558,18 +619,32 @@ private:
   // planned article is, the article is complete (its answers final) and is
   // handed on at once, so its export is made while the network is busy.
   void close(uint64_t id) {
-    Job& job = m_jobs[id];
+    Job& job = job_at(id);
     if (job.parent || job.closed) return;
     job.closed = true;
-    if (--m_open_jobs[job.article] == 0 && m_planned[job.article]) article_complete(job.article);
+    Open& o = open(job.article);
+    if (--o.open_jobs == 0 && o.planned) article_complete(job.article);
   }
 
+  // The article goes to the consumer (the exporter) or into the result; the
+  // run keeps only its flagged sections for the report.
   void article_complete(size_t a) {
-    if (m_runner.m_article_done) m_runner.m_article_done(a, m_result.articles[a]);
+    Open& o = open(a);
+    for (size_t s = 0; s < o.out.sections.size(); ++s) {
+      const SectionOutput& so = o.out.sections[s];
+      if (so.problems.empty()) continue;
+      m_flagged.emplace_back(a, Flagged{o.out.doc.article.id, o.out.doc.sections[s].id, so.repaired, so.problems});
+    }
+    if (m_runner.m_article_done) {
+      m_runner.m_article_done(a, std::move(o.out));
+    } else {
+      m_result.articles[a] = std::move(o.out);
+    }
+    m_finished.push_back(a);
   }
 
   void record_job(uint64_t id, const cache::Entry& entry, bool from_cache) {
-    Job& job = m_jobs[id];
+    Job& job = job_at(id);
     release(job);
     job.finished = true;
     if (job.parent) {
@@ -582,7 +657,7 @@ private:
                 entry.completion_tokens, entry.created, from_cache};
     ++m_progress.done;
     const size_t a = job.article;
-    ArticleOutput& out = m_result.articles[a];
+    ArticleOutput& out = open(a).out;
     if (job.section < 0) {
       if (job.reduce_group) {
         reduce_step_done(a, *job.reduce_group, std::move(r.content));
@@ -606,13 +681,13 @@ private:
       break;
     default:
       so.summary = std::move(r);
-      --m_pending_summaries[a];
+      --open(a).pending_summaries;
       release_article_if_ready(a);
     }
   }
 
   std::vector<CheckProblem> check(size_t a, size_t s, std::string_view translation) const {
-    const auto& doc = m_result.articles[a].doc;
+    const auto& doc = open(a).out.doc;
     return m_runner.m_checker.check_translation(section_text(doc.sections[s]), translation,
                                                 article::language_code(doc.article.meta.language));
   }
@@ -621,7 +696,7 @@ private:
   // checks, and prompts/repair.md listing the problems. Cached like any
   // other, so a re-run with the same checks asks nothing.
   void ask_for_repair(size_t a, size_t s) {
-    const SectionOutput& so = m_result.articles[a].sections[s];
+    const SectionOutput& so = open(a).out.sections[s];
     Job repair;
     repair.article = a;
     repair.section = static_cast<int>(s);
@@ -636,7 +711,7 @@ private:
   // The repaired answer replaces the first only if it has fewer problems;
   // what remains is flagged either way.
   void repair_done(size_t a, size_t s, JobResult repaired) {
-    SectionOutput& so = m_result.articles[a].sections[s];
+    SectionOutput& so = open(a).out.sections[s];
     std::vector<CheckProblem> problems = check(a, s, repaired.content);
     if (problems.size() < so.problems.size()) {
       so.translation = std::move(repaired);
@@ -656,11 +731,11 @@ private:
   }
 
   void fail_job(uint64_t id, const std::string& reason, bool not_sent) {
-    Job& job = m_jobs[id];
+    Job& job = job_at(id);
     release(job);
     job.finished = true;
     if (job.parent) {
-      if (!m_jobs[*job.parent].finished) {
+      if (!job_at(*job.parent).finished) {
         fail(*job.parent, "one part of the split section failed: " + reason, not_sent);
       }
       return;
@@ -672,9 +747,10 @@ private:
       }
       return;
     }
+    Open& o = open(job.article);
     if (job.reduce_group) { // the article summary fails once, whichever step failed
-      if (m_reduce[job.article].failed) return;
-      m_reduce[job.article].failed = true;
+      if (o.reduce.failed) return;
+      o.reduce.failed = true;
     }
     if (not_sent) {
       ++m_result.stats.not_sent;
@@ -686,9 +762,9 @@ private:
     }
     m_result.missing.push_back({article_id(job), job.section >= 0 ? section_id(job) : "",
                                 prompt::task_name(job.task), reason});
-    if (job.task == Task::summarize && !m_article_failed[job.article]) {
-      m_article_failed[job.article] = true;
-      const auto& doc = m_result.articles[job.article].doc;
+    if (job.task == Task::summarize && !o.summary_failed) {
+      o.summary_failed = true;
+      const auto& doc = o.out.doc;
       m_result.missing.push_back({doc.article.id, "", prompt::task_name(Task::summarize_article),
                                   "a section summary is missing"});
       ++m_progress.done;
@@ -704,13 +780,13 @@ private:
   // paragraphs or sentences. False when it cannot be cut (one sentence) or is
   // an article summary.
   bool split(uint64_t id, const llm::ChatError& why) {
-    const Job& job = m_jobs[id];
+    const Job& job = job_at(id);
     if (job.section < 0) {
       return false;
     }
     const std::string text =
       job.part_text ? *job.part_text
-                    : section_text(m_result.articles[job.article].doc.sections[static_cast<size_t>(job.section)]);
+                    : section_text(open(job.article).out.doc.sections[static_cast<size_t>(job.section)]);
     std::vector<std::string> halves = m_segmenter.halve(text);
     if (halves.size() < 2) {
       return false;
@@ -721,9 +797,9 @@ private:
     const size_t article = job.article;
     const int section = job.section;
     const Task task = job.task;
-    m_jobs[id].parts_pending = static_cast<int>(halves.size());
+    job_at(id).parts_pending = static_cast<int>(halves.size());
     for (auto& half : halves) {
-      m_jobs[id].parts.push_back(m_jobs.size()); // add() appends: no Job& across it
+      job_at(id).parts.push_back(m_next_job); // the id add() gives it
       add(article, section, task, std::move(half), id);
     }
     return true;
@@ -733,17 +809,17 @@ private:
   // caches the result under the split job's own key (a re-run asks the same
   // question and must find it) and records it.
   void part_done(uint64_t id, const cache::Entry& entry) {
-    m_jobs[id].answer = std::make_unique<cache::Entry>(entry);
-    const uint64_t parent_id = *m_jobs[id].parent;
-    Job& parent = m_jobs[parent_id];
+    job_at(id).answer = std::make_unique<cache::Entry>(entry);
+    const uint64_t parent_id = *job_at(id).parent;
+    Job& parent = job_at(parent_id);
     if (parent.finished || --parent.parts_pending > 0) {
       return;
     }
-    cache::Entry joined = *m_jobs[parent.parts.front()].answer;
+    cache::Entry joined = *job_at(parent.parts.front()).answer;
     joined.content.clear();
     joined.prompt_tokens = joined.completion_tokens = 0;
     for (uint64_t part : parent.parts) {
-      std::unique_ptr<cache::Entry> answer = std::move(m_jobs[part].answer);
+      std::unique_ptr<cache::Entry> answer = std::move(job_at(part).answer);
       if (!joined.content.empty()) joined.content += "\n\n";
       joined.content += util::trim(answer->content);
       joined.prompt_tokens += answer->prompt_tokens;
@@ -754,11 +830,12 @@ private:
   }
 
   // An article made of its title alone has no section summaries to summarize.
-  bool has_article_summary(size_t a) const { return m_result.articles[a].doc.sections.size() > 1; }
+  bool has_article_summary(size_t a) const { return open(a).out.doc.sections.size() > 1; }
 
   void release_article_if_ready(size_t a) {
-    if (m_pending_summaries[a] == 0 && !m_article_failed[a] && has_article_summary(a)) {
-      m_pending_summaries[a] = -1; // released once
+    Open& o = open(a);
+    if (o.pending_summaries == 0 && !o.summary_failed && has_article_summary(a)) {
+      o.pending_summaries = -1; // released once
       reduce(a, section_summaries(a), 1);
     }
   }
@@ -789,7 +866,7 @@ private:
       add(a, -1, Task::summarize_article, groups.empty() ? std::string() : groups.front());
       return;
     }
-    m_reduce[a] = {level, std::vector<std::string>(groups.size()), groups.size(), false};
+    open(a).reduce = {level, std::vector<std::string>(groups.size()), groups.size(), false};
     for (size_t g = 0; g < groups.size(); ++g) {
       Job job;
       job.article = a;
@@ -803,7 +880,7 @@ private:
   }
 
   void reduce_step_done(size_t a, size_t group, std::string summary) {
-    Reduce& r = m_reduce[a];
+    Reduce& r = open(a).reduce;
     if (r.failed) return;
     r.answers[group] = std::move(summary);
     if (--r.pending == 0) {
@@ -813,10 +890,10 @@ private:
   }
 
   std::string section_id(const Job& job) const {
-    return m_result.articles[job.article].doc.sections[static_cast<size_t>(job.section)].id;
+    return open(job.article).out.doc.sections[static_cast<size_t>(job.section)].id;
   }
   std::string article_id(const Job& job) const {
-    return m_result.articles[job.article].doc.article.id;
+    return open(job.article).out.doc.article.id;
   }
 
   struct Rerouted {
@@ -844,24 +921,47 @@ private:
     }
   }
 
-  Runner& m_runner;
-  size_t m_endpoint = 0;              // index into m_runner.m_endpoints
-  std::vector<Rerouted> m_rerouted;
-  int m_answered = 0;                 // answers from the current endpoint
-  article::Segmenter m_segmenter;
-  llm::Dispatcher* m_engine = nullptr;
-  bool m_network = false;
-  std::vector<Job> m_jobs;
-  std::vector<int> m_pending_summaries;
   struct Reduce {
     int level = 0;
     std::vector<std::string> answers; // of this level's groups
     size_t pending = 0;
     bool failed = false;
   };
-  std::vector<Reduce> m_reduce;       // per article
-  std::vector<bool> m_article_failed;
+
+  // An article the run works on: its output so far and the state of its jobs.
+  struct Open {
+    ArticleOutput out;                // moved on when the article is complete
+    int pending_summaries = 0;        // section summaries the article summary waits for
+    Reduce reduce;
+    bool summary_failed = false;      // a section summary failed: no article summary
+    int open_jobs = 0;                // added and not yet over
+    bool planned = false;             // every first job added
+    int in_engine = 0;                // jobs handed to an engine and not yet back
+    std::vector<uint64_t> jobs;       // every job of the article, parts and repairs included
+  };
+
+  Open& open(size_t a) { return m_open.at(a); }
+  const Open& open(size_t a) const { return m_open.at(a); }
+  Job& job_at(uint64_t id) { return m_jobs.at(id); }
+  const Job& job_at(uint64_t id) const { return m_jobs.at(id); }
+
+  Runner& m_runner;
+  DocumentFeed& m_feed;
+  bool m_feed_done = false;
+  size_t m_added = 0;                 // articles taken from the feed
+  size_t m_next_article = 0;          // the first article not planned yet
+  std::unordered_map<size_t, Open> m_open; // by article index
+  std::vector<size_t> m_finished;     // complete articles whose jobs are still kept
+  size_t m_endpoint = 0;              // index into m_runner.m_endpoints
+  std::vector<Rerouted> m_rerouted;
+  int m_answered = 0;                 // answers from the current endpoint
+  article::Segmenter m_segmenter;
+  llm::Dispatcher* m_engine = nullptr;
+  bool m_network = false;
+  std::unordered_map<uint64_t, Job> m_jobs; // of the open articles
+  uint64_t m_next_job = 0;
   RunResult m_result;
+  std::vector<std::pair<size_t, Flagged>> m_flagged; // by article index
   Progress m_progress;
   double m_spent = 0;                 // cost of answers received in this run
   double m_committed = 0;             // estimated cost of admitted, unfinished jobs
@@ -870,10 +970,8 @@ private:
     std::vector<uint64_t> followers;  // jobs with the same key, waiting for it
   };
   std::unordered_map<std::string, Asked> m_asked; // by cache key
-  size_t m_next_article = 0;          // the first article not planned yet
-  std::vector<int> m_open_jobs;       // per article: jobs added and not yet over
-  std::vector<bool> m_planned;        // per article: every first job added
-  size_t m_submitted = 0;             // jobs handed to an engine
+  size_t m_submitted = 0;             // jobs handed to an engine by the planning
+  size_t m_in_engine = 0;             // jobs with an engine now
 };
 
 Runner::Runner(const config::Config& config, const prompt::PromptSet& prompts,
@@ -884,10 +982,9 @@ Runner::Runner(const config::Config& config, const prompt::PromptSet& prompts,
   m_endpoints.insert(m_endpoints.end(), m_config.fallbacks.begin(), m_config.fallbacks.end());
 }
 
-RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& transport,
-                      const llm::Clock& clock) {
+RunResult Runner::run(DocumentFeed& feed, llm::Transport& transport, const llm::Clock& clock) {
   const auto start = std::chrono::steady_clock::now();
-  Batch batch(*this, std::move(docs));
+  Batch batch(*this, feed);
   std::optional<llm::Clock::time_point> deadline;
   if (m_deadline_s) {
     deadline = clock.now() + std::chrono::duration_cast<llm::Clock::time_point::duration>(
@@ -904,7 +1001,10 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
       make_dispatcher(e, e.limits.value_or(m_config.limits), transport, clock, journal,
                       [&batch](uint64_t id, const llm::ChatOutcome& outcome) { batch.on_done(id, outcome); });
     llm::Dispatcher& engine = *dispatcher;
-    engine.set_after_answers([this] { m_cache.commit(); });
+    engine.set_after_answers([this, &batch] {
+      m_cache.commit();
+      batch.release_finished();
+    });
     engine.set_progress([&](const llm::EngineStats& s) {
       if (m_progress) {
         Progress p = batch.progress();
@@ -921,7 +1021,6 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
     }
     if (i == 0) {
       batch.set_engine(&engine);
-      batch.count();
       engine.set_source([&batch](size_t wanted) { return batch.plan_more(wanted); });
     } else {
       batch.fall_back(i, &engine);
@@ -941,6 +1040,7 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
   }
   batch.set_engine(nullptr);
   batch.fail_rerouted();
+  batch.release_finished();
   RunResult result = batch.take();
   result.stats.requests = engine_totals.requests;
   result.stats.retries += engine_totals.retries;
@@ -957,7 +1057,8 @@ RunResult Runner::run(std::vector<article::Document> docs, llm::Transport& trans
 }
 
 RunResult Runner::from_cache(std::vector<article::Document> docs) {
-  Batch batch(*this, std::move(docs));
+  ReadyFeed feed(std::move(docs));
+  Batch batch(*this, feed);
   batch.plan();
   return batch.take();
 }

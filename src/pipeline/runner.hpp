@@ -16,6 +16,7 @@
 #include "llm/codec.hpp"
 #include "llm/transport.hpp"
 #include "pipeline/checks.hpp"
+#include "pipeline/feed.hpp"
 #include "pipeline/results.hpp"
 #include "prompt/prompt_set.hpp"
 
@@ -45,9 +46,14 @@ public:
   Runner(const config::Config& config, const prompt::PromptSet& prompts,
          cache::CacheStore& cache);
 
-  // Network run: misses go to `transport`.
+  // Network run: misses go to `transport`. The documents are taken from
+  // `feed` as the engine needs requests.
+  RunResult run(DocumentFeed& feed, llm::Transport& transport, const llm::Clock& clock);
   RunResult run(std::vector<article::Document> docs, llm::Transport& transport,
-                const llm::Clock& clock);
+                const llm::Clock& clock) {
+    ReadyFeed feed(std::move(docs));
+    return run(feed, transport, clock);
+  }
   // Cache only: misses are listed in RunResult::missing.
   RunResult from_cache(std::vector<article::Document> docs);
 
@@ -55,8 +61,10 @@ public:
     m_progress = std::move(callback);
   }
   // Called once per article as soon as all its jobs are over (from the cache
-  // or the network, answered or failed), with its index in the batch.
-  void on_article_done(std::function<void(size_t, const ArticleOutput&)> callback) {
+  // or the network, answered or failed), with its index in the batch. The
+  // article is handed over: it is not kept for RunResult::articles, so a run
+  // holds only the articles it is working on.
+  void on_article_done(std::function<void(size_t, ArticleOutput&&)> callback) {
     m_article_done = std::move(callback);
   }
   // Stop sending new requests once the estimated spend would pass `max_cost`.
@@ -77,7 +85,7 @@ private:
   cache::CacheStore& m_cache;
   Checker m_checker;
   std::function<void(const Progress&)> m_progress;
-  std::function<void(size_t, const ArticleOutput&)> m_article_done;
+  std::function<void(size_t, ArticleOutput&&)> m_article_done;
   std::optional<double> m_max_cost;
   std::optional<double> m_deadline_s;
   std::map<std::string, int> m_slot_context; // by endpoint name

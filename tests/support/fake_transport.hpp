@@ -58,6 +58,7 @@ public:
   }
 
   int started() const { return m_started; }
+  size_t pending() const { return m_pending.size(); } // started, not yet answered
   int max_concurrent() const { return m_max_concurrent; }
   const std::vector<llm::HttpRequest>& requests() const { return m_requests; }
   const std::vector<llm::Clock::time_point>& start_times() const { return m_start_times; }

@@ -268,11 +268,11 @@ TEST(ExporterTest, ArticlesHandedOverOutOfOrderGiveTheSameFilesAsOneExport) {
   const std::vector<std::string> all = {"md", "json", "jsonl", "csv", "html"};
   exporter::write_all(r, {dir / "whole", all, {}, {}, "2026-01-01T00:00:00Z"});
   exporter::Exporter exports({dir / "parts", all, {}, {}, "2026-01-01T00:00:00Z"});
-  exports.article_done(2, r.articles[2]);
+  exports.article_done(2, pipeline::ArticleOutput(r.articles[2]));
   exports.flush();
   EXPECT_TRUE(fs::exists(dir / "parts/articles/c.md"));
   EXPECT_FALSE(fs::exists(dir / "parts/articles/a.md"));
-  exports.article_done(0, r.articles[0]); // the hostile article is left to finish()
+  exports.article_done(0, pipeline::ArticleOutput(r.articles[0])); // the hostile article is left to finish()
   exports.finish(r);
   for (const auto* name : {"digest.md", "lingopipe.json", "lingopipe.jsonl", "lingopipe.csv",
                            "digest.html", "articles/a.md", "articles/c.md"}) {
@@ -289,10 +289,10 @@ TEST(ExporterTest, TheJsonIsWrittenAsTheArticlesInFrontAreDone) {
   r.articles = {article_output(true, "a"), article_output(false, "b"), article_output(true, "c")};
   exporter::Exporter exports({dir / "out", {"json"}, {}, {}, "2026-01-01T00:00:00Z"});
   const fs::path temp = dir / fmt::format("out/lingopipe.json.tmp.{}", getpid());
-  exports.article_done(1, r.articles[1]); // b waits for a
+  exports.article_done(1, pipeline::ArticleOutput(r.articles[1])); // b waits for a
   exports.flush();
   EXPECT_FALSE(fs::exists(temp));
-  exports.article_done(0, r.articles[0]);
+  exports.article_done(0, pipeline::ArticleOutput(r.articles[0]));
   exports.flush();
   ASSERT_TRUE(fs::exists(temp));
   const std::string streamed = testenv::read(temp);

@@ -3,6 +3,7 @@
 #include "support/test_env.hpp"
 
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -117,6 +118,113 @@ TEST_F(RunnerTest, EachArticleIsHandedOnOnceWhenItsJobsAreOver) {
   again.on_article_done([&](size_t index, const auto&) { done.push_back(index); });
   again.run({syndicated("b"), short_one}, transport, clock);
   EXPECT_EQ(done, (std::vector<size_t>{0, 1}));
+}
+
+// Documents that come a little at a time, as from a preparation still going:
+// one article at first, then nothing ready for a few asks that do not wait.
+class TrickleFeed : public pipeline::DocumentFeed {
+public:
+  TrickleFeed(std::vector<article::Document> docs, const FakeTransport& transport)
+    : m_docs(std::move(docs)), m_transport(transport) {}
+
+  std::optional<std::vector<article::Document>> next(bool wait) override {
+    asks.push_back({wait, m_transport.started(), m_transport.pending(), false});
+    if (m_given == m_docs.size()) return std::nullopt;
+    if (!wait && m_given > 0 && m_not_ready++ < 3) return std::vector<article::Document>{};
+    m_not_ready = 0;
+    asks.back().gave = true;
+    return std::vector<article::Document>{m_docs[m_given++]};
+  }
+  size_t expected() const override { return m_docs.size(); }
+
+  struct Ask {
+    bool wait;
+    int started;                      // requests started before this ask
+    size_t pending;                   // ... and not answered yet
+    bool gave;                        // an article
+  };
+  std::vector<Ask> asks;
+
+private:
+  std::vector<article::Document> m_docs;
+  const FakeTransport& m_transport;
+  size_t m_given = 0;
+  int m_not_ready = 0;
+};
+
+// The run takes articles as they are prepared: the first requests leave
+// before the second article exists; while requests are out, an article not
+// ready yet is asked for again later instead of waited for; the run waits
+// for the preparation only when nothing else is left to do.
+TEST_F(RunnerTest, ArticlesArePlannedAsTheyArePreparedAndWaitedForOnlyWhenNothingIsOut) {
+  FakeClock clock;
+  FakeTransport transport(clock, echo);
+  transport.set_latency(std::chrono::milliseconds(10));
+  TrickleFeed feed({syndicated("a"), syndicated("b"), syndicated("c")}, transport);
+  pipeline::Runner runner(cfg, prompts, cache);
+  pipeline::RunResult r = runner.run(feed, transport, clock);
+  ASSERT_EQ(r.articles.size(), 3u);
+  EXPECT_TRUE(r.missing.empty());
+  for (const auto& a : r.articles) EXPECT_TRUE(a.summary) << a.doc.article.id;
+  EXPECT_EQ(transport.started(), 6); // the same questions in all three: asked once
+  ASSERT_GE(feed.asks.size(), 3u);
+  EXPECT_TRUE(feed.asks[0].wait);
+  EXPECT_EQ(feed.asks[0].started, 0);
+  EXPECT_FALSE(feed.asks[1].wait) << "the first article's requests are planned";
+  const auto second = std::ranges::find_if(feed.asks.begin() + 1, feed.asks.end(), &TrickleFeed::Ask::gave);
+  ASSERT_NE(second, feed.asks.end());
+  EXPECT_GE(second->started, 1) << "the first request left before the second article existed";
+  int not_waited = 0;
+  for (const auto& ask : feed.asks) {
+    if (ask.wait) {
+      EXPECT_EQ(ask.pending, 0u) << "waited with requests out";
+    } else {
+      ++not_waited;
+    }
+  }
+  EXPECT_GE(not_waited, 3);
+}
+
+// An article handed on is not kept by the run (RunResult::articles stays
+// empty: a batch of any size is not held whole); what the report needs of
+// it, the sections whose translation fails a check, is kept, in input order
+// whichever article was done first.
+TEST_F(RunnerTest, AHandedOnArticleIsNotKeptButItsFlaggedSectionsAre) {
+  FakeClock clock;
+  auto drop_numbers = [](const llm::HttpRequest& req, int n) {
+    llm::HttpResponse r = echo(req, n);
+    for (size_t at; (at = r.body.find("27")) != std::string::npos;) r.body.erase(at, 2);
+    return r;
+  };
+  FakeTransport transport(clock, drop_numbers);
+  transport.set_latency(std::chrono::milliseconds(10));
+  cfg.checks.repair = false;
+  auto with_number = [](const std::string& id) {
+    article::Document d = syndicated(id);
+    d.sections[2].text = "Der Umsatz von " + id + " stieg um 27 Prozent.";
+    return d;
+  };
+  auto long_one = with_number("b");
+  for (int i = 3; i < 8; ++i) { // done last: many more jobs
+    long_one.sections.push_back({fmt::format("b#0{}", i), article::SectionKind::body, i, 1, 1, "", fmt::format("Absatz {}.", i)});
+  }
+  article::Document short_one = syndicated("a"); // its title alone: one request, done first
+  short_one.sections.resize(1);
+  short_one.sections[0].text = short_one.title = "Umsatz steigt um 27 Prozent";
+  pipeline::Runner runner(cfg, prompts, cache);
+  std::vector<size_t> handed;
+  runner.on_article_done([&](size_t index, pipeline::ArticleOutput&&) { handed.push_back(index); });
+  pipeline::RunResult r = runner.run({long_one, short_one}, transport, clock);
+  EXPECT_EQ(handed, (std::vector<size_t>{1, 0}));
+  EXPECT_TRUE(r.articles.empty());
+  ASSERT_EQ(r.flagged.size(), 2u);
+  EXPECT_EQ(r.flagged[0].article_id, "b");
+  EXPECT_EQ(r.flagged[0].section_id, "b#02");
+  EXPECT_EQ(r.flagged[1].article_id, "a");
+  EXPECT_EQ(r.flagged[1].section_id, "a#00");
+  ASSERT_EQ(r.flagged[1].problems.size(), 1u);
+  EXPECT_EQ(r.flagged[1].problems[0].flag, "numbers-lost");
+  EXPECT_EQ(r.stats.articles, 2);
 }
 
 // Which prompt a request was rendered from, by its system message.
