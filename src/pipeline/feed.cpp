@@ -57,7 +57,7 @@ std::optional<std::vector<article::Document>> PreparingFeed::next(bool wait) {
   std::vector<article::Document> docs(std::make_move_iterator(m_ready.begin()),
                                       std::make_move_iterator(m_ready.end()));
   m_ready.clear();
-  m_changed.notify_all();
+  if (!docs.empty()) m_changed.notify_all(); // room to prepare ahead; asked often, so only then
   return docs;
 }
 
