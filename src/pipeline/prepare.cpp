@@ -48,8 +48,20 @@ void complete_metadata(const config::Config& config, article::Article& a) {
 // holds one named after the site (e.g. heise.de.yaml).
 class SiteCleaners {
 public:
+  // Every rule file in the folder is read now, so one that does not parse
+  // stops the run before its first request, not when its site's first
+  // article is prepared.
   explicit SiteCleaners(const config::Config& config)
-    : m_base(config.clean), m_dir(config.clean.site_rules) {}
+    : m_base(config.clean), m_dir(config.clean.site_rules) {
+    std::error_code ec;
+    if (m_dir.empty() || !fs::is_directory(m_dir, ec)) return;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(m_dir, ec)) {
+      if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+    }
+    std::ranges::sort(files); // the first bad file named is always the same one
+    for (const auto& file : files) load_site(file.stem().string());
+  }
 
   // Reads the rule files of these sites; after this, clean() only reads and
   // may run on several threads at once.

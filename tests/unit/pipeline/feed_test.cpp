@@ -106,15 +106,32 @@ TEST(PreparingFeedTest, GivesEveryArticleInInputOrderThenNothing) {
   EXPECT_NE(problems[0].find("leer.txt"), std::string::npos);
 }
 
-// A site rule file that does not parse stops the preparation; the run gets
-// the error (naming the file) when it asks for articles.
-TEST(PreparingFeedTest, AnErrorInThePreparationReachesTheRun) {
+// A site rule file that does not parse is an error before any article is
+// prepared, so a run stops before its first request.
+TEST(PreparerTest, ASiteRuleFileThatDoesNotParseIsAnErrorBeforeAnyArticle) {
   testenv::TempDir dir;
   const std::string input = write_batch(dir, 3);
   testenv::write(dir / "rules/beispiel.de.yaml", "drop_lines: [unclosed\n");
   config::Config c = config_for_tests();
   c.clean.site_rules = dir / "rules";
-  pipeline::PreparingFeed feed(pipeline::Preparer(c, {input}), [](const pipeline::Prepared&) {});
+  try {
+    pipeline::Preparer preparer(c, {input});
+    FAIL() << "no error";
+  } catch (const util::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("rules/beispiel.de.yaml"), std::string::npos) << e.what();
+  }
+}
+
+// An error met while preparing (here a rule file that appeared after the run
+// began) reaches the run, naming the file, when it asks for articles.
+TEST(PreparingFeedTest, AnErrorInThePreparationReachesTheRun) {
+  testenv::TempDir dir;
+  const std::string input = write_batch(dir, 3);
+  config::Config c = config_for_tests();
+  c.clean.site_rules = dir / "rules";
+  pipeline::Preparer preparer(c, {input});
+  testenv::write(dir / "rules/beispiel.de.yaml", "drop_lines: [unclosed\n");
+  pipeline::PreparingFeed feed(std::move(preparer), [](const pipeline::Prepared&) {});
   try {
     feed.next(true);
     FAIL() << "no error";
