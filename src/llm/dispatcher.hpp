@@ -39,7 +39,7 @@ public:
   // Asked for about `wanted` more submissions (SIZE_MAX: all that are left);
   // returns false when it has nothing left. Lets the caller render requests
   // as they are needed instead of all before run(). It may submit nothing
-  // when nothing is ready yet while requests of its are in the engine (it is
+  // when nothing is ready yet while some of its requests are in the engine (it is
   // asked again after the next wake-up); with none there, it must wait for
   // its next request or return false.
   using Source = std::function<bool(size_t wanted)>;
