@@ -411,6 +411,7 @@ Written Exporter::finish(const pipeline::RunResult& result) {
     }
   }
   if (md || html) {
+    entries.reserve(m_pieces.size()); // grown, the vector would copy its template data
     for (auto& piece : m_pieces) entries.push_back(std::move(piece->digest));
   }
   // The digests render on another core while the batch files are finished.

@@ -15,6 +15,7 @@
 #include "util/file.hpp"
 #include "util/serial_worker.hpp"
 
+#include <deque>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -94,7 +95,9 @@ private:
 
   Options m_options;
   std::string m_generated_at;                 // written first, so fixed when the exporter is made
-  std::vector<std::optional<Piece>> m_pieces; // by article index
+  // By article index; a deque, since the template data in a Piece is copied,
+  // not moved, when a vector grows.
+  std::deque<std::optional<Piece>> m_pieces;
   Streams m_streams;
   std::optional<util::SpillFile> m_spill;     // made by the first article_done()
   bool m_articles_dir_made = false;

@@ -175,8 +175,8 @@ public:
       const std::optional<size_t> a = next_article(wanted == SIZE_MAX || m_in_engine == 0);
       if (!a) break;
       plan_article(*a);
+      release_finished(); // articles answered from the cache go now: a warm run plans them all here
     }
-    release_finished();
     return !m_feed_done || m_next_article < m_added;
   }
 
@@ -186,7 +186,9 @@ public:
     if (m_next_article == m_added && !m_feed_done) {
       std::optional<std::vector<article::Document>> docs = m_feed.next(wait);
       if (!docs) m_feed_done = true;
-      for (auto& doc : docs.value_or(std::vector<article::Document>{})) add_article(std::move(doc));
+      if (docs) {
+        for (auto& doc : *docs) add_article(std::move(doc));
+      }
     }
     if (m_next_article == m_added) return std::nullopt;
     return m_next_article++;

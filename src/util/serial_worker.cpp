@@ -1,10 +1,12 @@
 #include "util/serial_worker.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace util {
 
-SerialWorker::SerialWorker() : m_thread([this](std::stop_token stop) { loop(stop); }) {}
+SerialWorker::SerialWorker(size_t max_queued)
+  : m_max_queued(std::max<size_t>(max_queued, 1)), m_thread([this](std::stop_token stop) { loop(stop); }) {}
 
 SerialWorker::~SerialWorker() {
   try {
@@ -17,7 +19,8 @@ SerialWorker::~SerialWorker() {
 
 void SerialWorker::post(std::function<void()> task) {
   {
-    std::lock_guard lock(m_mutex);
+    std::unique_lock lock(m_mutex);
+    m_changed.wait(lock, [&] { return m_tasks.size() < m_max_queued; });
     m_tasks.push_back(std::move(task));
   }
   m_changed.notify_all();
@@ -33,6 +36,7 @@ void SerialWorker::loop(std::stop_token stop) {
   std::unique_lock lock(m_mutex);
   while (m_changed.wait(lock, stop, [&] { return !m_tasks.empty(); })) {
     std::function<void()> task = std::move(m_tasks.front());
+    if (m_tasks.size() == m_max_queued) m_changed.notify_all(); // a post() may be waiting for room
     m_tasks.pop_front();
     if (m_error) { // a task failed: the rest are skipped until drain() reports it
       m_changed.notify_all();

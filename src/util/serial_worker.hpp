@@ -1,6 +1,8 @@
 // One background thread that runs posted tasks in the order posted: work that
 // must not hold up the caller's thread (the event loop) but must keep its own
-// order (an exporter's files).
+// order (an exporter's files). The queue is bounded: a caller that outruns
+// the worker (a run served from the cache) waits instead of piling up work
+// and the memory it holds.
 #pragma once
 
 #include <condition_variable>
@@ -14,12 +16,13 @@ namespace util {
 
 class SerialWorker {
 public:
-  SerialWorker();
+  explicit SerialWorker(size_t max_queued = 256);
   // Waits for what was posted; an error nobody drained is dropped.
   ~SerialWorker();
   SerialWorker(const SerialWorker&) = delete;
   SerialWorker& operator=(const SerialWorker&) = delete;
 
+  // Waits while max_queued tasks are waiting.
   void post(std::function<void()> task);
   // Returns when every task posted so far has run; rethrows the first
   // exception a task threw (the tasks after it were skipped).
@@ -28,6 +31,7 @@ public:
 private:
   void loop(std::stop_token stop);
 
+  const size_t m_max_queued;
   std::mutex m_mutex;
   std::condition_variable_any m_changed;
   std::deque<std::function<void()>> m_tasks;

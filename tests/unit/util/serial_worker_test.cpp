@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -59,6 +60,37 @@ TEST(SerialWorkerTest, DestructionWaitsForPostedWork) {
     });
   }
   EXPECT_EQ(ran.load(), 10);
+}
+
+// A caller that outruns the worker (a run served from the cache hands over
+// articles faster than they are written) waits for room instead of queueing
+// everything, and the memory it holds, at once.
+TEST(SerialWorkerTest, PostWaitsWhileTheQueueIsFull) {
+  util::SerialWorker worker(2);
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  std::atomic<bool> started{false};
+  std::vector<int> order; // touched by the worker only until drain() returns
+  worker.post([&] {
+    started = true;
+    opened.wait();
+    order.push_back(1);
+  });
+  while (!started) std::this_thread::yield();
+  worker.post([&] { order.push_back(2); });
+  worker.post([&] { order.push_back(3); }); // the queue is full now
+  std::atomic<bool> posted{false};
+  std::thread caller([&] {
+    worker.post([&] { order.push_back(4); });
+    posted = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(posted);
+  gate.set_value();
+  caller.join();
+  EXPECT_TRUE(posted);
+  worker.drain();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
 }
 
 } // namespace
