@@ -190,7 +190,7 @@ int run_command(const Options& o) {
   std::error_code ignored;
   std::filesystem::create_directories(s.cfg.exports.dir, ignored);
   auto report = std::async(std::launch::async, [&] {
-    util::write_file_atomic(s.cfg.exports.dir / "run-report.json", pipeline::report_json(s.cfg, result));
+    pipeline::write_report(s.cfg, result, s.cfg.exports.dir / "run-report.json");
   });
   exports.finish(result);
   report.get();

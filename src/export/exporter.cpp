@@ -6,6 +6,7 @@
 #include "export/templates.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/json_writer.hpp"
 #include "util/text.hpp"
 
 #include <fmt/format.h>
@@ -179,27 +180,19 @@ std::vector<DigestEntry> entries_of(const ordered_json& document, bool html) {
 
 // lingopipe.json is written one article at a time, formatted exactly as
 // document_model(...).dump(2) + "\n" would be, so that the whole export never
-// exists as one JSON tree.
-std::string json_head(const std::string& generated_at) {
-  return fmt::format("{{\n  \"schema\": \"lingopipe-export\",\n  \"schema_version\": {},\n"
-                     "  \"generated_at\": {},\n  \"articles\": [",
-                     k_schema_version, ordered_json(generated_at).dump());
+// exists as one JSON tree: its head, each article, then its end.
+void begin_json(util::JsonWriter& w, const std::string& generated_at) {
+  w.begin_object();
+  w.value("schema", "lingopipe-export");
+  w.value("schema_version", k_schema_version);
+  w.value("generated_at", generated_at);
+  w.begin_array("articles");
 }
 
-void append_json_article(std::string& out, const ordered_json& model, bool first) {
-  out += first ? "\n    " : ",\n    ";
-  // Raw newlines in a dump are all formatting (newlines inside strings are
-  // escaped), so indenting them nests the article one level deeper.
-  const std::string text = model.dump(2);
-  size_t pos = 0;
-  for (size_t nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1) {
-    out.append(text, pos, nl + 1 - pos);
-    out += "    ";
-  }
-  out.append(text, pos);
+void end_json(util::JsonWriter& w) {
+  w.end(); // articles
+  w.end();
 }
-
-std::string json_tail(bool empty) { return empty ? "]\n}\n" : "\n  ]\n}\n"; }
 
 std::string template_text(const fs::path& path, std::string_view fallback) {
   return path.empty() ? std::string(fallback) : util::read_file(path);
@@ -272,13 +265,12 @@ std::string digest_html(const ordered_json& document, const std::string& tmpl,
 }
 
 std::string json_export(const ordered_json& document) {
-  std::string out = json_head(document["generated_at"]);
-  bool first = true;
-  for (const auto& a : document["articles"]) {
-    append_json_article(out, a, first);
-    first = false;
-  }
-  return out + json_tail(first);
+  std::string out;
+  util::JsonWriter w([&out](std::string_view text) { out += text; });
+  begin_json(w, document["generated_at"]);
+  for (const auto& a : document["articles"]) w.value(a);
+  end_json(w);
+  return out;
 }
 
 std::string jsonl_export(const ordered_json& document) {
@@ -309,7 +301,7 @@ Exporter::Piece Exporter::piece_of(const ArticleOutput& a) const {
   const ordered_json model = article_model(a);
   Piece p;
   p.id = a.doc.article.id;
-  if (wants("json")) append_json_article(p.json, model, false);
+  if (wants("json")) p.json = model.dump(2);
   if (wants("jsonl")) p.jsonl = model.dump() + "\n";
   if (wants("csv")) p.csv = csv_row(model);
   if (wants("md") || wants("html")) {
@@ -366,7 +358,8 @@ void Exporter::open_streams() {
     const fs::path path = m_options.dir / "lingopipe.json";
     util::remove_stale_temps(path);
     m_streams.json.emplace(path);
-    m_streams.json->write(json_head(m_generated_at));
+    m_streams.json_writer.emplace([this](std::string_view text) { m_streams.json->write(text); });
+    begin_json(*m_streams.json_writer, m_generated_at);
   }
   if (wants("jsonl")) {
     const fs::path path = m_options.dir / "lingopipe.jsonl";
@@ -382,13 +375,23 @@ void Exporter::open_streams() {
   m_streams.open = true;
 }
 
+void Exporter::flush() {
+  m_worker.post([this] { flush_streams(); });
+  m_worker.drain();
+}
+
+void Exporter::flush_streams() {
+  for (auto* file : {&m_streams.json, &m_streams.jsonl, &m_streams.csv}) {
+    if (*file) (*file)->flush();
+  }
+}
+
 void Exporter::stream(Piece& p) {
   if (!m_streams.open) open_streams();
-  const bool first = m_streams.next == 0;
   // Taken out of the piece, so their memory goes once they are written.
   const std::string json = p.json_spilled ? m_spill->read(*p.json_spilled) : std::exchange(p.json, {});
   const std::string jsonl = p.jsonl_spilled ? m_spill->read(*p.jsonl_spilled) : std::exchange(p.jsonl, {});
-  if (m_streams.json) m_streams.json->write(std::string_view(json).substr(first ? 1 : 0)); // the first has no comma
+  if (m_streams.json_writer) m_streams.json_writer->dumped(json);
   if (m_streams.jsonl) m_streams.jsonl->write(jsonl);
   if (m_streams.csv) m_streams.csv->write(std::exchange(p.csv, {}));
   p.json_spilled = p.jsonl_spilled = std::nullopt;
@@ -432,7 +435,7 @@ Written Exporter::finish(const pipeline::RunResult& result) {
     written.files.push_back(path);
   };
   if (json) {
-    m_streams.json->write(json_tail(m_pieces.empty()));
+    end_json(*m_streams.json_writer);
     commit(m_streams.json, dir / "lingopipe.json");
   }
   if (jsonl) commit(m_streams.jsonl, dir / "lingopipe.jsonl");

@@ -13,6 +13,7 @@
 #include "export/templates.hpp"
 #include "pipeline/results.hpp"
 #include "util/file.hpp"
+#include "util/json_writer.hpp"
 #include "util/serial_worker.hpp"
 
 #include <deque>
@@ -59,9 +60,9 @@ public:
   // Throws util::Error on an unknown format.
   explicit Exporter(Options options);
   void article_done(size_t index, pipeline::ArticleOutput&& article);
-  // Returns when every article handed over so far is written; rethrows an
-  // error met doing so.
-  void flush() { m_worker.drain(); }
+  // Returns when every article handed over so far is written (the batch
+  // files' part into their temp files); rethrows an error met doing so.
+  void flush();
   // Articles never handed to article_done() are exported here. Rethrows an
   // error met while exporting a handed-over article.
   Written finish(const pipeline::RunResult& result);
@@ -69,7 +70,7 @@ public:
 private:
   struct Piece {
     std::string id;                   // the article's
-    std::string json;                 // ",\n    " + the article's model, indented
+    std::string json;                 // the article's model, dump(2)
     std::string jsonl;
     std::string csv;
     DigestEntry digest;
@@ -79,6 +80,7 @@ private:
   // The batch-wide files written in input order: opened by the first piece.
   struct Streams {
     std::optional<util::AtomicFile> json, jsonl, csv;
+    std::optional<util::JsonWriter> json_writer; // into json
     size_t next = 0;                  // the index of the next piece to write
     bool open = false;
   };
@@ -91,6 +93,7 @@ private:
   void stream_ready();
   void open_streams();
   void stream(Piece& piece);
+  void flush_streams();
   std::pair<std::string, std::string> render_digests(std::vector<DigestEntry> entries) const;
 
   Options m_options;

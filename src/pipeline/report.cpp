@@ -1,6 +1,7 @@
 #include "pipeline/report.hpp"
 
 #include "llm/http.hpp"
+#include "util/file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -44,65 +45,71 @@ ordered_json endpoints_json(const RunResult& r) {
 
 // Every section whose translation still fails a check, with what failed:
 // glossary violations, lost numbers, text left in the source language.
-ordered_json checks_json(const RunResult& r) {
-  ordered_json flagged = ordered_json::array();
+void write_checks(util::JsonWriter& w, const RunResult& r) {
   std::map<std::string, int> by_flag;
   for (const Flagged& f : r.flagged) {
-    ordered_json problems = ordered_json::array();
-    for (const auto& p : f.problems) {
-      problems.push_back({{"flag", p.flag}, {"detail", p.detail}});
-      ++by_flag[p.flag];
-    }
-    flagged.push_back({{"article", f.article_id},
-                       {"section", f.section_id},
-                       {"repaired", f.repaired},
-                       {"problems", std::move(problems)}});
+    for (const auto& p : f.problems) ++by_flag[p.flag];
   }
-  return {{"repairs", r.stats.repairs},
-          {"repairs_fixed", r.stats.repairs_fixed},
-          {"flagged_by_check", by_flag},
-          {"flagged_sections", std::move(flagged)}};
+  w.begin_object("checks");
+  w.value("repairs", r.stats.repairs);
+  w.value("repairs_fixed", r.stats.repairs_fixed);
+  w.value("flagged_by_check", by_flag);
+  w.begin_array("flagged_sections");
+  for (const Flagged& f : r.flagged) {
+    ordered_json problems = ordered_json::array();
+    for (const auto& p : f.problems) problems.push_back({{"flag", p.flag}, {"detail", p.detail}});
+    w.value({{"article", f.article_id},
+             {"section", f.section_id},
+             {"repaired", f.repaired},
+             {"problems", std::move(problems)}});
+  }
+  w.end();
+  w.end();
 }
 
 } // namespace
 
-std::string report_json(const config::Config& config, const RunResult& r) {
+void write_report(const config::Config& config, const RunResult& r, const util::JsonWriter::Sink& sink) {
   const RunStats& s = r.stats;
-  ordered_json failures = ordered_json::array();
+  util::JsonWriter w(sink);
+  w.begin_object();
+  w.value("schema", 1);
+  w.value("endpoint", {{"base_url", llm::redact_url(config.endpoint.base_url)}, {"model", config.endpoint.model}});
+  w.value("wall_seconds", s.seconds);
+  w.value("jobs", {{"total", s.jobs},
+                   {"cached", s.cache_hits},
+                   {"sent_ok", s.jobs - s.cache_hits - s.failed - s.not_sent},
+                   {"failed", s.failed},
+                   {"not_sent", s.not_sent},
+                   {"split_input_too_long", s.splits}});
+  w.value("articles", {{"total", s.articles},
+                       {"already_in_target_language", s.already_in_target},
+                       {"most_summary_levels", s.summary_levels}});
+  write_checks(w, r);
+  w.value("requests", s.requests);
+  w.value("connections", {{"opened", s.connections_opened}, {"responses_by_protocol", s.responses_by_protocol}});
+  w.value("retries", {{"total", s.retries}, {"by_cause", s.retries_by_cause}});
+  w.value("tokens", {{"in", s.prompt_tokens},
+                     {"out", s.completion_tokens},
+                     {"saved_by_cache", {{"in", s.cached_prompt_tokens}, {"out", s.cached_completion_tokens}}}});
+  w.value("cost", {{"currency", config.currency},
+                   {"estimated", s.cost},
+                   {"saved_by_cache", estimate_cost(config, s.cached_prompt_tokens, s.cached_completion_tokens)},
+                   {"priced", config.prices.contains(config.endpoint.model)}});
+  w.value("stopped", r.stop_reason ? ordered_json(*r.stop_reason) : ordered_json(nullptr));
+  w.value("endpoints", endpoints_json(r));
+  w.begin_array("failures");
   for (const auto& m : r.missing) {
-    failures.push_back(
-      {{"article", m.article_id}, {"section", m.section_id}, {"task", m.task}, {"reason", m.reason}});
+    w.value({{"article", m.article_id}, {"section", m.section_id}, {"task", m.task}, {"reason", m.reason}});
   }
-  ordered_json report = {
-    {"schema", 1},
-    {"endpoint", {{"base_url", llm::redact_url(config.endpoint.base_url)},
-                  {"model", config.endpoint.model}}},
-    {"wall_seconds", s.seconds},
-    {"jobs", {{"total", s.jobs},
-              {"cached", s.cache_hits},
-              {"sent_ok", s.jobs - s.cache_hits - s.failed - s.not_sent},
-              {"failed", s.failed},
-              {"not_sent", s.not_sent},
-              {"split_input_too_long", s.splits}}},
-    {"articles", {{"total", s.articles},
-                  {"already_in_target_language", s.already_in_target},
-                  {"most_summary_levels", s.summary_levels}}},
-    {"checks", checks_json(r)},
-    {"requests", s.requests},
-    {"connections", {{"opened", s.connections_opened}, {"responses_by_protocol", s.responses_by_protocol}}},
-    {"retries", {{"total", s.retries}, {"by_cause", s.retries_by_cause}}},
-    {"tokens", {{"in", s.prompt_tokens},
-                {"out", s.completion_tokens},
-                {"saved_by_cache", {{"in", s.cached_prompt_tokens}, {"out", s.cached_completion_tokens}}}}},
-    {"cost", {{"currency", config.currency},
-              {"estimated", s.cost},
-              {"saved_by_cache", estimate_cost(config, s.cached_prompt_tokens, s.cached_completion_tokens)},
-              {"priced", config.prices.contains(config.endpoint.model)}}},
-    {"stopped", r.stop_reason ? ordered_json(*r.stop_reason) : ordered_json(nullptr)},
-    {"endpoints", endpoints_json(r)},
-    {"failures", std::move(failures)},
-  };
-  return report.dump(2) + "\n";
+  w.end();
+  w.end();
+}
+
+void write_report(const config::Config& config, const RunResult& result, const std::filesystem::path& path) {
+  util::AtomicFile file(path);
+  write_report(config, result, [&file](std::string_view text) { file.write(text); });
+  file.commit();
 }
 
 } // namespace pipeline

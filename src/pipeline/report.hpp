@@ -12,7 +12,9 @@
 
 #include "config/config.hpp"
 #include "pipeline/results.hpp"
+#include "util/json_writer.hpp"
 
+#include <filesystem>
 #include <string>
 
 namespace pipeline {
@@ -23,6 +25,11 @@ double estimate_cost(const config::Config& config, int64_t tokens_in, int64_t to
 double estimate_cost(const config::Config& config, const config::Endpoint& endpoint, int64_t tokens_in,
                      int64_t tokens_out);
 
-std::string report_json(const config::Config& config, const RunResult& result);
+// run-report.json's text, written to `sink` as it is made: its lists (flagged
+// sections, failures) grow with the batch, so they go one entry at a time
+// and the report never exists as one tree.
+void write_report(const config::Config& config, const RunResult& result, const util::JsonWriter::Sink& sink);
+// The same into `path`, atomically.
+void write_report(const config::Config& config, const RunResult& result, const std::filesystem::path& path);
 
 } // namespace pipeline

@@ -29,6 +29,8 @@ public:
   void write(std::string_view data) {
     m_out.write(data.data(), static_cast<std::streamsize>(data.size()));
   }
+  // Hands what is buffered to the file (still the temp file).
+  void flush() { m_out.flush(); }
   void commit();
 
 private:

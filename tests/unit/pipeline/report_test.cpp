@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 namespace {
 
 config::Config priced() {
@@ -11,6 +13,12 @@ config::Config priced() {
   c.endpoint.base_url = "https://user:secret@api.example/v1";
   c.prices["m"] = {2.0, 8.0};
   return c;
+}
+
+std::string report_text(const config::Config& c, const pipeline::RunResult& r) {
+  std::string text;
+  pipeline::write_report(c, r, [&](std::string_view s) { text += s; });
+  return text;
 }
 
 TEST(ReportTest, CostFromThePriceTable) {
@@ -36,7 +44,7 @@ TEST(ReportTest, ReportCarriesCountsTokensCostAndNoCredentials) {
   r.endpoints = {{"primary", "openai:m", 4, 0, "HTTP 429 quota: insufficient_quota"},
                  {"local", "ollama:qwen", 3, 3, std::nullopt}};
   r.missing.push_back({"a", "a#01", "translate", "HTTP 400 bad_request: x"});
-  auto j = nlohmann::json::parse(pipeline::report_json(priced(), r));
+  auto j = nlohmann::json::parse(report_text(priced(), r));
   EXPECT_EQ(j["endpoint"]["base_url"], "https://***@api.example/v1");
   EXPECT_EQ(j["jobs"]["sent_ok"], 3);
   EXPECT_EQ(j["retries"]["by_cause"]["rate_limited"], 2);
