@@ -15,6 +15,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <utility>
 
@@ -118,29 +119,19 @@ ordered_json article_view(const ordered_json& a, bool sections) {
   return v;
 }
 
-// What the digests show of an article, from its view (and its view with
-// sections for digest.html).
-DigestEntry digest_entry(const ordered_json& lean, const ordered_json* html) {
-  DigestEntry e;
-  e.site = lean["site"].get<std::string>();
-  e.date = lean["date"].is_string() ? lean["date"].get<std::string>().substr(0, 10) : "";
-  e.lean = to_template_data(lean);
-  if (html) e.html = to_template_data(*html);
-  return e;
-}
-
-// The lean views grouped by site, then by date (newest first, undated last),
-// for newsletters.
-TemplateData groups_of(const std::vector<DigestEntry>& entries) {
-  std::map<std::string, std::map<std::string, std::vector<TemplateData>, std::greater<>>> by_site;
-  for (const auto& e : entries) by_site[e.site][e.date].push_back(e.lean);
+// The digests' articles grouped by site, then by date (newest first,
+// undated last), for newsletters; each article's lean view is made when the
+// renderer reaches it.
+TemplateData groups_of(const std::vector<DigestKey>& keys, const MakeItem& lean) {
+  std::map<std::string, std::map<std::string, std::vector<size_t>, std::greater<>>> by_site;
+  for (size_t i = 0; i < keys.size(); ++i) by_site[keys[i].site][keys[i].date].push_back(i);
   std::vector<TemplateData> groups;
-  for (auto& [site, dates] : by_site) {
+  for (const auto& [site, dates] : by_site) {
     std::vector<TemplateData> date_groups;
-    for (auto& [date, list] : dates) { // std::greater puts "" (undated) last
+    for (const auto& [date, indices] : dates) { // std::greater puts "" (undated) last
       TemplateData group{TemplateData::type::object};
       set_template_value(group, "label", TemplateData(date.empty() ? "Undated" : date));
-      set_template_value(group, "articles", template_list(std::move(list)));
+      set_template_value(group, "articles", lazy_list(indices, lean));
       date_groups.push_back(std::move(group));
     }
     TemplateData group{TemplateData::type::object};
@@ -153,30 +144,50 @@ TemplateData groups_of(const std::vector<DigestEntry>& entries) {
 
 // The context of both digest templates: "articles" in model order and
 // "groups" by site and date. Only the HTML digest's articles carry
-// body_sections: the Markdown digest links to articles/<id>.md instead. The
-// articles' views are moved out of `entries`.
-TemplateData digest_context(const std::string& generated_at, std::vector<DigestEntry>& entries, bool html) {
+// body_sections (`articles` makes those): the Markdown digest links to
+// articles/<id>.md instead.
+TemplateData digest_context(const std::string& generated_at, const std::vector<DigestKey>& keys,
+                            const MakeItem& lean, const MakeItem& articles) {
   TemplateData context{TemplateData::type::object};
   set_template_value(context, "title", TemplateData(std::string(k_digest_title)));
   set_template_value(context, "generated_at", TemplateData(generated_at));
-  set_template_value(context, "article_count", TemplateData(std::to_string(entries.size())));
-  set_template_value(context, "groups", groups_of(entries));
-  std::vector<TemplateData> articles;
-  articles.reserve(entries.size());
-  for (auto& e : entries) articles.push_back(std::move(html ? e.html : e.lean));
-  set_template_value(context, "articles", template_list(std::move(articles)));
+  set_template_value(context, "article_count", TemplateData(std::to_string(keys.size())));
+  set_template_value(context, "groups", groups_of(keys, lean));
+  std::vector<size_t> in_order(keys.size());
+  std::iota(in_order.begin(), in_order.end(), size_t{0});
+  set_template_value(context, "articles", lazy_list(in_order, articles));
   return context;
 }
 
-// The digest entries of a whole document's articles, for the string-returning functions.
-std::vector<DigestEntry> entries_of(const ordered_json& document, bool html) {
-  std::vector<DigestEntry> entries;
-  for (const auto& a : document["articles"]) {
-    const ordered_json full = html ? article_view(a, true) : ordered_json();
-    entries.push_back(digest_entry(article_view(a, false), html ? &full : nullptr));
-  }
-  return entries;
+DigestKey digest_key(const ordered_json& article) {
+  const ordered_json& date = article["date"];
+  return {article["site"].get<std::string>(), date.is_string() ? date.get<std::string>().substr(0, 10) : ""};
 }
+
+// Sections that render nothing leave blank lines behind; in Markdown one
+// blank line means the same as several, so runs collapse to one, and the
+// text ends with at most one newline. Works on the text as it is rendered.
+class BlankLineCollapser {
+public:
+  explicit BlankLineCollapser(TextSink out) : m_out(std::move(out)) {}
+  void write(std::string_view text) {
+    while (!text.empty()) {
+      const size_t line = std::min(text.find('\n'), text.size());
+      if (line > 0) {
+        m_out(std::string_view("\n\n").substr(0, m_newlines));
+        m_out(text.substr(0, line));
+        m_newlines = 0;
+      }
+      if (line < text.size()) m_newlines = std::min(m_newlines + 1, size_t{2});
+      text.remove_prefix(std::min(line + 1, text.size()));
+    }
+  }
+  void finish() { m_out(std::string_view("\n").substr(0, m_newlines)); }
+
+private:
+  TextSink m_out;
+  size_t m_newlines = 0; // held back: at most two in a row are ever written
+};
 
 // lingopipe.json is written one article at a time, formatted exactly as
 // document_model(...).dump(2) + "\n" would be, so that the whole export never
@@ -223,45 +234,54 @@ std::string article_markdown(const ArticleOutput& a) {
   return md;
 }
 
-// Sections that render nothing leave blank lines behind; in Markdown one
-// blank line means the same as several, so runs collapse to one.
-std::string collapse_blank_lines(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n' && out.ends_with("\n\n")) continue;
-    out += c;
-  }
-  while (out.ends_with("\n\n")) out.pop_back();
-  return out;
-}
-
 namespace {
 
-// The digests from the digest entries, as the document and the exporter
-// both have them; each moves the articles' views it shows out of `entries`.
-std::string markdown_digest_of(const std::string& generated_at, std::vector<DigestEntry>& entries,
-                               const std::string& tmpl, const std::string& template_name) {
-  return collapse_blank_lines(render_template(tmpl, digest_context(generated_at, entries, false),
-                                              Escape::none, template_name));
+// What a digest is rendered from: where each article goes, and how its views
+// are made when the renderer reaches them.
+struct DigestSource {
+  std::vector<DigestKey> keys;
+  MakeItem lean;                      // the article's view without its sections
+  MakeItem full;                      // with body_sections, for digest.html
+};
+
+DigestSource digest_source(const ordered_json& articles) {
+  DigestSource source;
+  for (const auto& a : articles) source.keys.push_back(digest_key(a));
+  source.lean = [&articles](size_t i) { return to_template_data(article_view(articles[i], false)); };
+  source.full = [&articles](size_t i) { return to_template_data(article_view(articles[i], true)); };
+  return source;
 }
 
-std::string html_digest_of(const std::string& generated_at, std::vector<DigestEntry>& entries,
-                           const std::string& tmpl, const std::string& template_name) {
-  return render_template(tmpl, digest_context(generated_at, entries, true), Escape::html, template_name);
+void render_markdown_digest(const std::string& generated_at, const DigestSource& source,
+                            const std::string& tmpl, const std::string& template_name, const TextSink& out) {
+  BlankLineCollapser collapse(out);
+  render_template(tmpl, digest_context(generated_at, source.keys, source.lean, source.lean), Escape::none,
+                  template_name, [&collapse](std::string_view text) { collapse.write(text); });
+  collapse.finish();
+}
+
+void render_html_digest(const std::string& generated_at, const DigestSource& source, const std::string& tmpl,
+                        const std::string& template_name, const TextSink& out) {
+  render_template(tmpl, digest_context(generated_at, source.keys, source.lean, source.full), Escape::html,
+                  template_name, out);
 }
 
 } // namespace
 
 std::string digest_markdown(const ordered_json& document, const std::string& tmpl,
                             const std::string& template_name) {
-  std::vector<DigestEntry> entries = entries_of(document, false);
-  return markdown_digest_of(document["generated_at"].get<std::string>(), entries, tmpl, template_name);
+  std::string out;
+  render_markdown_digest(document["generated_at"].get<std::string>(), digest_source(document["articles"]),
+                         tmpl, template_name, [&out](std::string_view text) { out += text; });
+  return out;
 }
 
 std::string digest_html(const ordered_json& document, const std::string& tmpl,
                         const std::string& template_name) {
-  std::vector<DigestEntry> entries = entries_of(document, true);
-  return html_digest_of(document["generated_at"].get<std::string>(), entries, tmpl, template_name);
+  std::string out;
+  render_html_digest(document["generated_at"].get<std::string>(), digest_source(document["articles"]), tmpl,
+                     template_name, [&out](std::string_view text) { out += text; });
+  return out;
 }
 
 std::string json_export(const ordered_json& document) {
@@ -296,8 +316,9 @@ bool Exporter::wants(std::string_view format) const {
   return std::ranges::find(m_options.formats, format) != m_options.formats.end();
 }
 
-// One article's part of every export, from one model of it.
-Exporter::Piece Exporter::piece_of(const ArticleOutput& a) const {
+// One article's part of every export, from one model of it. The digests'
+// views wait in the spill file until the digests are rendered.
+Exporter::Piece Exporter::piece_of(const ArticleOutput& a) {
   const ordered_json model = article_model(a);
   Piece p;
   p.id = a.doc.article.id;
@@ -305,10 +326,19 @@ Exporter::Piece Exporter::piece_of(const ArticleOutput& a) const {
   if (wants("jsonl")) p.jsonl = model.dump() + "\n";
   if (wants("csv")) p.csv = csv_row(model);
   if (wants("md") || wants("html")) {
-    const ordered_json full = wants("html") ? article_view(model, true) : ordered_json();
-    p.digest = digest_entry(article_view(model, false), wants("html") ? &full : nullptr);
+    p.digest.key = digest_key(model);
+    p.digest.lean = spill_file().append(article_view(model, false).dump());
+    if (wants("html")) p.digest.full = spill_file().append(article_view(model, true).dump());
   }
   return p;
+}
+
+util::SpillFile& Exporter::spill_file() {
+  if (!m_spill) {
+    ensure_dir(m_options.dir);
+    m_spill.emplace(m_options.dir);
+  }
+  return *m_spill;
 }
 
 void Exporter::write_markdown(const ArticleOutput& a) {
@@ -336,13 +366,8 @@ void Exporter::export_early(size_t index, const ArticleOutput& article) {
 }
 
 void Exporter::spill(Piece& p) {
-  if (!wants("json") && !wants("jsonl")) return;
-  if (!m_spill) {
-    ensure_dir(m_options.dir);
-    m_spill.emplace(m_options.dir);
-  }
-  if (wants("json")) p.json_spilled = m_spill->append(std::exchange(p.json, {}));
-  if (wants("jsonl")) p.jsonl_spilled = m_spill->append(std::exchange(p.jsonl, {}));
+  if (wants("json")) p.json_spilled = spill_file().append(std::exchange(p.json, {}));
+  if (wants("jsonl")) p.jsonl_spilled = spill_file().append(std::exchange(p.jsonl, {}));
 }
 
 void Exporter::stream_ready() {
@@ -400,31 +425,21 @@ void Exporter::stream(Piece& p) {
 Written Exporter::finish(const pipeline::RunResult& result) {
   flush();
   const fs::path& dir = m_options.dir;
-  const bool md = wants("md"), json = wants("json"), jsonl = wants("jsonl"), csv = wants("csv"),
-             html = wants("html");
+  const bool md = wants("md"), json = wants("json"), jsonl = wants("jsonl"), csv = wants("csv");
   ensure_dir(dir);
   if (md) ensure_dir(dir / "articles");
   if (m_pieces.size() < result.articles.size()) m_pieces.resize(result.articles.size());
 
-  std::vector<DigestEntry> entries;
   for (size_t i = 0; i < result.articles.size(); ++i) {
     if (!m_pieces[i]) { // not handed to article_done (an export)
       if (md) write_markdown(result.articles[i]);
       m_pieces[i] = piece_of(result.articles[i]);
     }
   }
-  if (md || html) {
-    entries.reserve(m_pieces.size()); // grown, the vector would copy its template data
-    for (auto& piece : m_pieces) entries.push_back(std::move(piece->digest));
-  }
   // The digests render on another core while the batch files are finished.
-  auto digests = std::async(std::launch::async, [&] { return render_digests(std::move(entries)); });
+  auto digests = std::async(std::launch::async, [this] { return write_digests(); });
 
   Written written;
-  auto write = [&](const fs::path& path, const std::string& text) {
-    util::write_file_if_changed(path, text);
-    written.files.push_back(path);
-  };
   stream_ready();
   if (!m_streams.open) open_streams(); // no articles
   if (md) {
@@ -441,28 +456,36 @@ Written Exporter::finish(const pipeline::RunResult& result) {
   if (jsonl) commit(m_streams.jsonl, dir / "lingopipe.jsonl");
   if (csv) commit(m_streams.csv, dir / "lingopipe.csv");
 
-  auto [digest_md, digest_html] = digests.get();
-  if (md) write(dir / "digest.md", digest_md);
-  if (html) write(dir / "digest.html", digest_html);
+  for (auto& path : digests.get()) written.files.push_back(std::move(path));
   return written;
 }
 
-// digest.md and digest.html, each only if its format was asked for; the HTML
-// first, since the Markdown digest takes the lean views it shares.
-std::pair<std::string, std::string> Exporter::render_digests(std::vector<DigestEntry> entries) const {
-  std::pair<std::string, std::string> out;
-  if (wants("html")) {
-    const auto& path = m_options.html_template;
-    out.second = html_digest_of(m_generated_at, entries, template_text(path, k_default_html_digest_template),
-                                path.empty() ? "built-in digest.html template" : path.string());
-  }
-  if (wants("md")) {
-    const auto& path = m_options.markdown_template;
-    out.first = markdown_digest_of(m_generated_at, entries,
-                                   template_text(path, k_default_markdown_digest_template),
-                                   path.empty() ? "built-in digest.md template" : path.string());
-  }
-  return out;
+// digest.md and digest.html, each only if its format was asked for, streamed
+// to their temp files as they render, one article's view in memory at a time.
+std::vector<fs::path> Exporter::write_digests() const {
+  DigestSource source;
+  for (const auto& piece : m_pieces) source.keys.push_back(piece->digest.key);
+  auto view = [this](util::SpillFile::Span DigestEntry::*which) {
+    return [this, which](size_t i) {
+      return to_template_data(ordered_json::parse(m_spill->read(m_pieces[i]->digest.*which)));
+    };
+  };
+  source.lean = view(&DigestEntry::lean);
+  source.full = view(&DigestEntry::full);
+  std::vector<fs::path> written;
+  auto write = [&](const char* name, const fs::path& template_path, std::string_view fallback, auto render) {
+    const fs::path path = m_options.dir / name;
+    util::remove_stale_temps(path);
+    util::AtomicFile file(path);
+    render(m_generated_at, source, template_text(template_path, fallback),
+           template_path.empty() ? fmt::format("built-in {} template", name) : template_path.string(),
+           [&file](std::string_view text) { file.write(text); });
+    file.commit();
+    written.push_back(path);
+  };
+  if (wants("md")) write("digest.md", m_options.markdown_template, k_default_markdown_digest_template, render_markdown_digest);
+  if (wants("html")) write("digest.html", m_options.html_template, k_default_html_digest_template, render_html_digest);
+  return written;
 }
 
 Written write_all(const pipeline::RunResult& result, const Options& options) {

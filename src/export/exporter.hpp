@@ -38,13 +38,19 @@ struct Written {
   std::vector<std::filesystem::path> files;
 };
 
-// What the digests show of one article, in the template engine's form: made
-// with the article's other pieces, so the run's end only groups and renders.
-struct DigestEntry {
+// Where the digests place an article: grouped by site, then by date.
+struct DigestKey {
   std::string site;
   std::string date;                   // YYYY-MM-DD, or empty
-  TemplateData lean;                  // the article's view without its sections
-  TemplateData html;                  // with body_sections, for digest.html
+};
+
+// What the digests show of one article: its views as JSON text, parked in
+// the spill file until the digests render them (each made into template data
+// only while the renderer is in it).
+struct DigestEntry {
+  DigestKey key;
+  util::SpillFile::Span lean;         // the article's view without its sections
+  util::SpillFile::Span full;         // with body_sections, for digest.html
 };
 
 // A run hands each article over as soon as it is complete: its Markdown file
@@ -85,7 +91,8 @@ private:
     bool open = false;
   };
   bool wants(std::string_view format) const;
-  Piece piece_of(const pipeline::ArticleOutput& article) const;
+  Piece piece_of(const pipeline::ArticleOutput& article);
+  util::SpillFile& spill_file();      // made by the first article that needs it
   void write_markdown(const pipeline::ArticleOutput& article);
   void export_early(size_t index, const pipeline::ArticleOutput& article);
   void spill(Piece& piece);
@@ -94,15 +101,13 @@ private:
   void open_streams();
   void stream(Piece& piece);
   void flush_streams();
-  std::pair<std::string, std::string> render_digests(std::vector<DigestEntry> entries) const;
+  std::vector<std::filesystem::path> write_digests() const;
 
   Options m_options;
   std::string m_generated_at;                 // written first, so fixed when the exporter is made
-  // By article index; a deque, since the template data in a Piece is copied,
-  // not moved, when a vector grows.
-  std::deque<std::optional<Piece>> m_pieces;
+  std::deque<std::optional<Piece>> m_pieces;  // by article index
   Streams m_streams;
-  std::optional<util::SpillFile> m_spill;     // made by the first article_done()
+  std::optional<util::SpillFile> m_spill;
   bool m_articles_dir_made = false;
   util::SerialWorker m_worker;                // last: stops before what it uses
 };

@@ -6,6 +6,8 @@
 #include <kainjow/mustache.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +25,13 @@ TemplateData template_list(std::vector<TemplateData> items);
 // Adds `value` to `object` under `key`, moved in.
 void set_template_value(TemplateData& object, const std::string& key, TemplateData value);
 
+// A list whose items exist only while the renderer is inside them: the k-th
+// is make(indices[k]), made when the renderer enters it and dropped when it
+// leaves, so a digest of any size holds one article's data at a time.
+// `make` must outlive the rendering; copies of the list make the same items.
+using MakeItem = std::function<TemplateData(size_t index)>;
+TemplateData lazy_list(const std::vector<size_t>& indices, const MakeItem& make);
+
 extern const std::string_view k_default_markdown_digest_template;
 extern const std::string_view k_default_html_digest_template;
 
@@ -30,7 +39,13 @@ extern const std::string_view k_default_html_digest_template;
 // article or an answer can never become markup. none: for Markdown.
 enum class Escape { html, none };
 
-// Throws util::Error naming `name` when the template does not parse.
+// Where rendered text goes, piece by piece as the renderer makes it.
+using TextSink = std::function<void(std::string_view)>;
+
+// Throws util::Error naming `name` when the template does not parse or
+// does not render (what was written to `out` by then is incomplete).
+void render_template(std::string_view text, const TemplateData& context, Escape escape,
+                     const std::string& name, const TextSink& out);
 std::string render_template(std::string_view text, const TemplateData& context, Escape escape,
                             const std::string& name);
 

@@ -280,6 +280,24 @@ TEST(ExporterTest, ArticlesHandedOverOutOfOrderGiveTheSameFilesAsOneExport) {
   }
 }
 
+// The exporter parks each article's digest views in its spill file and makes
+// them again when the digests render: the digests are the document's own.
+TEST(ExporterTest, DigestsRenderedFromTheSpillFileAreTheDocumentsOwn) {
+  testenv::TempDir dir;
+  pipeline::RunResult r;
+  r.articles = {article_output(true, "a"), hostile_article(), article_output(false, "c")};
+  r.articles[2].doc.article.meta = {"", "", "2025-02-02", "", "evil.example", ""};
+  const auto doc = exporter::document_model(r.articles, "2026-01-01T00:00:00Z");
+  exporter::Exporter exports({dir / "out", {"md", "html"}, {}, {}, "2026-01-01T00:00:00Z"});
+  exports.article_done(1, pipeline::ArticleOutput(r.articles[1]));
+  exports.finish(r);
+  EXPECT_EQ(testenv::read(dir / "out/digest.md"),
+            exporter::digest_markdown(doc, std::string(exporter::k_default_markdown_digest_template), "md"));
+  EXPECT_EQ(testenv::read(dir / "out/digest.html"),
+            exporter::digest_html(doc, std::string(exporter::k_default_html_digest_template), "html"));
+  EXPECT_NE(testenv::read(dir / "out/digest.html").find("Body text."), std::string::npos);
+}
+
 // lingopipe.json is written while the run goes on, as the articles in front
 // are done, into its temp file: finish() has only the rest to write, and
 // nobody sees a half-written lingopipe.json.
