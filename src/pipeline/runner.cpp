@@ -374,7 +374,9 @@ public:
   RunResult take() {
     // In input order, whichever article was done first.
     std::ranges::stable_sort(m_flagged, {}, &std::pair<size_t, Flagged>::first);
+    m_result.flagged.reserve(m_result.flagged.size() + m_flagged.size());
     for (auto& [a, f] : m_flagged) m_result.flagged.push_back(std::move(f));
+    m_flagged = {};
     return std::move(m_result);
   }
 
