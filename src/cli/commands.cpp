@@ -133,6 +133,22 @@ pipeline::Prepared prepare_all(const Session& s, const Options& o) {
   return prepared;
 }
 
+// The articles of a run or an export, prepared on their own thread a chunk
+// at a time as they are taken; each chunk's problems are reported and its
+// articles selected (`lingopipe export --articles/--since`) as it is made.
+struct Inputs {
+  Inputs(const Session& s, const Options& o, pipeline::Selection selection)
+    : feed(pipeline::Preparer(s.cfg, o.paths), [this, selection](pipeline::Prepared& chunk) {
+        report_problems(chunk);
+        problems += chunk.problems.size();
+        left_out += pipeline::select(chunk, selection);
+      }) {}
+
+  std::atomic<size_t> problems = 0;
+  std::atomic<int> left_out = 0;      // not selected
+  pipeline::PreparingFeed feed;       // last: its thread uses the counts
+};
+
 // llama.cpp divides its context among slots (-c 8192 -np 4: 2,048 each);
 // what one slot holds is read once from each OpenAI-compatible endpoint's
 // /props, so a section too large for it is split before it is sent. Other
@@ -162,12 +178,7 @@ int run_command(const Options& o) {
     return code(ExitCode::ok);
   }
   require_endpoint(s.cfg);
-  // Articles are prepared on their own thread as the run takes them, from now on.
-  std::atomic<size_t> input_problems = 0;
-  pipeline::PreparingFeed feed(pipeline::Preparer(s.cfg, o.paths), [&](const pipeline::Prepared& chunk) {
-    report_problems(chunk);
-    input_problems += chunk.problems.size();
-  });
+  Inputs inputs(s, o, {}); // prepared from now on, as the run takes them
   read_slot_contexts(s.cfg, s.runner);
   const auto& e = s.cfg.endpoint;
   auto transport = llm::make_curl_transport(
@@ -182,7 +193,7 @@ int run_command(const Options& o) {
   s.runner.on_article_done([&](size_t index, pipeline::ArticleOutput&& article) {
     exports.article_done(index, std::move(article));
   });
-  pipeline::RunResult result = s.runner.run(feed, *transport, llm::SteadyClock());
+  pipeline::RunResult result = s.runner.run(inputs.feed, *transport, llm::SteadyClock());
   // The connections close on another core while the exports are finished.
   auto disconnect = std::async(std::launch::async, [&transport] { transport.reset(); });
   // The report is written on another core while the batch-wide exports are
@@ -212,28 +223,31 @@ int run_command(const Options& o) {
     print_flagged(result, s.cfg.exports.dir);
     std::fprintf(stderr, "exported to %s\n", s.cfg.exports.dir.c_str());
   }
-  return exit_code_for(input_problems, result);
+  return exit_code_for(inputs.problems, result);
 }
 
 int export_command(const Options& o) {
   Session s(o);
-  pipeline::Prepared prepared = prepare_all(s, o);
-  const int left_out = pipeline::select(prepared, {o.articles_glob, o.since});
-  pipeline::RunResult result = s.runner.from_cache(std::move(prepared.docs));
+  Inputs inputs(s, o, {o.articles_glob, o.since});
   const auto dir = o.out.empty() ? s.cfg.exports.dir : o.out;
   const auto& formats = o.formats.empty() ? s.cfg.exports.formats : o.formats;
-  exporter::write_all(result, export_options(s.cfg, dir, formats));
+  exporter::Exporter exports(export_options(s.cfg, dir, formats));
+  s.runner.on_article_done([&](size_t index, pipeline::ArticleOutput&& article) {
+    exports.article_done(index, std::move(article));
+  });
+  pipeline::RunResult result = s.runner.from_cache(inputs.feed);
+  exports.finish(result);
   report_missing(result);
   if (!o.quiet) {
     std::fprintf(stderr, "exported %d articles (%s) to %s from the cache; %zu items missing",
                  result.stats.articles, fmt::format("{}", fmt::join(formats, ", ")).c_str(),
                  dir.c_str(), result.missing.size());
-    if (left_out > 0) {
-      std::fprintf(stderr, "; %d articles not selected by --articles/--since", left_out);
+    if (inputs.left_out > 0) {
+      std::fprintf(stderr, "; %d articles not selected by --articles/--since", inputs.left_out.load());
     }
     std::fputc('\n', stderr);
   }
-  return exit_code_for(prepared.problems.size(), result);
+  return exit_code_for(inputs.problems, result);
 }
 
 int cache_stats_command(const Options& o) {

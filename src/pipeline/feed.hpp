@@ -43,11 +43,12 @@ private:
 
 // Prepares on a thread of its own, a few chunks ahead of what was taken:
 // the event loop never waits for an article it could have had, and memory
-// holds the articles in work, not the batch. Each chunk's load problems and
-// warnings go to `on_chunk` on that thread as they are found.
+// holds the articles in work, not the batch. Each chunk goes to `on_chunk`
+// on that thread before its articles are given out: its load problems and
+// warnings as they are found, and its documents to select from.
 class PreparingFeed : public DocumentFeed {
 public:
-  using OnChunk = std::function<void(const Prepared& chunk)>;
+  using OnChunk = std::function<void(Prepared& chunk)>;
   PreparingFeed(Preparer preparer, OnChunk on_chunk);
   ~PreparingFeed() override;
   PreparingFeed(const PreparingFeed&) = delete;

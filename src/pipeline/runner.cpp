@@ -156,8 +156,10 @@ public:
   // Every job at once: an export from the cache, or --dry-run.
   void plan() {
     const cache::CacheStore::ReadBatch reads(m_runner.m_cache);
-    while (const std::optional<size_t> a = next_article(true)) plan_article(*a);
-    release_finished();
+    while (const std::optional<size_t> a = next_article(true)) {
+      plan_article(*a);
+      release_finished(); // handed over (on_article_done): an export holds one article at a time
+    }
   }
 
   // A network run plans as the engine asks (Engine::set_source): articles in
@@ -1060,8 +1062,7 @@ RunResult Runner::run(DocumentFeed& feed, llm::Transport& transport, const llm::
   return result;
 }
 
-RunResult Runner::from_cache(std::vector<article::Document> docs) {
-  ReadyFeed feed(std::move(docs));
+RunResult Runner::from_cache(DocumentFeed& feed) {
   Batch batch(*this, feed);
   batch.plan();
   return batch.take();

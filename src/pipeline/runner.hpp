@@ -55,7 +55,11 @@ public:
     return run(feed, transport, clock);
   }
   // Cache only: misses are listed in RunResult::missing.
-  RunResult from_cache(std::vector<article::Document> docs);
+  RunResult from_cache(DocumentFeed& feed);
+  RunResult from_cache(std::vector<article::Document> docs) {
+    ReadyFeed feed(std::move(docs));
+    return from_cache(feed);
+  }
 
   void on_progress(std::function<void(const Progress&)> callback) {
     m_progress = std::move(callback);

@@ -2,8 +2,13 @@
 // config.yaml, and the errors a user sees; always from the cache alone.
 #include "support/test_env.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
 
 using namespace testenv;
 using nlohmann::json;
@@ -69,6 +74,29 @@ TEST_F(ExportTest, SinceKeepsArticlesDatedThatDayOrLater) {
   EXPECT_EQ(doc["articles"][0]["id"], "dated");
   exp = lingopipe(dir.path(), standin, {"export", "-f", "json", "--since", "2025-02-04"});
   EXPECT_EQ(json::parse(read(dir / "out/lingopipe.json"))["articles"].size(), 0u);
+}
+
+// Articles are prepared 16 first and then 64 at a time; the selection is made
+// in each chunk, and the export holds one article at a time, in input order.
+TEST_F(ExportTest, SelectionAcrossThePreparationsChunksKeepsInputOrder) {
+  fs::remove_all(dir / "articles");
+  for (int i = 0; i < 40; ++i) {
+    write(dir / fmt::format("articles/n{:02}.md", i),
+          fmt::format("---\ndate: 2025-02-{:02}\n---\nMeldung Nummer {}\n\nEin Absatz mit Text {}.\n",
+                      i % 2 == 0 ? 10 : 1, i, i));
+  }
+  StandIn standin(dir.path());
+  ASSERT_EQ(lingopipe(dir.path(), standin, {"run", "-q"}).exit_code, 0);
+  auto exp = lingopipe(dir.path(), standin, {"export", "-f", "jsonl", "--since", "2025-02-05", "--out", "sel"});
+  ASSERT_EQ(exp.exit_code, 0) << exp.err;
+  EXPECT_EQ(exp.err, "exported 20 articles (jsonl) to sel from the cache; 0 items missing; "
+                     "20 articles not selected by --articles/--since\n");
+  std::vector<std::string> ids;
+  std::istringstream lines(read(dir / "sel/lingopipe.jsonl"));
+  for (std::string line; std::getline(lines, line);) ids.push_back(json::parse(line)["id"]);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 40; i += 2) expected.push_back(fmt::format("n{:02}", i));
+  EXPECT_EQ(ids, expected);
 }
 
 TEST_F(ExportTest, BadOptionsAreUsageErrorsThatSayWhatIsExpected) {
