@@ -47,24 +47,29 @@ void print_removals(const article::Article& a, const std::vector<article::Remova
 
 int clean_command(const Options& o) {
   const config::Config cfg = config::load(o.config);
-  const pipeline::Prepared prepared = pipeline::prepare(cfg, o.paths);
-  for (const auto& w : prepared.warnings) spdlog::warn("{}", w);
-  for (const auto& p : prepared.problems) spdlog::error("{}", p.message);
+  pipeline::Preparer preparer(cfg, o.paths);
+  size_t problems = 0;
   article::Accounting all;
-  for (size_t i = 0; i < prepared.docs.size(); ++i) {
-    const article::Article& a = prepared.docs[i].article;
-    std::printf("article %s (%s, %s, site %s)\n", a.id.c_str(), a.source.c_str(),
-                a.meta.language.empty() ? "language unknown" : a.meta.language.c_str(),
-                a.meta.site.c_str());
-    if (o.report) print_removals(a, prepared.removals[i]);
-    const article::Accounting& acc = prepared.accounting[i];
-    print_accounting("  characters", acc);
-    all.total += acc.total;
-    all.kept += acc.kept;
-    for (const auto& [rule, chars] : acc.removed) all.removed[rule] += chars;
+  while (!preparer.done()) { // a chunk at a time: the batch is never held at once
+    const pipeline::Prepared chunk = preparer.next(64);
+    for (const auto& w : chunk.warnings) spdlog::warn("{}", w);
+    for (const auto& p : chunk.problems) spdlog::error("{}", p.message);
+    problems += chunk.problems.size();
+    for (size_t i = 0; i < chunk.docs.size(); ++i) {
+      const article::Article& a = chunk.docs[i].article;
+      std::printf("article %s (%s, %s, site %s)\n", a.id.c_str(), a.source.c_str(),
+                  a.meta.language.empty() ? "language unknown" : a.meta.language.c_str(),
+                  a.meta.site.c_str());
+      if (o.report) print_removals(a, chunk.removals[i]);
+      const article::Accounting& acc = chunk.accounting[i];
+      print_accounting("  characters", acc);
+      all.total += acc.total;
+      all.kept += acc.kept;
+      for (const auto& [rule, chars] : acc.removed) all.removed[rule] += chars;
+    }
   }
   print_accounting("all articles, characters (white space not counted)", all);
-  return static_cast<int>(prepared.problems.empty() ? util::ExitCode::ok : util::ExitCode::some_failed);
+  return static_cast<int>(problems == 0 ? util::ExitCode::ok : util::ExitCode::some_failed);
 }
 
 } // namespace cli

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <fmt/format.h>
@@ -52,18 +53,22 @@ void require_endpoint(const config::Config& c) {
   }
 }
 
-void print_dry_run(const config::Config& cfg, const pipeline::Prepared& prepared,
-                   const pipeline::RunResult& plan) {
-  for (size_t i = 0; i < prepared.docs.size(); ++i) {
-    const auto& doc = prepared.docs[i];
+// --dry-run: each article's removals and sections, shown as it is prepared.
+void print_articles(const pipeline::Prepared& chunk) {
+  for (size_t i = 0; i < chunk.docs.size(); ++i) {
+    const auto& doc = chunk.docs[i];
     std::printf("article %s (%s)\n", doc.article.id.c_str(), doc.article.source.c_str());
-    print_removals(doc.article, prepared.removals[i]);
+    print_removals(doc.article, chunk.removals[i]);
     for (const auto& s : doc.sections) {
       std::printf("  section %s %s ~%d tokens%s%s\n", s.id.c_str(), article::kind_name(s.kind),
                   article::estimate_tokens(s.text), s.heading.empty() ? "" : ": ",
                   s.heading.c_str());
     }
   }
+}
+
+// --dry-run: what the batch would send and cost.
+void print_plan(const config::Config& cfg, const pipeline::RunResult& plan) {
   const int missing = static_cast<int>(plan.missing.size());
   std::printf("plan: %d articles, %d sections, %d jobs: %d cached, %d to send\n",
               plan.stats.articles, plan.stats.sections, plan.stats.cache_hits + missing,
@@ -126,22 +131,18 @@ struct Session {
   pipeline::Runner runner;
 };
 
-// Every article at once (export, --dry-run), problems reported.
-pipeline::Prepared prepare_all(const Session& s, const Options& o) {
-  pipeline::Prepared prepared = pipeline::prepare(s.cfg, o.paths);
-  report_problems(prepared);
-  return prepared;
-}
-
-// The articles of a run or an export, prepared on their own thread a chunk
-// at a time as they are taken; each chunk's problems are reported and its
-// articles selected (`lingopipe export --articles/--since`) as it is made.
+// The articles of a run, a dry run or an export, prepared on their own
+// thread a chunk at a time as they are taken; each chunk's problems are
+// reported, its articles selected (`lingopipe export --articles/--since`)
+// and shown (--dry-run) as it is made.
 struct Inputs {
-  Inputs(const Session& s, const Options& o, pipeline::Selection selection)
-    : feed(pipeline::Preparer(s.cfg, o.paths), [this, selection](pipeline::Prepared& chunk) {
+  Inputs(const Session& s, const Options& o, pipeline::Selection selection,
+         std::function<void(const pipeline::Prepared&)> show = {})
+    : feed(pipeline::Preparer(s.cfg, o.paths), [this, selection, show](pipeline::Prepared& chunk) {
         report_problems(chunk);
         problems += chunk.problems.size();
         left_out += pipeline::select(chunk, selection);
+        if (show) show(chunk);
       }) {}
 
   std::atomic<size_t> problems = 0;
@@ -173,8 +174,9 @@ void read_slot_contexts(const config::Config& cfg, pipeline::Runner& runner) {
 int run_command(const Options& o) {
   Session s(o);
   if (o.dry_run) {
-    const pipeline::Prepared prepared = prepare_all(s, o);
-    print_dry_run(s.cfg, prepared, s.runner.from_cache(prepared.docs));
+    Inputs inputs(s, o, {}, print_articles);
+    s.runner.on_article_done([](size_t, pipeline::ArticleOutput&&) {}); // only the totals are printed
+    print_plan(s.cfg, s.runner.from_cache(inputs.feed));
     return code(ExitCode::ok);
   }
   require_endpoint(s.cfg);
