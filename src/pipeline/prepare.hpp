@@ -46,7 +46,7 @@ private:
   std::unique_ptr<State> m_state;
 };
 
-// Every input at once: what `export`, `clean` and --dry-run start from.
+// Every input in one chunk (the commands take chunks; tests compare them with this).
 Prepared prepare(const config::Config& config, const std::vector<std::string>& paths);
 
 // Which articles an export covers; empty fields select everything.
