@@ -53,7 +53,7 @@ struct DigestEntry {
   util::SpillFile::Span full;         // with body_sections, for digest.html
 };
 
-// A run hands each article over as soon as it is complete: its Markdown file
+// A run or an export hands each article over as soon as it is complete: its Markdown file
 // is written then, and its part of the other exports is made then, on the
 // exporter's own thread while the network is busy (the event loop only
 // hands the article over). lingopipe.json, .jsonl and .csv are streamed to
@@ -112,7 +112,7 @@ private:
   util::SerialWorker m_worker;                // last: stops before what it uses
 };
 
-// Everything at once (`lingopipe export`, tests).
+// A whole result at once (tests; the commands hand articles over as they are done).
 Written write_all(const pipeline::RunResult& result, const Options& options);
 
 std::string article_markdown(const pipeline::ArticleOutput& article);
