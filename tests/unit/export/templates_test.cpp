@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,7 +19,7 @@ struct Alive {
 };
 
 struct Guard {
-  explicit Guard(Alive& alive) : alive(alive) { alive.most = std::max(alive.most, ++alive.now); }
+  explicit Guard(Alive& counts) : alive(counts) { alive.most = std::max(alive.most, ++alive.now); }
   ~Guard() { --alive.now; }
   Alive& alive;
 };
