@@ -45,6 +45,11 @@ void print_removals(const article::Article& a, const std::vector<article::Remova
   }
 }
 
+void report_problems(const pipeline::Prepared& chunk) {
+  for (const auto& w : chunk.warnings) spdlog::warn("{}", w);
+  for (const auto& p : chunk.problems) spdlog::error("{}", p.message);
+}
+
 int clean_command(const Options& o) {
   const config::Config cfg = config::load(o.config);
   pipeline::Preparer preparer(cfg, o.paths);
@@ -52,8 +57,7 @@ int clean_command(const Options& o) {
   article::Accounting all;
   while (!preparer.done()) { // a chunk at a time: the batch is never held at once
     const pipeline::Prepared chunk = preparer.next(64);
-    for (const auto& w : chunk.warnings) spdlog::warn("{}", w);
-    for (const auto& p : chunk.problems) spdlog::error("{}", p.message);
+    report_problems(chunk);
     problems += chunk.problems.size();
     for (size_t i = 0; i < chunk.docs.size(); ++i) {
       const article::Article& a = chunk.docs[i].article;

@@ -36,14 +36,6 @@ using util::ExitCode;
 
 int code(ExitCode c) { return static_cast<int>(c); }
 
-// Logged as each chunk of articles is prepared.
-void report_problems(const pipeline::Prepared& prepared) {
-  for (const auto& w : prepared.warnings) spdlog::warn("{}", w);
-  for (const auto& p : prepared.problems) {
-    spdlog::error("{}", p.message);
-  }
-}
-
 void require_endpoint(const config::Config& c) {
   if (c.endpoint.base_url.empty()) {
     throw util::Error(fmt::format(
@@ -131,6 +123,13 @@ struct Session {
   pipeline::Runner runner;
 };
 
+// Each article goes to the exporter as soon as its jobs are over.
+void hand_articles_to(exporter::Exporter& exports, pipeline::Runner& runner) {
+  runner.on_article_done([&exports](size_t index, pipeline::ArticleOutput&& article) {
+    exports.article_done(index, std::move(article));
+  });
+}
+
 // The articles of a run, a dry run or an export, prepared on their own
 // thread a chunk at a time as they are taken; each chunk's problems are
 // reported, its articles selected (`lingopipe export --articles/--since`)
@@ -192,9 +191,7 @@ int run_command(const Options& o) {
   s.runner.set_max_cost(o.max_cost);
   s.runner.set_deadline(o.deadline_s);
   exporter::Exporter exports(export_options(s.cfg, s.cfg.exports.dir, s.cfg.exports.formats));
-  s.runner.on_article_done([&](size_t index, pipeline::ArticleOutput&& article) {
-    exports.article_done(index, std::move(article));
-  });
+  hand_articles_to(exports, s.runner);
   pipeline::RunResult result = s.runner.run(inputs.feed, *transport, llm::SteadyClock());
   // The connections close on another core while the exports are finished.
   auto disconnect = std::async(std::launch::async, [&transport] { transport.reset(); });
@@ -234,9 +231,7 @@ int export_command(const Options& o) {
   const auto dir = o.out.empty() ? s.cfg.exports.dir : o.out;
   const auto& formats = o.formats.empty() ? s.cfg.exports.formats : o.formats;
   exporter::Exporter exports(export_options(s.cfg, dir, formats));
-  s.runner.on_article_done([&](size_t index, pipeline::ArticleOutput&& article) {
-    exports.article_done(index, std::move(article));
-  });
+  hand_articles_to(exports, s.runner);
   pipeline::RunResult result = s.runner.from_cache(inputs.feed);
   exports.finish(result);
   report_missing(result);
