@@ -137,8 +137,13 @@ public:
   }
 
 private:
-  // libcurl tells which sockets to watch for what; epoll watches them.
-  static int on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void*) {
+  // libcurl tells which sockets to watch for what; epoll watches them. A
+  // socket libcurl hands over anew has no pointer assigned yet (libcurl
+  // forgets it on REMOVE, which comes after every transfer on a pooled
+  // connection), so it is added; one already watched is modified. One
+  // epoll_ctl per change, where trying MOD first cost a failing call per
+  // request.
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void* watched) {
     auto* self = static_cast<CurlTransport*>(self_ptr);
     if (what == CURL_POLL_REMOVE) {
       epoll_ctl(self->m_epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
@@ -147,9 +152,14 @@ private:
     epoll_event ev{};
     ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
     ev.data.fd = fd;
-    if (epoll_ctl(self->m_epoll.get(), EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
-      epoll_ctl(self->m_epoll.get(), EPOLL_CTL_ADD, fd, &ev);
+    if (watched) {
+      epoll_ctl(self->m_epoll.get(), EPOLL_CTL_MOD, fd, &ev);
+      return 0;
     }
+    if (epoll_ctl(self->m_epoll.get(), EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+      epoll_ctl(self->m_epoll.get(), EPOLL_CTL_MOD, fd, &ev);
+    }
+    curl_multi_assign(self->m_multi.get(), fd, self);
     return 0;
   }
 
