@@ -47,6 +47,10 @@ class CacheStore {
 public:
   // Creates the folder and database if needed; throws util::Error naming the path.
   explicit CacheStore(const std::filesystem::path& path);
+  // The folder the database is in: a run parks its long lists there.
+  std::filesystem::path folder() const {
+    return m_path.has_parent_path() ? m_path.parent_path() : std::filesystem::path(".");
+  }
   // Commits pending puts and writes the last-used refreshes (see flush_touches).
   ~CacheStore();
   CacheStore(const CacheStore&) = delete;

@@ -75,11 +75,11 @@ void print_plan(const config::Config& cfg, const pipeline::RunResult& plan) {
 }
 
 void report_missing(const pipeline::RunResult& result) {
-  for (const auto& m : result.missing) {
+  result.missing.for_each([](const pipeline::Missing& m) {
     std::fprintf(stderr, "missing: %s %s: %s\n",
                  (m.section_id.empty() ? m.article_id : m.section_id).c_str(), m.task.c_str(),
                  m.reason.c_str());
-  }
+  });
 }
 
 exporter::Options export_options(const config::Config& c, const std::filesystem::path& dir,
@@ -89,14 +89,10 @@ exporter::Options export_options(const config::Config& c, const std::filesystem:
 
 // One line on what the translation checks found; the details are in the report.
 void print_flagged(const pipeline::RunResult& r, const std::filesystem::path& dir) {
-  std::map<std::string, int> by_flag;
   const auto sections = static_cast<int>(r.flagged.size());
-  for (const auto& f : r.flagged) {
-    for (const auto& p : f.problems) ++by_flag[p.flag];
-  }
   if (sections == 0) return;
   std::string flags;
-  for (const auto& [flag, n] : by_flag) flags += fmt::format("{}{} {}", flags.empty() ? "" : ", ", flag, n);
+  for (const auto& [flag, n] : pipeline::flagged_by_check(r)) flags += fmt::format("{}{} {}", flags.empty() ? "" : ", ", flag, n);
   std::fprintf(stderr, "checks: %d translations flagged (%s); %d repairs tried (sent or cached), %d fixed; details in %s\n",
                sections, flags.c_str(), r.stats.repairs, r.stats.repairs_fixed,
                (dir / "run-report.json").c_str());

@@ -46,28 +46,32 @@ ordered_json endpoints_json(const RunResult& r) {
 // Every section whose translation still fails a check, with what failed:
 // glossary violations, lost numbers, text left in the source language.
 void write_checks(util::JsonWriter& w, const RunResult& r) {
-  std::map<std::string, int> by_flag;
-  for (const Flagged& f : r.flagged) {
-    for (const auto& p : f.problems) ++by_flag[p.flag];
-  }
   w.begin_object("checks");
   w.value("repairs", r.stats.repairs);
   w.value("repairs_fixed", r.stats.repairs_fixed);
-  w.value("flagged_by_check", by_flag);
+  w.value("flagged_by_check", flagged_by_check(r));
   w.begin_array("flagged_sections");
-  for (const Flagged& f : r.flagged) {
+  r.flagged.for_each([&w](const Flagged& f) {
     ordered_json problems = ordered_json::array();
     for (const auto& p : f.problems) problems.push_back({{"flag", p.flag}, {"detail", p.detail}});
     w.value({{"article", f.article_id},
              {"section", f.section_id},
              {"repaired", f.repaired},
              {"problems", std::move(problems)}});
-  }
+  });
   w.end();
   w.end();
 }
 
 } // namespace
+
+std::map<std::string, int> flagged_by_check(const RunResult& r) {
+  std::map<std::string, int> by_flag;
+  r.flagged.for_each([&by_flag](const Flagged& f) {
+    for (const auto& p : f.problems) ++by_flag[p.flag];
+  });
+  return by_flag;
+}
 
 void write_report(const config::Config& config, const RunResult& r, const util::JsonWriter::Sink& sink) {
   const RunStats& s = r.stats;
@@ -99,9 +103,9 @@ void write_report(const config::Config& config, const RunResult& r, const util::
   w.value("stopped", r.stop_reason ? ordered_json(*r.stop_reason) : ordered_json(nullptr));
   w.value("endpoints", endpoints_json(r));
   w.begin_array("failures");
-  for (const auto& m : r.missing) {
+  r.missing.for_each([&w](const Missing& m) {
     w.value({{"article", m.article_id}, {"section", m.section_id}, {"task", m.task}, {"reason", m.reason}});
-  }
+  });
   w.end();
   w.end();
 }

@@ -3,6 +3,9 @@
 #pragma once
 
 #include "article/article.hpp"
+#include "util/spill_list.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <optional>
@@ -29,6 +32,8 @@ struct CheckProblem {
   std::string detail;                 // e.g. "27 %, 2.500 not in the translation"
 };
 
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CheckProblem, flag, detail)
+
 struct SectionOutput {
   std::optional<JobResult> translation;
   std::optional<JobResult> summary;   // never for the title
@@ -51,6 +56,7 @@ struct Flagged {
   bool repaired = false;
   std::vector<CheckProblem> problems;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Flagged, article_id, section_id, repaired, problems)
 
 struct Missing {
   std::string article_id;
@@ -58,6 +64,7 @@ struct Missing {
   std::string task;
   std::string reason;                 // "not cached", or the failure
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Missing, article_id, section_id, task, reason)
 
 struct RunStats {
   int articles = 0;
@@ -95,10 +102,13 @@ struct EndpointUse {
   std::optional<std::string> stop_reason;
 };
 
+// Flagged sections and failures grow with the batch (a dry run lists every
+// job not cached yet), so they wait on disk: the runner keeps them in the
+// cache's folder.
 struct RunResult {
   std::vector<ArticleOutput> articles; // unless each was handed on as it was done
-  std::vector<Flagged> flagged;
-  std::vector<Missing> missing;
+  util::SpillList<Flagged> flagged;   // in input order
+  util::SpillList<Missing> missing;   // as they happened
   RunStats stats;
   std::optional<std::string> stop_reason; // the last endpoint was stopped (auth, quota, ...)
   std::vector<EndpointUse> endpoints;

@@ -144,7 +144,11 @@ constexpr int k_summary_tokens_estimate = 80;
 class Runner::Batch {
 public:
   Batch(Runner& runner, DocumentFeed& feed)
-    : m_runner(runner), m_feed(feed), m_segmenter(runner.m_config.segment) {}
+    : m_runner(runner), m_feed(feed), m_segmenter(runner.m_config.segment),
+      m_flagged_file(runner.m_cache.folder()) {
+    m_result.flagged = util::SpillList<Flagged>(runner.m_cache.folder());
+    m_result.missing = util::SpillList<Missing>(runner.m_cache.folder());
+  }
 
   // A network run (as opposed to an export from the cache) sets an engine;
   // after the last endpoint it is reset to null, and the run stays a network run.
@@ -375,9 +379,10 @@ public:
 
   RunResult take() {
     // In input order, whichever article was done first.
-    std::ranges::stable_sort(m_flagged, {}, &std::pair<size_t, Flagged>::first);
-    m_result.flagged.reserve(m_result.flagged.size() + m_flagged.size());
-    for (auto& [a, f] : m_flagged) m_result.flagged.push_back(std::move(f));
+    std::ranges::stable_sort(m_flagged, {}, &FlaggedArticle::article);
+    for (const FlaggedArticle& f : m_flagged) {
+      m_result.flagged.append_lines(m_flagged_file.read(f.lines), f.count);
+    }
     m_flagged = {};
     return std::move(m_result);
   }
@@ -636,11 +641,15 @@ private:
   // run keeps only its flagged sections for the report.
   void article_complete(size_t a) {
     Open& o = open(a);
+    std::string lines;
+    size_t count = 0;
     for (size_t s = 0; s < o.out.sections.size(); ++s) {
       const SectionOutput& so = o.out.sections[s];
       if (so.problems.empty()) continue;
-      m_flagged.emplace_back(a, Flagged{o.out.doc.article.id, o.out.doc.sections[s].id, so.repaired, so.problems});
+      lines += util::SpillList<Flagged>::line({o.out.doc.article.id, o.out.doc.sections[s].id, so.repaired, so.problems});
+      ++count;
     }
+    if (count > 0) m_flagged.push_back({a, m_flagged_file.append(lines), count});
     if (m_runner.m_article_done) {
       m_runner.m_article_done(a, std::move(o.out));
     } else {
@@ -967,7 +976,15 @@ private:
   std::unordered_map<uint64_t, Job> m_jobs; // of the open articles
   uint64_t m_next_job = 0;
   RunResult m_result;
-  std::vector<std::pair<size_t, Flagged>> m_flagged; // by article index
+  // Each article's flagged sections wait in the spill file as they come
+  // (articles finish in any order); take() lists them in input order.
+  struct FlaggedArticle {
+    size_t article;
+    util::SpillFile::Span lines;
+    size_t count;
+  };
+  util::SpillFile m_flagged_file;
+  std::vector<FlaggedArticle> m_flagged;
   Progress m_progress;
   double m_spent = 0;                 // cost of answers received in this run
   double m_committed = 0;             // estimated cost of admitted, unfinished jobs

@@ -59,6 +59,7 @@ public:
   explicit SpillFile(const std::filesystem::path& dir);
   Span append(std::string_view text);
   std::string read(Span span) const;
+  uint64_t size() const { return m_end; }
 
 private:
   std::filesystem::path m_dir;        // for error messages

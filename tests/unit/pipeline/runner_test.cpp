@@ -218,12 +218,14 @@ TEST_F(RunnerTest, AHandedOnArticleIsNotKeptButItsFlaggedSectionsAre) {
   EXPECT_EQ(handed, (std::vector<size_t>{1, 0}));
   EXPECT_TRUE(r.articles.empty());
   ASSERT_EQ(r.flagged.size(), 2u);
-  EXPECT_EQ(r.flagged[0].article_id, "b");
-  EXPECT_EQ(r.flagged[0].section_id, "b#02");
-  EXPECT_EQ(r.flagged[1].article_id, "a");
-  EXPECT_EQ(r.flagged[1].section_id, "a#00");
-  ASSERT_EQ(r.flagged[1].problems.size(), 1u);
-  EXPECT_EQ(r.flagged[1].problems[0].flag, "numbers-lost");
+  const auto flagged = r.flagged.items();
+  ASSERT_EQ(flagged.size(), 2u);
+  EXPECT_EQ(flagged[0].article_id, "b");
+  EXPECT_EQ(flagged[0].section_id, "b#02");
+  EXPECT_EQ(flagged[1].article_id, "a");
+  EXPECT_EQ(flagged[1].section_id, "a#00");
+  ASSERT_EQ(flagged[1].problems.size(), 1u);
+  EXPECT_EQ(flagged[1].problems[0].flag, "numbers-lost");
   EXPECT_EQ(r.stats.articles, 2);
 }
 
@@ -273,9 +275,11 @@ TEST_F(RunnerTest, FailedSectionIsNotCachedAndBlocksOnlyItsArticleSummary) {
   EXPECT_EQ(r.stats.failed, 1);
   EXPECT_FALSE(r.articles[0].summary);
   ASSERT_EQ(r.missing.size(), 2u);
-  EXPECT_EQ(r.missing[0].section_id, "a#02");
-  EXPECT_EQ(r.missing[0].reason, "HTTP 400 bad_request: bad");
-  EXPECT_EQ(r.missing[1].task, "summarize_article");
+  const auto missing = r.missing.items();
+  ASSERT_EQ(missing.size(), 2u);
+  EXPECT_EQ(missing[0].section_id, "a#02");
+  EXPECT_EQ(missing[0].reason, "HTTP 400 bad_request: bad");
+  EXPECT_EQ(missing[1].task, "summarize_article");
   EXPECT_EQ(cache.stats().entries, 4);
 }
 
@@ -304,7 +308,7 @@ TEST_F(RunnerTest, AJobWaitingForTheSameQuestionSharesItsFailure) {
   EXPECT_EQ(transport.started(), 3 + 2); // no article summaries: a section summary failed
   EXPECT_EQ(r.stats.failed, 2);
   std::vector<std::string> failed_sections;
-  for (const auto& m : r.missing) {
+  for (const auto& m : r.missing.items()) {
     if (m.task == "summarize") {
       failed_sections.push_back(m.section_id);
       EXPECT_EQ(m.reason, "HTTP 400 bad_request: bad");
@@ -322,8 +326,8 @@ TEST_F(RunnerTest, TruncatedAnswerIsNeverCached) {
   pipeline::Runner runner(cfg, prompts, cache);
   auto r = runner.run({doc()}, transport, clock);
   EXPECT_EQ(cache.stats().entries, 0);
-  EXPECT_FALSE(r.missing.empty());
-  EXPECT_EQ(r.missing[0].reason, "HTTP 200 truncated: answer truncated at max_output_tokens");
+  ASSERT_FALSE(r.missing.empty());
+  EXPECT_EQ(r.missing.items().at(0).reason, "HTTP 200 truncated: answer truncated at max_output_tokens");
 }
 
 } // namespace
