@@ -144,8 +144,7 @@ constexpr int k_summary_tokens_estimate = 80;
 class Runner::Batch {
 public:
   Batch(Runner& runner, DocumentFeed& feed)
-    : m_runner(runner), m_feed(feed), m_segmenter(runner.m_config.segment),
-      m_flagged_file(runner.m_cache.folder()) {
+    : m_runner(runner), m_feed(feed), m_segmenter(runner.m_config.segment) {
     m_result.flagged = util::SpillList<Flagged>(runner.m_cache.folder());
     m_result.missing = util::SpillList<Missing>(runner.m_cache.folder());
   }
@@ -381,7 +380,7 @@ public:
     // In input order, whichever article was done first.
     std::ranges::stable_sort(m_flagged, {}, &FlaggedArticle::article);
     for (const FlaggedArticle& f : m_flagged) {
-      m_result.flagged.append_lines(m_flagged_file.read(f.lines), f.count);
+      m_result.flagged.append_lines(m_flagged_file->read(f.lines), f.count);
     }
     m_flagged = {};
     return std::move(m_result);
@@ -649,7 +648,10 @@ private:
       lines += util::SpillList<Flagged>::line({o.out.doc.article.id, o.out.doc.sections[s].id, so.repaired, so.problems});
       ++count;
     }
-    if (count > 0) m_flagged.push_back({a, m_flagged_file.append(lines), count});
+    if (count > 0) {
+      if (!m_flagged_file) m_flagged_file.emplace(m_runner.m_cache.folder());
+      m_flagged.push_back({a, m_flagged_file->append(lines), count});
+    }
     if (m_runner.m_article_done) {
       m_runner.m_article_done(a, std::move(o.out));
     } else {
@@ -983,7 +985,7 @@ private:
     util::SpillFile::Span lines;
     size_t count;
   };
-  util::SpillFile m_flagged_file;
+  std::optional<util::SpillFile> m_flagged_file; // made at the first flagged section
   std::vector<FlaggedArticle> m_flagged;
   Progress m_progress;
   double m_spent = 0;                 // cost of answers received in this run
