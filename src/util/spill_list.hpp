@@ -20,9 +20,9 @@ namespace util {
 template <class T>
 class SpillList {
 public:
-  // The file is made in `dir` at the first item; an empty list makes none.
-  explicit SpillList(std::filesystem::path dir = std::filesystem::temp_directory_path())
-    : m_dir(std::move(dir)) {}
+  // The file is made in `dir` (by default the system's temporary folder) at
+  // the first item; an empty list makes none.
+  explicit SpillList(std::filesystem::path dir = {}) : m_dir(std::move(dir)) {}
 
   // An item as the list stores it (T converts with nlohmann's to_json and
   // from_json): one line, since dump() escapes every newline in a string.
@@ -32,7 +32,7 @@ public:
   // `lines` holds `count` items, each made by line().
   void append_lines(std::string_view lines, size_t count) {
     if (count == 0) return;
-    if (!m_file) m_file = std::make_unique<SpillFile>(m_dir);
+    if (!m_file) m_file = std::make_unique<SpillFile>(m_dir.empty() ? std::filesystem::temp_directory_path() : m_dir);
     m_file->append(lines);
     m_size += count;
   }
