@@ -637,7 +637,7 @@ private:
   }
 
   // The article goes to the consumer (the exporter) or into the result; the
-  // run keeps only its flagged sections for the report.
+  // run parks its flagged sections in a spill file for the report.
   void article_complete(size_t a) {
     Open& o = open(a);
     std::string lines;

@@ -32,7 +32,9 @@ public:
   // `lines` holds `count` items, each made by line().
   void append_lines(std::string_view lines, size_t count) {
     if (count == 0) return;
-    if (!m_file) m_file = std::make_unique<SpillFile>(m_dir.empty() ? std::filesystem::temp_directory_path() : m_dir);
+    if (!m_file) {
+      m_file = std::make_unique<SpillFile>(m_dir.empty() ? std::filesystem::temp_directory_path() : m_dir);
+    }
     m_file->append(lines);
     m_size += count;
   }

@@ -6,6 +6,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
+namespace fs = std::filesystem;
+
 namespace {
 
 using testenv::FakeClock;
@@ -328,6 +334,48 @@ TEST_F(RunnerTest, TruncatedAnswerIsNeverCached) {
   EXPECT_EQ(cache.stats().entries, 0);
   ASSERT_FALSE(r.missing.empty());
   EXPECT_EQ(r.missing.items().at(0).reason, "HTTP 200 truncated: answer truncated at max_output_tokens");
+}
+
+} // namespace
+
+namespace {
+
+// Sets an environment variable for one test, restoring it after.
+class ScopedEnv {
+public:
+  ScopedEnv(const char* name, const std::string& value) : m_name(name) {
+    if (const char* old = std::getenv(name)) m_old = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (m_old) {
+      setenv(m_name, m_old->c_str(), 1);
+    } else {
+      unsetenv(m_name);
+    }
+  }
+
+private:
+  const char* m_name;
+  std::optional<std::string> m_old;
+};
+
+// The lists a run reports wait on disk beside the cache, not in the system's
+// temporary folder (which may be small, in memory, or missing), and leave no
+// file behind.
+TEST_F(RunnerTest, FailuresWaitBesideTheCacheAndLeaveNothingBehind) {
+  ScopedEnv tmpdir("TMPDIR", (dir / "no-such-folder").string());
+  FakeClock clock;
+  FakeTransport transport(clock, fail_summaries_of_text);
+  pipeline::Runner runner(cfg, prompts, cache);
+  auto failed = runner.run({doc()}, transport, clock);
+  auto not_cached = runner.from_cache({syndicated("b")});
+  ASSERT_EQ(failed.missing.size(), 2u);
+  EXPECT_EQ(failed.missing.items().at(0).section_id, "a#02");
+  EXPECT_EQ(not_cached.missing.size(), 2u); // b#02's summary, then b's article summary
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename().string().rfind("c.sqlite", 0), 0u) << entry.path();
+  }
 }
 
 } // namespace
