@@ -92,7 +92,7 @@ void print_flagged(const pipeline::RunResult& r, const std::filesystem::path& di
   const auto sections = static_cast<int>(r.flagged.size());
   if (sections == 0) return;
   std::string flags;
-  for (const auto& [flag, n] : pipeline::flagged_by_check(r)) flags += fmt::format("{}{} {}", flags.empty() ? "" : ", ", flag, n);
+  for (const auto& [flag, n] : r.flagged_by_check) flags += fmt::format("{}{} {}", flags.empty() ? "" : ", ", flag, n);
   std::fprintf(stderr, "checks: %d translations flagged (%s); %d repairs tried (sent or cached), %d fixed; details in %s\n",
                sections, flags.c_str(), r.stats.repairs, r.stats.repairs_fixed,
                (dir / "run-report.json").c_str());

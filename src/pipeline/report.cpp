@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <map>
 
 namespace pipeline {
 
@@ -49,7 +48,7 @@ void write_checks(util::JsonWriter& w, const RunResult& r) {
   w.begin_object("checks");
   w.value("repairs", r.stats.repairs);
   w.value("repairs_fixed", r.stats.repairs_fixed);
-  w.value("flagged_by_check", flagged_by_check(r));
+  w.value("flagged_by_check", r.flagged_by_check);
   w.begin_array("flagged_sections");
   r.flagged.for_each([&w](const Flagged& f) {
     ordered_json problems = ordered_json::array();
@@ -64,14 +63,6 @@ void write_checks(util::JsonWriter& w, const RunResult& r) {
 }
 
 } // namespace
-
-std::map<std::string, int> flagged_by_check(const RunResult& r) {
-  std::map<std::string, int> by_flag;
-  r.flagged.for_each([&by_flag](const Flagged& f) {
-    for (const auto& p : f.problems) ++by_flag[p.flag];
-  });
-  return by_flag;
-}
 
 void write_report(const config::Config& config, const RunResult& r, const util::JsonWriter::Sink& sink) {
   const RunStats& s = r.stats;

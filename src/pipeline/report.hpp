@@ -15,7 +15,6 @@
 #include "util/json_writer.hpp"
 
 #include <filesystem>
-#include <map>
 #include <string>
 
 namespace pipeline {
@@ -25,9 +24,6 @@ namespace pipeline {
 double estimate_cost(const config::Config& config, int64_t tokens_in, int64_t tokens_out);
 double estimate_cost(const config::Config& config, const config::Endpoint& endpoint, int64_t tokens_in,
                      int64_t tokens_out);
-
-// How many flagged sections each check flagged ("numbers-lost": 3, ...).
-std::map<std::string, int> flagged_by_check(const RunResult& result);
 
 // run-report.json's text, written to `sink` as it is made: its lists (flagged
 // sections, failures) grow with the batch, so they go one entry at a time

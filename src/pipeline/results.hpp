@@ -108,6 +108,7 @@ struct EndpointUse {
 struct RunResult {
   std::vector<ArticleOutput> articles; // unless each was handed on as it was done
   util::SpillList<Flagged> flagged;   // in input order
+  std::map<std::string, int> flagged_by_check; // "numbers-lost": 3, ... (counted as they are added)
   util::SpillList<Missing> missing;   // as they happened
   RunStats stats;
   std::optional<std::string> stop_reason; // the last endpoint was stopped (auth, quota, ...)

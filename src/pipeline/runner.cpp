@@ -647,6 +647,7 @@ private:
       if (so.problems.empty()) continue;
       lines += util::SpillList<Flagged>::line({o.out.doc.article.id, o.out.doc.sections[s].id, so.repaired, so.problems});
       ++count;
+      for (const auto& p : so.problems) ++m_result.flagged_by_check[p.flag];
     }
     if (count > 0) {
       if (!m_flagged_file) m_flagged_file.emplace(m_runner.m_cache.folder());

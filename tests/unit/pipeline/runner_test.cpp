@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <optional>
 
 namespace fs = std::filesystem;
@@ -232,6 +233,11 @@ TEST_F(RunnerTest, AHandedOnArticleIsNotKeptButItsFlaggedSectionsAre) {
   EXPECT_EQ(flagged[1].section_id, "a#00");
   ASSERT_EQ(flagged[1].problems.size(), 1u);
   EXPECT_EQ(flagged[1].problems[0].flag, "numbers-lost");
+  std::map<std::string, int> by_check; // what the report's counts must say
+  for (const auto& f : flagged) {
+    for (const auto& p : f.problems) ++by_check[p.flag];
+  }
+  EXPECT_EQ(r.flagged_by_check, by_check);
   EXPECT_EQ(r.stats.articles, 2);
 }
 
