@@ -106,6 +106,21 @@ TEST(PreparingFeedTest, GivesEveryArticleInInputOrderThenNothing) {
   EXPECT_NE(problems[0].find("leer.txt"), std::string::npos);
 }
 
+// The run's first request (the probe, which decides whether the window
+// opens) leaves once one article is prepared, not a chunk of them; the next
+// chunk is small as well, then they grow.
+TEST(PreparingFeedTest, TheFirstChunkIsOneArticleThenTheyGrow) {
+  testenv::TempDir dir;
+  const std::string input = write_batch(dir, 90);
+  std::vector<size_t> sizes;
+  pipeline::PreparingFeed feed(pipeline::Preparer(config_for_tests(), {input}),
+                               [&](const pipeline::Prepared& chunk) { sizes.push_back(chunk.docs.size()); });
+  while (feed.next(true)) {
+  }
+  // 92 files: 1, 16, 64, then the last 11 (the empty one makes no article).
+  EXPECT_EQ(sizes, (std::vector<size_t>{1, 16, 64, 10}));
+}
+
 // A site rule file that does not parse is an error before any article is
 // prepared, so a run stops before its first request.
 TEST(PreparerTest, ASiteRuleFileThatDoesNotParseIsAnErrorBeforeAnyArticle) {
