@@ -9,6 +9,13 @@
 //   lingopipe-standin [--port N] [--port-file F] [--log F] [--faults F]
 //                     [--latency-ms N] [--threads N] [--rpm N] [--tpm N]
 //                     [--compress yes|no] [--require-key K] [--llama-context-shift N]
+//                     [--timing-log F]
+//
+// --timing-log: one line per chat request, "CONNECTION RECEIVED_US ANSWERED_US"
+//   (the client's port; wall-clock microseconds when the handler got the
+//   request and when the answer had been written), for scripts/bench.sh to
+//   show how long the server took beyond --latency-ms and how long the client
+//   took between an answer and the next request on that connection.
 //
 // --compress no: plain answers. By default answers are compressed when the
 //   client accepts it (Brotli for libcurl, at a cost of ~1.5 ms of server CPU
@@ -76,6 +83,7 @@ struct Options {
   int port = 0;
   std::string port_file;
   std::string log_file;
+  std::string timing_log_file;
   std::string faults_file;
   std::string batch_faults_file;
   std::string require_key;            // when set, requests without it get 401
@@ -111,6 +119,12 @@ std::string go_duration(double seconds) {
   char text[32];
   std::snprintf(text, sizeof text, "%.3gs", seconds - minutes * 60);
   return minutes > 0 ? std::to_string(minutes) + "m" + text : text;
+}
+
+int64_t wall_clock_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
 }
 
 httplib::Server* g_server = nullptr;
@@ -154,6 +168,9 @@ public:
     if (!o.log_file.empty()) {
       m_log.open(o.log_file, std::ios::app);
     }
+    if (!o.timing_log_file.empty()) {
+      m_timing_log.open(o.timing_log_file, std::ios::app);
+    }
     if (!o.batch_faults_file.empty()) {
       std::ifstream in(o.batch_faults_file);
       m_batch_faults = json::parse(in);
@@ -166,6 +183,7 @@ public:
   // shape (system message first, max_tokens), faults and limits apply alike,
   // and the answer is written in the dialect's own shape.
   void chat(const httplib::Request& req, httplib::Response& res, Dialect dialect = Dialect::openai) {
+    t_received_us = wall_clock_us(); // httplib answers a request on the thread that handled it
     const int n = ++m_count;
     const json raw = json::parse(req.body, nullptr, false);
     json body = normalized(raw, dialect);
@@ -215,6 +233,14 @@ public:
                       R"(","type":"invalid_request_error","code":"invalid_api_key"}})",
                     "application/json");
     return false;
+  }
+
+  // After the answer was written (httplib's logger): the chat request's timing line.
+  void log_timing(const httplib::Request& req) {
+    if (!m_timing_log.is_open() || t_received_us == 0) return;
+    const int64_t answered = wall_clock_us();
+    std::lock_guard lock(m_log_mutex);
+    m_timing_log << req.remote_port << ' ' << std::exchange(t_received_us, 0) << ' ' << answered << '\n';
   }
 
   json stats() const {
@@ -747,7 +773,11 @@ private:
   std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
   std::mutex m_log_mutex;
   std::ofstream m_log;
+  std::ofstream m_timing_log; // flushed when the server stops
+  static thread_local int64_t t_received_us;
 };
+
+thread_local int64_t StandIn::t_received_us = 0;
 
 Options parse(int argc, char** argv) {
   Options o;
@@ -756,6 +786,7 @@ Options parse(int argc, char** argv) {
     if (flag == "--port") o.port = std::stoi(value);
     else if (flag == "--port-file") o.port_file = value;
     else if (flag == "--log") o.log_file = value;
+    else if (flag == "--timing-log") o.timing_log_file = value;
     else if (flag == "--faults") o.faults_file = value;
     else if (flag == "--batch-faults") o.batch_faults_file = value;
     else if (flag == "--latency-ms") o.latency_ms = std::stoi(value);
@@ -783,6 +814,7 @@ int main(int argc, char** argv) {
     // each one after 5 requests, which would measure reconnects, not the client.
     server.set_keep_alive_max_count(1000000);
     server.set_keep_alive_timeout(60);
+    server.set_logger([&standin](const auto& req, const auto&) { standin.log_timing(req); });
     // httplib writes headers and body separately; with Nagle on, the body
     // waits for the client's delayed ACK (up to 40 ms) on every answer.
     server.set_tcp_nodelay(true);
