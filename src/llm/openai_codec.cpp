@@ -107,10 +107,14 @@ ChatOutcome decode_openai(const HttpResponse& r, const ChatRequest& request) {
   if (auto failed = failed_exchange(r)) {
     return std::unexpected(*failed);
   }
-  if (is_event_stream(r)) {
-    return decode_openai_stream(r);
-  }
   ChatError e = answer_error(r);
+  if (is_event_stream(r)) {
+    json llama_extras = json::object();
+    ChatOutcome streamed = decode_openai_stream(r, &llama_extras);
+    if (!streamed) return streamed;
+    if (auto cut = llama_cpp_prompt_cut(llama_extras, *streamed, request, e)) return std::unexpected(*cut);
+    return streamed;
+  }
   auto parsed = json_answer(r, e, "it usually ends in /v1");
   if (!parsed) {
     return std::unexpected(parsed.error());

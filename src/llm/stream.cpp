@@ -146,7 +146,7 @@ bool is_event_stream(const HttpResponse& r) {
   return util::to_lower_ascii(r.header("content-type")).find("text/event-stream") != std::string::npos;
 }
 
-ChatOutcome decode_openai_stream(const HttpResponse& r) {
+ChatOutcome decode_openai_stream(const HttpResponse& r, json* llama_extras) {
   const ChatError e = answer_error(r);
   ChatResult result;
   result.request_id = e.request_id;
@@ -163,6 +163,9 @@ ChatOutcome decode_openai_stream(const HttpResponse& r) {
     if (const json& u = j.value("usage", json()); u.is_object()) {
       result.usage.prompt_tokens = u.value("prompt_tokens", 0);
       result.usage.completion_tokens = u.value("completion_tokens", 0);
+    }
+    for (const char* field : {"timings", "truncated"}) {
+      if (llama_extras && j.contains(field)) (*llama_extras)[field] = j[field];
     }
     const json& choices = j.value("choices", json::array());
     if (!choices.is_array() || choices.empty()) continue; // usage or Azure filter chunk

@@ -8,6 +8,8 @@
 #include "llm/chat.hpp"
 #include "llm/http.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,7 +65,10 @@ bool is_event_stream(const HttpResponse& response);
 
 // The whole streamed body assembled into a result, or the error it carried;
 // a stream without its terminator is a truncated transfer (retried whole).
-ChatOutcome decode_openai_stream(const HttpResponse& response);
+// llama-server puts "timings" (and may put "truncated") beside the choices
+// of its last chunks; they are copied into `llama_extras` when given, for
+// the same check of a prompt cut short as a whole answer gets.
+ChatOutcome decode_openai_stream(const HttpResponse& response, nlohmann::json* llama_extras = nullptr);
 ChatOutcome decode_anthropic_stream(const HttpResponse& response);
 ChatOutcome decode_ollama_stream(const HttpResponse& response, const ChatRequest& request);
 

@@ -134,6 +134,17 @@ TEST_F(ProviderTest, LlamaCppContextShiftIsCaughtAndTheSectionSplit) {
   expect_split_and_whole(r.err, "llama.cpp read 512 prompt tokens of about");
 }
 
+// The same server streaming: only the last chunk's timings tell that the
+// prompt was read in part, and that is enough.
+TEST_F(ProviderTest, LlamaCppContextShiftIsCaughtInStreamedAnswers) {
+  write_long_article();
+  set_config(dir.path(), "provider: openai", "provider: openai\n  stream: true");
+  StandIn standin(dir.path(), "", 0, {"--llama-context-shift", "1024"});
+  auto r = lingopipe(dir.path(), standin, {"run", "long"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_split_and_whole(r.err, "llama.cpp read 512 prompt tokens of about");
+}
+
 // PROTOCOLS.md item 38, second half: the per-slot context /props reports
 // sizes the requests, so none is cut and none is refused.
 TEST_F(ProviderTest, LlamaCppSlotContextFromPropsSplitsLongSectionsBeforeTheyAreSent) {

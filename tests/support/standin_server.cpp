@@ -48,7 +48,8 @@
 //
 // --llama-context-shift N: OpenAI-dialect answers as llama-server's with
 //   -c N --context-shift: each carries llama.cpp's timings, and a prompt over
-//   N tokens is answered 200 from its last N/2 with "truncated": true.
+//   N tokens is answered 200 from its last N/2 with "truncated": true (a
+//   streamed answer carries only the timings, in its last chunk).
 //   --llama-props yes: GET /props reports N as each slot's n_ctx.
 //
 // --require-key K: requests without K (as Bearer, x-api-key or api-key) get
@@ -214,7 +215,7 @@ public:
       res.set_content(R"({"error":{"message":"invalid JSON body","type":"invalid_request_error"}})",
                       "application/json");
     } else if (raw.value("stream", false)) {
-      stream(body, content, dialect, stream_fault, res);
+      stream(body, content, dialect, stream_fault, m_options.llama_context, res);
     } else {
       answer(body, std::move(content), m_options, dialect, raw, res);
     }
@@ -644,11 +645,7 @@ private:
              {"usage", {{"prompt_tokens", prompt_tokens},
                         {"completion_tokens", completion_tokens},
                         {"total_tokens", prompt_tokens + completion_tokens}}}};
-      if (const size_t n_ctx = options.llama_context; n_ctx > 0) {
-        const bool cut = prompt_tokens > n_ctx;
-        out["truncated"] = cut;
-        out["timings"] = {{"prompt_n", cut ? n_ctx / 2 : prompt_tokens}, {"cache_n", 0}};
-      }
+      if (options.llama_context > 0) out.update(llama_cpp_report(options.llama_context, prompt_tokens));
       res.set_header("x-request-id", "req-standin");
     }
     // httplib compresses application/json when the client accepts it (Brotli
@@ -661,8 +658,15 @@ private:
   // split mid-way (inside "data:" or a UTF-8 character); or Ollama's NDJSON.
   // fault {"cut": true} stops before the terminator; {"hold_open_ms": N}
   // keeps the connection open after it.
+  // llama-server with --context-shift: a prompt over n_ctx tokens is read
+  // from its last n_ctx / 2, and the answer says so.
+  static json llama_cpp_report(size_t n_ctx, size_t prompt_tokens) {
+    const bool cut = prompt_tokens > n_ctx;
+    return {{"truncated", cut}, {"timings", {{"prompt_n", cut ? n_ctx / 2 : prompt_tokens}, {"cache_n", 0}}}};
+  }
+
   static void stream(const json& body, const std::string& content, Dialect dialect,
-                     const json& fault, httplib::Response& res) {
+                     const json& fault, size_t llama_context, httplib::Response& res) {
     const std::string model = body.value("model", "lingopipe-standin");
     const size_t prompt_tokens = prompt_text(body).size() / 4, completion_tokens = content.size() / 4;
     // Thirds of the text, cut between characters (each delta is valid JSON);
@@ -697,7 +701,10 @@ private:
       for (const auto& p : pieces) {
         sse("", {{"model", model}, {"choices", {{{"index", 0}, {"delta", {{"content", p}}}, {"finish_reason", nullptr}}}}});
       }
-      sse("", {{"model", model}, {"choices", {{{"index", 0}, {"delta", json::object()}, {"finish_reason", "stop"}}}}});
+      json last = {{"model", model}, {"choices", {{{"index", 0}, {"delta", json::object()}, {"finish_reason", "stop"}}}}};
+      // As llama-server streams: its timings beside the last choice, no "truncated".
+      if (llama_context > 0) last["timings"] = llama_cpp_report(llama_context, prompt_tokens)["timings"];
+      sse("", last);
       sse("", {{"model", model}, {"choices", json::array()},
                {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens}}}});
       terminator = "data: [DONE]\n\n";

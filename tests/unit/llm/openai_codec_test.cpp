@@ -121,6 +121,32 @@ TEST(OpenAiCodecTest, LlamaCppPromptCutByContextShiftIsInputTooLong) {
   EXPECT_EQ(llama("\"length\"", {{"truncated", true}}).error().kind, ErrorKind::truncated);
 }
 
+// Streamed, llama-server puts its timings beside the last chunk's choices:
+// a prompt it read only in part is refused the same way.
+TEST(OpenAiCodecTest, LlamaCppPromptCutIsCaughtInAStreamedAnswerToo) {
+  llm::ChatRequest request{"m", {{"user", "lang"}}, 0.2, 100};
+  request.estimated_prompt_tokens = 3000;
+  auto streamed = [&](const std::string& timings) {
+    HttpResponse r = response(200,
+                              "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Half of it.\"},\"finish_reason\":null}]}\n\n"
+                              "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
+                              "\"usage\":{\"prompt_tokens\":512,\"completion_tokens\":3},\"timings\":" + timings + "}\n\n"
+                              "data: [DONE]\n\n",
+                              {{"content-type", "text/event-stream"}});
+    return llm::decode_openai(r, request);
+  };
+  auto cut = streamed(R"({"prompt_n":512,"cache_n":0,"predicted_n":3})");
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().kind, ErrorKind::input_too_long);
+  EXPECT_EQ(cut.error().message,
+            "llama.cpp read 512 prompt tokens of about 3000 and dropped the rest (--context-shift); give each "
+            "slot more context (llama-server -c, which --parallel divides among slots) or lower "
+            "segment.max_chunk_tokens");
+  auto whole = streamed(R"({"prompt_n":2900,"cache_n":0,"predicted_n":3})");
+  ASSERT_TRUE(whole) << whole.error().message;
+  EXPECT_EQ(whole->content, "Half of it.");
+}
+
 TEST(OpenAiCodecTest, RefusalAndContentFilter) {
   EXPECT_EQ(kind_of(response(200, completion("null", "\"stop\"", R"(,"refusal":"no")"))), ErrorKind::refused);
   EXPECT_EQ(kind_of(response(200, completion("\"\"", "\"content_filter\""))), ErrorKind::refused);
