@@ -60,7 +60,22 @@ AtomicFile::~AtomicFile() {
   }
 }
 
+void AtomicFile::write(std::string_view data) {
+  if (m_pending.size() + data.size() < k_write_size) {
+    m_pending.append(data);
+    return;
+  }
+  write_pending();
+  m_out.write(data.data(), static_cast<std::streamsize>(data.size())); // a large piece is not copied
+}
+
+void AtomicFile::write_pending() {
+  m_out.write(m_pending.data(), static_cast<std::streamsize>(m_pending.size()));
+  m_pending.clear();
+}
+
 void AtomicFile::commit() {
+  write_pending();
   m_out.close();
   if (!m_out) {
     throw Error(fmt::format("{}: cannot write: {}", m_tmp.string(), std::strerror(errno)));

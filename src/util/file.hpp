@@ -26,17 +26,25 @@ public:
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
-  void write(std::string_view data) {
-    m_out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  }
+  void write(std::string_view data);
   // Hands what is buffered to the file (still the temp file).
-  void flush() { m_out.flush(); }
+  void flush() {
+    write_pending();
+    m_out.flush();
+  }
   void commit();
 
 private:
+  // libstdc++'s filebuf passes any write of 1 KB or more straight to the
+  // kernel, and exports come in pieces of a few KB (lingopipe.json: four
+  // system calls an article); gathered here, they go out 64 KB at a time.
+  static constexpr size_t k_write_size = 64 * 1024;
+  void write_pending();
+
   std::filesystem::path m_path;
   std::filesystem::path m_tmp;
   std::ofstream m_out;
+  std::string m_pending;
   bool m_committed = false;
 };
 

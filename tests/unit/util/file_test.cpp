@@ -52,4 +52,37 @@ TEST(AtomicFileTest, TempFilesOfProcessesNoLongerRunningAreRemoved) {
   EXPECT_TRUE(fs::exists(other)); // another file's temp: its own writer's business
 }
 
+// Pieces of every size, gathered before they reach the kernel, come out
+// whole and in order; flush() puts all written so far into the temp file
+// (nothing at the final path until commit); an uncommitted file leaves nothing.
+TEST(AtomicFileTest, PiecesOfAnySizeArriveInOrderAndFlushShowsThemInTheTempFile) {
+  testenv::TempDir dir;
+  const fs::path path = dir / "lingopipe.json";
+  const fs::path tmp = dir / fmt::format("lingopipe.json.tmp.{}", getpid());
+  std::string expected;
+  {
+    util::AtomicFile file(path);
+    for (size_t size : {10u, 3000u, 70000u, 1u, 65535u, 200u, 131072u, 5u}) {
+      const std::string piece(size, static_cast<char>('a' + expected.size() % 26));
+      file.write(piece);
+      expected += piece;
+    }
+    file.write("tail");
+    expected += "tail";
+    file.flush();
+    EXPECT_EQ(testenv::read(tmp), expected);
+    EXPECT_FALSE(fs::exists(path));
+    file.write("!");
+    expected += "!";
+    file.commit();
+  }
+  EXPECT_EQ(testenv::read(path), expected);
+  EXPECT_FALSE(fs::exists(tmp));
+  {
+    util::AtomicFile abandoned(dir / "other.json");
+    abandoned.write(std::string(100000, 'x'));
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+}
+
 } // namespace
