@@ -67,7 +67,9 @@ public:
     // nghttpx then exits, and another port is tried.
     for (int attempt = 0; attempt < 5 && m_pid < 0; ++attempt) {
       m_port = free_loopback_port();
-      const pid_t pid = spawn({nghttpx(), "--frontend=127.0.0.1," + std::to_string(m_port),
+      // --conf=/dev/null: Debian's /etc/nghttpx/nghttpx.conf logs to syslog,
+      // and with it a second nghttpx started beside a first one exits at once.
+      const pid_t pid = spawn({nghttpx(), "--conf=/dev/null", "--frontend=127.0.0.1," + std::to_string(m_port),
                                "--backend=127.0.0.1," + backend_port + ";;proto=http/1.1",
                                "--workers=1", "--no-ocsp", "--log-level=WARN",
                                "--errorlog-file=" + (dir / "nghttpx.log").string(),
