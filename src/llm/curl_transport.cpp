@@ -111,10 +111,7 @@ public:
     auto t = std::make_unique<Transfer>();
     t->tag = tag;
     t->request = std::move(request);
-    t->easy.reset(curl_easy_init());
-    if (!t->easy) {
-      throw std::runtime_error("curl_easy_init failed");
-    }
+    t->easy = take_handle();
     for (const auto& h : t->request.headers) {
       util::slist_append(t->headers, h.c_str());
     }
@@ -236,6 +233,29 @@ private:
     // legitimate, silence is not, and the whole-request timeout stays long.
   }
 
+  // A finished transfer's easy handle serves the next request: libcurl keeps
+  // a handle's buffers across curl_easy_reset, where a new handle allocates
+  // and a cleanup frees them again (a few dozen allocations per request).
+  util::CurlEasy take_handle() {
+    if (m_idle.empty()) {
+      util::CurlEasy easy(curl_easy_init());
+      if (!easy) throw std::runtime_error("curl_easy_init failed");
+      return easy;
+    }
+    util::CurlEasy easy = std::move(m_idle.back());
+    m_idle.pop_back();
+    return easy;
+  }
+
+  // After curl_multi_remove_handle. The reset drops the handle's pointers
+  // into the transfer (headers, form, error buffer) before the transfer dies,
+  // and every option of its request: configure() sets only what a request
+  // needs, and one endpoint's ca_file must not reach the next.
+  void retire(Transfer& t) {
+    curl_easy_reset(t.easy.get());
+    m_idle.push_back(std::move(t.easy));
+  }
+
   static long to_ms(double seconds) { return static_cast<long>(seconds * 1000); }
 
   // What the run report says about connections: how many were opened and
@@ -278,6 +298,7 @@ private:
       t.response.curl_error =
         t.got_byte ? fmt::format("stalled: no data for {:g} s (endpoint.stall_timeout_s)", seconds)
                    : fmt::format("no answer within {:g} s (endpoint.first_byte_timeout_s)", seconds);
+      retire(t);
       done.push_back({t.tag, std::move(t.response)});
       it = m_transfers.erase(it);
     }
@@ -303,6 +324,7 @@ private:
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t.response.status);
       record_connection(easy, t.response);
       curl_multi_remove_handle(m_multi.get(), easy);
+      retire(t);
       done.push_back({t.tag, std::move(t.response)});
       m_transfers.erase(it);
     }
@@ -314,6 +336,7 @@ private:
   util::CurlMulti m_multi;
   std::optional<SteadyTime> m_timer;  // when libcurl wants CURL_SOCKET_TIMEOUT
   std::map<CURL*, std::unique_ptr<Transfer>> m_transfers;
+  std::vector<util::CurlEasy> m_idle; // declared after m_multi: cleaned up before it
   SteadyTime m_last_sweep = std::chrono::steady_clock::now();
 };
 

@@ -1,0 +1,120 @@
+// The curl transport against a loopback server: what each request carries on
+// the wire, and when it leaves.
+#include "llm/transport.hpp"
+
+#include <httplib.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Seen {
+  std::string method;
+  std::string body;
+  std::string content_type;
+  std::string marker; // the X-Marker header
+  std::string parts;  // a multipart body's part names, in name order
+};
+
+// Records every request it is sent and answers each with a small JSON body.
+class RecordingServer {
+public:
+  RecordingServer() {
+    auto record = [this](const httplib::Request& req, httplib::Response& res) {
+      std::string parts;
+      for (const auto& [name, part] : req.files) parts += (parts.empty() ? "" : ",") + name;
+      {
+        std::lock_guard lock(m_mutex);
+        m_seen.push_back({req.method, req.body, req.get_header_value("Content-Type"),
+                          req.get_header_value("X-Marker"), parts});
+      }
+      res.set_content(R"({"ok":true})", "application/json");
+    };
+    m_server.Get("/echo", record);
+    m_server.Post("/echo", record);
+    m_port = m_server.bind_to_any_port("127.0.0.1"); // listening from here on
+    m_thread = std::thread([this] { m_server.listen_after_bind(); });
+  }
+  ~RecordingServer() {
+    m_server.stop();
+    m_thread.join();
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/echo"; }
+
+  std::vector<Seen> seen() const {
+    std::lock_guard lock(m_mutex);
+    return m_seen;
+  }
+
+private:
+  httplib::Server m_server;
+  int m_port = 0;
+  std::thread m_thread;
+  mutable std::mutex m_mutex;
+  std::vector<Seen> m_seen;
+};
+
+llm::HttpResponse exchange(llm::Transport& transport, llm::HttpRequest request) {
+  transport.start(1, std::move(request));
+  for (int i = 0; i < 100; ++i) {
+    for (auto& done : transport.wait(100ms)) {
+      if (done.tag == 1) return std::move(done.response); // others were started by the test itself
+    }
+  }
+  ADD_FAILURE() << "no answer within 10 s";
+  return {};
+}
+
+llm::HttpRequest post(const std::string& url, std::string body, std::string marker) {
+  llm::HttpRequest r;
+  r.url = url;
+  r.body = std::move(body);
+  r.headers = {"Content-Type: application/json", "X-Marker: " + marker};
+  return r;
+}
+
+// One after another, so every request after the first is made on the
+// handle (and connection) the one before used: nothing of an earlier
+// request's method, body, form or headers may carry over.
+TEST(CurlTransportTest, EachRequestCarriesOnlyItsOwnMethodBodyAndHeaders) {
+  RecordingServer server;
+  auto transport = llm::make_curl_transport({4});
+
+  EXPECT_EQ(exchange(*transport, post(server.url(), R"({"n":1})", "first")).status, 200);
+  llm::HttpRequest get;
+  get.method = "GET";
+  get.url = server.url();
+  EXPECT_EQ(exchange(*transport, get).status, 200);
+  llm::HttpRequest form;
+  form.url = server.url();
+  form.form = {{"purpose", "batch", "", ""}, {"file", "{}\n", "in.jsonl", "application/jsonl"}};
+  EXPECT_EQ(exchange(*transport, form).status, 200);
+  EXPECT_EQ(exchange(*transport, post(server.url(), R"({"n":2})", "second")).status, 200);
+
+  const std::vector<Seen> seen = server.seen();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].method, "POST");
+  EXPECT_EQ(seen[0].body, R"({"n":1})");
+  EXPECT_EQ(seen[0].marker, "first");
+  EXPECT_EQ(seen[1].method, "GET");
+  EXPECT_EQ(seen[1].body, "");
+  EXPECT_EQ(seen[1].marker, "");
+  EXPECT_EQ(seen[2].method, "POST");
+  EXPECT_TRUE(seen[2].content_type.starts_with("multipart/form-data; boundary=")) << seen[2].content_type;
+  EXPECT_EQ(seen[2].parts, "file,purpose");
+  EXPECT_EQ(seen[2].marker, "");
+  EXPECT_EQ(seen[3].method, "POST");
+  EXPECT_EQ(seen[3].body, R"({"n":2})");
+  EXPECT_EQ(seen[3].content_type, "application/json");
+  EXPECT_EQ(seen[3].parts, "");
+  EXPECT_EQ(seen[3].marker, "second");
+}
+
+} // namespace
