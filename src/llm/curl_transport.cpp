@@ -119,6 +119,10 @@ public:
     CURL* easy = t->easy.get();
     m_transfers.emplace(easy, std::move(t));
     curl_multi_add_handle(m_multi.get(), easy);
+    // The new handle's timer is due at once: firing it now puts the request
+    // on an open connection before start() returns (a new connection is
+    // begun), where the next wait() would first read every ready answer.
+    fire_timer_if_due();
   }
 
   std::vector<Completion> wait(std::chrono::milliseconds timeout) override {

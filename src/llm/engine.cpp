@@ -94,6 +94,10 @@ void Engine::run() {
     std::vector<Completion> completions = m_transport.wait(next_wakeup());
     for (auto& completion : completions) {
       handle(std::move(completion));
+      // The answer's replacement leaves before the next answer is read: sent
+      // after all of a wake-up's answers, the replacements travelled as a
+      // clump and came back as one, round trip after round trip.
+      dispatch();
     }
     if (!completions.empty() && m_after_answers) {
       m_after_answers();

@@ -21,6 +21,7 @@ struct Completion {
 class Transport {
 public:
   virtual ~Transport() = default;
+  // On an open connection the request is sent before start() returns.
   virtual void start(uint64_t tag, HttpRequest request) = 0;
   // Drives transfers for at most `timeout`; returns those that finished.
   virtual std::vector<Completion> wait(std::chrono::milliseconds timeout) = 0;

@@ -117,4 +117,22 @@ TEST(CurlTransportTest, EachRequestCarriesOnlyItsOwnMethodBodyAndHeaders) {
   EXPECT_EQ(seen[3].marker, "second");
 }
 
+// A request started on an open connection is on the wire when start()
+// returns, not after the engine's next wait: the engine starts an answer's
+// replacement before it reads the next answer of the same wake-up.
+TEST(CurlTransportTest, ARequestOnAnOpenConnectionLeavesWhenStarted) {
+  RecordingServer server;
+  auto transport = llm::make_curl_transport({4});
+  ASSERT_EQ(exchange(*transport, post(server.url(), "{}", "opens the connection")).status, 200);
+
+  transport->start(2, post(server.url(), "{}", "no wait"));
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (server.seen().size() < 2 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(5ms); // the transport is not waited on meanwhile
+  }
+  ASSERT_EQ(server.seen().size(), 2u);
+  EXPECT_EQ(server.seen()[1].marker, "no wait");
+  EXPECT_EQ(exchange(*transport, post(server.url(), "{}", "after")).status, 200); // still usable
+}
+
 } // namespace

@@ -374,6 +374,26 @@ TEST(EngineTest, CallbacksMaySubmitMoreWork) {
   EXPECT_EQ(done, 6);
 }
 
+// Answers that arrive together are each replaced as soon as each is read:
+// sending the replacements only after the whole wake-up's answers kept them
+// together as a clump, round trip after round trip.
+TEST(EngineTest, EachAnswersReplacementIsStartedBeforeTheNextAnswerIsRead) {
+  FakeClock clock;
+  FakeTransport* self = nullptr;
+  FakeTransport transport(clock, [&](auto&, int n) {
+    if (n == 1) self->set_latency(100ms); // an instant probe: the window opens at once
+    return testenv::ok_response("x");
+  });
+  self = &transport;
+  std::vector<int> started_when_read;
+  llm::Engine engine(endpoint(), limits(4), transport, clock,
+                     [&](uint64_t, auto&) { started_when_read.push_back(transport.started()); });
+  for (uint64_t i = 0; i < 12; ++i) engine.submit(i, request());
+  engine.run();
+  // The probe; four answers at 100 ms, four at 200 ms, three at 300 ms.
+  EXPECT_EQ(started_when_read, (std::vector<int>{1, 5, 6, 7, 8, 9, 10, 11, 12, 12, 12, 12}));
+}
+
 } // namespace
 
 namespace {
