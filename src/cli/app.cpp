@@ -2,11 +2,11 @@
 
 #include "cli/commands.hpp"
 #include "cli/doctor.hpp"
+#include "cli/progress.hpp"
 #include "util/error.hpp"
 #include "util/regex.hpp"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace cli {
@@ -19,7 +19,7 @@ bool is_iso_day(const std::string& s) {
 }
 
 void setup_logging(const Options& o) {
-  auto logger = spdlog::stderr_color_mt("lingopipe");
+  auto logger = std::make_shared<spdlog::logger>("lingopipe", progress_aware_stderr_sink());
   logger->set_pattern("%^%l%$: %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(o.quiet            ? spdlog::level::err

@@ -189,6 +189,7 @@ int run_command(const Options& o) {
   exporter::Exporter exports(export_options(s.cfg, s.cfg.exports.dir, s.cfg.exports.formats));
   hand_articles_to(exports, s.runner);
   pipeline::RunResult result = s.runner.run(inputs.feed, *transport, llm::SteadyClock());
+  progress.clear(); // what follows (warnings, the summary) starts on a line of its own
   // The connections close on another core while the exports are finished.
   auto disconnect = std::async(std::launch::async, [&transport] { transport.reset(); });
   // The report is written on another core while the batch-wide exports are

@@ -1,20 +1,46 @@
 #include "cli/progress.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <atomic>
 #include <cstdio>
 
 namespace cli {
 
 using namespace std::chrono_literals;
 
-ProgressLine::ProgressLine(ProgressStyle style) : m_style(style) {}
+namespace {
 
-ProgressLine::~ProgressLine() {
-  if (m_drawn) {
-    std::fputs("\r\033[K", stderr); // leave the terminal clean for the summary
+// Whether a live line (no newline after it) is on the terminal: a log
+// message or the summary would otherwise be glued to its end.
+std::atomic<bool> g_live_line{false};
+
+void erase_live_line() {
+  if (g_live_line.exchange(false)) {
+    std::fputs("\r\033[K", stderr);
   }
 }
+
+class ProgressAwareSink final : public spdlog::sinks::stderr_color_sink_mt {
+public:
+  void log(const spdlog::details::log_msg& msg) override {
+    erase_live_line();
+    spdlog::sinks::stderr_color_sink_mt::log(msg);
+  }
+};
+
+} // namespace
+
+std::shared_ptr<spdlog::sinks::sink> progress_aware_stderr_sink() {
+  return std::make_shared<ProgressAwareSink>();
+}
+
+ProgressLine::ProgressLine(ProgressStyle style) : m_style(style) {}
+
+ProgressLine::~ProgressLine() { clear(); }
+
+void ProgressLine::clear() { erase_live_line(); }
 
 double ProgressLine::elapsed(std::chrono::steady_clock::time_point now) const {
   return std::chrono::duration<double>(now - m_start).count();
@@ -28,8 +54,8 @@ void ProgressLine::update(const pipeline::Progress& p) {
   }
   m_last = now;
   if (m_style == ProgressStyle::terminal) {
-    m_drawn = true;
     std::fprintf(stderr, "\r\033[K%s", progress_text(p, elapsed(now)).c_str());
+    g_live_line = true;
   } else {
     std::fprintf(stderr, "progress: %s\n", progress_text(p, elapsed(now)).c_str());
   }
@@ -44,10 +70,10 @@ std::string progress_text(const pipeline::Progress& p, double elapsed_s) {
     const int left = static_cast<int>((p.total - p.done) / rate + 0.5);
     eta = left >= 60 ? fmt::format("{}m{:02}s", left / 60, left % 60) : fmt::format("{}s", left);
   }
-  return fmt::format("[{}/{}] cached {}, in flight {}, retries {}, failed {}, {:.1f} req/s, "
-                     "{} tokens, ETA {}",
-                     p.done, p.total, p.cached, p.in_flight, p.retries, p.failed, rate, p.tokens,
-                     eta);
+  return fmt::format("[{}/{}] cached {}, in flight {}, retrying {}, retried {}, failed {}, "
+                     "{:.1f} req/s, {} tokens, ETA {}",
+                     p.done, p.total, p.cached, p.in_flight, p.retrying, p.retries, p.failed, rate,
+                     p.tokens, eta);
 }
 
 std::string summary_line(const pipeline::RunStats& s) {

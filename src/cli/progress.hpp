@@ -6,7 +6,10 @@
 #include "pipeline/results.hpp"
 #include "pipeline/runner.hpp"
 
+#include <spdlog/sinks/sink.h>
+
 #include <chrono>
+#include <memory>
 #include <string>
 
 namespace cli {
@@ -20,18 +23,25 @@ public:
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
   void update(const pipeline::Progress& p);
+  // Erases the live line, so what is printed next starts on a clean line.
+  void clear();
 
 private:
   double elapsed(std::chrono::steady_clock::time_point now) const;
 
   ProgressStyle m_style;
-  bool m_drawn = false;
   std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point m_last = m_start;
 };
 
-// "[done/total] cached C, in flight F, retries R, failed X, 12.3 req/s, 4567 tokens, ETA 1m05s"
+// "[done/total] cached C, in flight F, retrying B, retried R, failed X, 12.3 req/s, 4567 tokens,
+// ETA 1m05s"
 std::string progress_text(const pipeline::Progress& p, double elapsed_s);
 std::string summary_line(const pipeline::RunStats& s);
+
+// Colored log output on stderr that erases a live progress line before each
+// message, so the message starts on a clean line; the progress line is
+// redrawn at its next update.
+std::shared_ptr<spdlog::sinks::sink> progress_aware_stderr_sink();
 
 } // namespace cli

@@ -23,6 +23,7 @@ struct EngineStats {
   int in_flight = 0;
   int window = 0;                     // current in-flight limit (adaptive)
   int waiting = 0;                    // queued or backing off
+  int backing_off = 0;                // waiting out a retry's delay
   int succeeded = 0;
   int failed = 0;
   std::map<std::string, int> retries_by_cause;

@@ -103,6 +103,7 @@ void Engine::run() {
       m_after_answers();
     }
     if (m_on_progress) {
+      m_stats.backing_off = static_cast<int>(m_backoff.size());
       m_on_progress(m_stats);
     }
   }

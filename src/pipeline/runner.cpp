@@ -1035,6 +1035,7 @@ RunResult Runner::run(DocumentFeed& feed, llm::Transport& transport, const llm::
       if (m_progress) {
         Progress p = batch.progress();
         p.in_flight = s.in_flight;
+        p.retrying = s.backing_off;
         p.retries = engine_totals.retries + s.retries;
         m_progress(p);
       }

@@ -36,7 +36,8 @@ struct Progress {
   int total = 0;
   int cached = 0;
   int in_flight = 0;
-  int retries = 0;
+  int retrying = 0;                   // waiting out a retry's delay
+  int retries = 0;                    // retries so far
   int failed = 0;
   int64_t tokens = 0;                 // in + out of answers received in this run
 };

@@ -1,6 +1,11 @@
 #include "cli/progress.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
 
 namespace {
 
@@ -10,11 +15,12 @@ TEST(ProgressTest, TextShowsRateTokensAndEta) {
   p.total = 160;
   p.cached = 20;
   p.in_flight = 8;
-  p.retries = 1;
+  p.retrying = 2;
+  p.retries = 3;
   p.tokens = 4567;
   // 40 fetched in 10 s: 4 req/s, 100 left: 25 s.
-  EXPECT_EQ(cli::progress_text(p, 10.0),
-            "[60/160] cached 20, in flight 8, retries 1, failed 0, 4.0 req/s, 4567 tokens, ETA 25s");
+  EXPECT_EQ(cli::progress_text(p, 10.0), "[60/160] cached 20, in flight 8, retrying 2, retried 3, failed 0, "
+                                         "4.0 req/s, 4567 tokens, ETA 25s");
   p.done = 21;
   EXPECT_TRUE(cli::progress_text(p, 1.0).ends_with("1.0 req/s, 4567 tokens, ETA 2m19s"))
     << cli::progress_text(p, 1.0);
@@ -32,6 +38,37 @@ TEST(ProgressTest, SummaryLine) {
   EXPECT_EQ(cli::summary_line(s),
             "lingopipe: 2 articles, 12 sections, 25 requests sent, 0 cache hits, 1 retries, "
             "0 failed, 0 not sent, tokens in 0 / out 0, 1.2 s");
+}
+
+pipeline::Progress some_progress() {
+  pipeline::Progress p;
+  p.done = 1;
+  p.total = 4;
+  return p;
+}
+
+// The live line has no newline after it: a log message, or the summary after
+// the run, would be glued to its end unless it is erased first.
+TEST(ProgressTest, ALogMessageAndTheSummaryStartOnAClearedLine) {
+  spdlog::logger logger("progress-test", cli::progress_aware_stderr_sink());
+  logger.set_pattern("%l: %v");
+  testing::internal::CaptureStderr();
+  {
+    cli::ProgressLine line(cli::ProgressStyle::terminal);
+    std::this_thread::sleep_for(std::chrono::milliseconds(110)); // drawn at most ten times a second
+    line.update(some_progress());
+    logger.warn("endpoint slow");
+    logger.warn("still slow"); // nothing drawn since: nothing to erase
+    std::this_thread::sleep_for(std::chrono::milliseconds(110));
+    line.update(some_progress());
+    line.clear();
+    std::fputs("summary\n", stderr);
+  } // the destructor finds nothing left to erase
+  // The progress text itself (its rate depends on the clock) as <P>.
+  const std::string out = std::regex_replace(testing::internal::GetCapturedStderr(),
+                                             std::regex(R"(\[1/4\][^\r\n]*)"), "<P>");
+  EXPECT_EQ(out, "\r\033[K<P>\r\033[Kwarning: endpoint slow\nwarning: still slow\n"
+                 "\r\033[K<P>\r\033[Ksummary\n");
 }
 
 } // namespace
