@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 
@@ -54,7 +58,7 @@ void ProgressLine::update(const pipeline::Progress& p) {
   }
   m_last = now;
   if (m_style == ProgressStyle::terminal) {
-    std::fprintf(stderr, "\r\033[K%s", progress_text(p, elapsed(now)).c_str());
+    std::fprintf(stderr, "\r\033[K%s", progress_bar_line(p, elapsed(now), terminal_columns()).c_str());
     g_live_line = true;
   } else {
     std::fprintf(stderr, "progress: %s\n", progress_text(p, elapsed(now)).c_str());
@@ -70,10 +74,32 @@ std::string progress_text(const pipeline::Progress& p, double elapsed_s) {
     const int left = static_cast<int>((p.total - p.done) / rate + 0.5);
     eta = left >= 60 ? fmt::format("{}m{:02}s", left / 60, left % 60) : fmt::format("{}s", left);
   }
-  return fmt::format("[{}/{}] cached {}, in flight {}, retrying {}, retried {}, failed {}, "
-                     "{:.1f} req/s, {} tokens, ETA {}",
-                     p.done, p.total, p.cached, p.in_flight, p.retrying, p.retries, p.failed, rate,
-                     p.tokens, eta);
+  return fmt::format("[{}/{}] ETA {}, {:.1f} req/s, in flight {}, retrying {}, retried {}, "
+                     "failed {}, cached {}, {} tokens",
+                     p.done, p.total, eta, rate, p.in_flight, p.retrying, p.retries, p.failed,
+                     p.cached, p.tokens);
+}
+
+std::string progress_bar_line(const pipeline::Progress& p, double elapsed_s, size_t columns) {
+  constexpr size_t k_bar_cells = 20;
+  std::string line;
+  if (columns >= 2 * k_bar_cells) {
+    const double fraction = p.total > 0 ? std::clamp(static_cast<double>(p.done) / p.total, 0.0, 1.0) : 0.0;
+    const auto filled = static_cast<size_t>(fraction * k_bar_cells);
+    line = fmt::format("[{}{}] {:3.0f}% ", std::string(filled, '#'), std::string(k_bar_cells - filled, '-'),
+                       fraction * 100);
+  }
+  line += progress_text(p, elapsed_s);
+  // A line longer than the terminal wraps, and "\r" then goes back only to
+  // the start of its last row: every redraw would leave a row behind.
+  if (columns > 0 && line.size() >= columns) line.resize(columns - 1);
+  return line;
+}
+
+size_t terminal_columns() {
+  winsize size{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 80;
 }
 
 std::string summary_line(const pipeline::RunStats& s) {

@@ -9,6 +9,7 @@
 #include <spdlog/sinks/sink.h>
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -34,9 +35,14 @@ private:
   std::chrono::steady_clock::time_point m_last = m_start;
 };
 
-// "[done/total] cached C, in flight F, retrying B, retried R, failed X, 12.3 req/s, 4567 tokens,
-// ETA 1m05s"
+// "[done/total] ETA 1m05s, 12.3 req/s, in flight F, retrying B, retried R, failed X, cached C,
+// 4567 tokens"
 std::string progress_text(const pipeline::Progress& p, double elapsed_s);
+// The terminal's live line: a bar and the percentage done before the text,
+// cut to fit `columns` (the bar left out below 40 columns).
+std::string progress_bar_line(const pipeline::Progress& p, double elapsed_s, size_t columns);
+// The width of the terminal on stderr; 80 when it does not say.
+size_t terminal_columns();
 std::string summary_line(const pipeline::RunStats& s);
 
 // Colored log output on stderr that erases a live progress line before each

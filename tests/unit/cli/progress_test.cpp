@@ -19,12 +19,29 @@ TEST(ProgressTest, TextShowsRateTokensAndEta) {
   p.retries = 3;
   p.tokens = 4567;
   // 40 fetched in 10 s: 4 req/s, 100 left: 25 s.
-  EXPECT_EQ(cli::progress_text(p, 10.0), "[60/160] cached 20, in flight 8, retrying 2, retried 3, failed 0, "
-                                         "4.0 req/s, 4567 tokens, ETA 25s");
+  EXPECT_EQ(cli::progress_text(p, 10.0), "[60/160] ETA 25s, 4.0 req/s, in flight 8, retrying 2, retried 3, "
+                                         "failed 0, cached 20, 4567 tokens");
   p.done = 21;
-  EXPECT_TRUE(cli::progress_text(p, 1.0).ends_with("1.0 req/s, 4567 tokens, ETA 2m19s"))
+  EXPECT_TRUE(cli::progress_text(p, 1.0).starts_with("[21/160] ETA 2m19s, 1.0 req/s,"))
     << cli::progress_text(p, 1.0);
   EXPECT_NE(cli::progress_text(pipeline::Progress{}, 0).find("ETA ?"), std::string::npos);
+}
+
+// On a terminal: a bar and the percentage first, and never wider than the
+// terminal (a wrapped line leaves a row behind at every redraw).
+TEST(ProgressTest, TheTerminalLineHasABarAndFitsTheTerminal) {
+  pipeline::Progress p;
+  p.done = 40;
+  p.total = 160;
+  const std::string wide = cli::progress_bar_line(p, 10.0, 200);
+  EXPECT_EQ(wide, "[#####---------------]  25% " + cli::progress_text(p, 10.0));
+  const std::string narrow = cli::progress_bar_line(p, 10.0, 80);
+  EXPECT_EQ(narrow.size(), 79u);
+  EXPECT_EQ(narrow, wide.substr(0, 79));
+  EXPECT_TRUE(narrow.find("ETA 30s") != std::string::npos) << narrow; // the estimate survives the cut
+  EXPECT_EQ(cli::progress_bar_line(p, 10.0, 30), cli::progress_text(p, 10.0).substr(0, 29)); // no room for a bar
+  p.done = 160;
+  EXPECT_TRUE(cli::progress_bar_line(p, 10.0, 200).starts_with("[####################] 100% [160/160]"));
 }
 
 TEST(ProgressTest, SummaryLine) {
@@ -66,7 +83,7 @@ TEST(ProgressTest, ALogMessageAndTheSummaryStartOnAClearedLine) {
   } // the destructor finds nothing left to erase
   // The progress text itself (its rate depends on the clock) as <P>.
   const std::string out = std::regex_replace(testing::internal::GetCapturedStderr(),
-                                             std::regex(R"(\[1/4\][^\r\n]*)"), "<P>");
+                                             std::regex(R"(\[[#-]{20}\][^\r\n]*)"), "<P>");
   EXPECT_EQ(out, "\r\033[K<P>\r\033[Kwarning: endpoint slow\nwarning: still slow\n"
                  "\r\033[K<P>\r\033[Ksummary\n");
 }
