@@ -3,6 +3,7 @@
 #include "article/tokens.hpp"
 #include "cache/store.hpp"
 #include "cli/clean_report.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "config/config.hpp"
 #include "export/exporter.hpp"
@@ -186,6 +187,8 @@ int run_command(const Options& o) {
   s.runner.on_progress([&](const pipeline::Progress& p) { progress.update(p); });
   s.runner.set_max_cost(o.max_cost);
   s.runner.set_deadline(o.deadline_s);
+  InterruptGuard interrupts;
+  s.runner.set_interrupted([&interrupts] { return interrupts.interrupted(); });
   exporter::Exporter exports(export_options(s.cfg, s.cfg.exports.dir, s.cfg.exports.formats));
   hand_articles_to(exports, s.runner);
   pipeline::RunResult result = s.runner.run(inputs.feed, *transport, llm::SteadyClock());
@@ -207,6 +210,11 @@ int run_command(const Options& o) {
                  "to finish (what is done is cached and exported)",
                  *o.max_cost, s.cfg.currency, result.stats.not_sent);
   }
+  if (interrupts.interrupted()) {
+    spdlog::warn("interrupted: {} requests not sent; run again to finish (what is done is cached and "
+                 "exported)",
+                 result.stats.not_sent);
+  }
   if (result.stop_reason) {
     spdlog::error("endpoint {} stopped: {}; check endpoint.base_url, endpoint.model '{}' and "
                   "the key in ${} ({} requests not sent; finished results are cached)",
@@ -219,6 +227,8 @@ int run_command(const Options& o) {
     print_flagged(result, s.cfg.exports.dir);
     std::fprintf(stderr, "exported to %s\n", s.cfg.exports.dir.c_str());
   }
+  // 128 + the signal, as a shell reports a process the signal ended.
+  if (interrupts.interrupted()) return 128 + interrupts.signal();
   return exit_code_for(inputs.problems, result);
 }
 

@@ -69,8 +69,12 @@ void BatchEngine::run() {
   auto next_poll = m_clock.now();
   for (;;) {
     draw_all();
-    if (m_stop_reason || past_deadline()) {
-      end_all(m_stop_reason ? "not sent: the endpoint was stopped" : "not sent: the run deadline passed");
+    if (m_stop_reason) {
+      end_all("not sent: the endpoint was stopped");
+      return;
+    }
+    if (const auto why = halted()) {
+      end_all("not sent: " + *why);
       return;
     }
     send_unsent();
@@ -391,14 +395,10 @@ HttpResponse BatchEngine::exchange(const HttpRequest& request) {
 
 void BatchEngine::pause(Clock::duration how_long) {
   const auto until = m_clock.now() + how_long;
-  while (m_clock.now() < until && !past_deadline()) {
+  while (m_clock.now() < until && !halted()) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - m_clock.now());
     m_transport.wait(std::min<std::chrono::milliseconds>(left, 1000ms));
   }
-}
-
-bool BatchEngine::past_deadline() const {
-  return m_deadline && m_clock.now() >= *m_deadline;
 }
 
 void BatchEngine::report_progress() {

@@ -54,8 +54,8 @@ public:
               Transport& transport, const Clock& clock, BatchJournal& journal, OnDone on_done);
 
   void submit(uint64_t id, ChatRequest request) override;
-  // Returns when every request is answered or failed, or when the deadline
-  // passed or the endpoint stopped: requests still in a batch then end as
+  // Returns when every request is answered or failed, or when the run was
+  // halted (set_halt) or the endpoint stopped: requests still in a batch then end as
   // cancelled ("still in batch ...") and stay in the journal for a re-run.
   void run() override;
   void set_retry_policy(RetryPolicy policy) { m_policy = std::move(policy); }
@@ -98,7 +98,6 @@ private:
   Exchange call(const HttpRequest& request, const std::string& what);
   HttpResponse exchange(const HttpRequest& request);
   void pause(Clock::duration how_long);
-  bool past_deadline() const;
   void report_progress();
 
   Endpoint m_endpoint;

@@ -50,9 +50,14 @@ public:
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
+  // Asked at every wake-up: why nothing new may be sent any more (the run's
+  // deadline passed, the run was interrupted), or nothing. What is in flight
+  // may finish; what waits is cancelled as "not sent: <why>".
+  using Halt = std::function<std::optional<std::string>()>;
+
   virtual void submit(uint64_t id, ChatRequest request) = 0;
   // Returns when every submitted request has finished, failed or been
-  // cancelled because the endpoint stopped or the deadline passed.
+  // cancelled because the endpoint stopped or the run was halted.
   virtual void run() = 0;
 
   void set_source(Source source) { m_source = std::move(source); }
@@ -60,8 +65,7 @@ public:
   // Called after a group of answers was handed to OnDone, before the next
   // wait on the network: where the caller makes them durable.
   void set_after_answers(std::function<void()> after) { m_after_answers = std::move(after); }
-  // After `deadline` nothing new is sent.
-  void set_deadline(Clock::time_point deadline) { m_deadline = deadline; }
+  void set_halt(Halt halt) { m_halt = std::move(halt); }
   void set_admission(Admit admit, std::string refusal) {
     m_admit = std::move(admit);
     m_refusal = std::move(refusal);
@@ -71,13 +75,15 @@ public:
   const std::optional<std::string>& stop_reason() const { return m_stop_reason; }
 
 protected:
+  std::optional<std::string> halted() const { return m_halt ? m_halt() : std::nullopt; }
+
   OnDone m_on_done;
   OnProgress m_on_progress;
   Source m_source;                    // null once exhausted
   std::function<void()> m_after_answers;
   Admit m_admit;
   std::string m_refusal;
-  std::optional<Clock::time_point> m_deadline;
+  Halt m_halt;
   EngineStats m_stats;
   std::optional<std::string> m_stop_reason;
 };

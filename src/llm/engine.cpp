@@ -87,8 +87,8 @@ void Engine::run() {
         break;
       }
     }
-    if (m_deadline && m_clock.now() >= *m_deadline) {
-      cancel_all("not sent: the run deadline passed");
+    if (const auto why = halted()) {
+      cancel_all("not sent: " + *why);
     }
     dispatch();
     std::vector<Completion> completions = m_transport.wait(next_wakeup());
@@ -110,7 +110,7 @@ void Engine::run() {
 }
 
 void Engine::refill() {
-  const bool draining = m_stop_reason || (m_deadline && m_clock.now() >= *m_deadline);
+  const bool draining = m_stop_reason || halted();
   const size_t wanted = 2 * static_cast<size_t>(m_limits.max_in_flight);
   while (m_source && (draining || m_ready.size() < wanted)) {
     const size_t waiting = m_ready.size();

@@ -32,8 +32,8 @@ public:
 
   void submit(uint64_t id, ChatRequest request) override;
   // The source is asked whenever fewer than two windows of requests wait to
-  // be sent (for all of the rest once the endpoint stopped or the deadline
-  // passed). What is in flight at the deadline may finish.
+  // be sent (for all of the rest once the endpoint stopped or the run was
+  // halted). What is in flight when the run is halted may finish.
   void run() override;
   void set_retry_policy(RetryPolicy policy) { m_policy = std::move(policy); }
 

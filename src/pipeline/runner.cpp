@@ -1016,6 +1016,19 @@ RunResult Runner::run(DocumentFeed& feed, llm::Transport& transport, const llm::
     deadline = clock.now() + std::chrono::duration_cast<llm::Clock::time_point::duration>(
                                std::chrono::duration<double>(*m_deadline_s));
   }
+  bool told = false;
+  auto halt = [&]() -> std::optional<std::string> {
+    if (m_interrupted && m_interrupted()) {
+      if (!told) {
+        told = true;
+        spdlog::warn("interrupted: nothing new is sent; the requests in flight are waited for (their "
+                     "answers are paid for) and the exports written; interrupt again to quit at once");
+      }
+      return "the run was interrupted";
+    }
+    if (deadline && clock.now() >= *deadline) return "the run deadline passed";
+    return std::nullopt;
+  };
   std::vector<EndpointUse> uses;
   RunStats engine_totals;
   CacheJournal journal(m_cache);
@@ -1040,7 +1053,7 @@ RunResult Runner::run(DocumentFeed& feed, llm::Transport& transport, const llm::
         m_progress(p);
       }
     });
-    if (deadline) engine.set_deadline(*deadline);
+    engine.set_halt(halt);
     if (m_max_cost) {
       engine.set_admission([&batch](uint64_t id) { return batch.admit(id); },
                            fmt::format("not sent: --max-cost {} {} reached", *m_max_cost,

@@ -79,6 +79,9 @@ public:
   void set_slot_context(const std::string& name, int tokens) { m_slot_context[name] = tokens; }
   // Stop sending new requests after this many seconds; in-flight ones finish.
   void set_deadline(std::optional<double> seconds) { m_deadline_s = seconds; }
+  // Asked at every wake-up of the engine; once true, nothing new is sent,
+  // what is in flight is waited for, and the run ends as after a deadline.
+  void set_interrupted(std::function<bool()> interrupted) { m_interrupted = std::move(interrupted); }
 
 private:
   struct Job;
@@ -93,6 +96,7 @@ private:
   std::function<void(size_t, ArticleOutput&&)> m_article_done;
   std::optional<double> m_max_cost;
   std::optional<double> m_deadline_s;
+  std::function<bool()> m_interrupted;
   std::map<std::string, int> m_slot_context; // by endpoint name
 };
 

@@ -358,6 +358,61 @@ TEST_F(RunTest, RunReportCountsOutcomesRetriesAndFailures) {
   EXPECT_EQ(r.err.find("\"schema\""), std::string::npos); // the report is a file, not stderr
 }
 
+// Ctrl-C: nothing new is sent, the requests in flight are waited for and
+// kept (they are paid for), the exports and the report are written, and the
+// exit code says the run was interrupted. A re-run sends only the rest.
+TEST_F(RunTest, AnInterruptedRunKeepsWhatIsInFlightAndExportsWhatIsDone) {
+  set_config(dir.path(), "max_in_flight: 16", "max_in_flight: 4");
+  StandIn standin(dir.path(), "", 600);
+  const std::map<std::string, std::string> env = {{"LINGOPIPE_BASE_URL", standin.base_url()},
+                                                  {"LINGOPIPE_MODEL", "lingopipe-standin"}};
+  const pid_t pid = spawn({LINGOPIPE_BINARY, "run"}, dir.path(), env);
+  while (standin.requests() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGINT); // the probe answered, the window open: requests in flight
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  const int first = standin.requests();
+  ASSERT_LT(first, 24);
+  const std::string err = read(dir / ".bg.err");
+  EXPECT_NE(err.find("warning: interrupted: nothing new is sent; the requests in flight are waited for "
+                     "(their answers are paid for) and the exports written; interrupt again to quit at once"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("requests not sent; run again to finish (what is done is cached and exported)"),
+            std::string::npos) << err;
+  const json report = json::parse(read(dir / "out/run-report.json"));
+  EXPECT_EQ(report["jobs"]["failed"], 0);
+  EXPECT_EQ(report["jobs"]["sent_ok"], first); // every request sent was answered and kept
+  EXPECT_GT(report["jobs"]["not_sent"].get<int>(), 0);
+  EXPECT_TRUE(fs::exists(dir / "out/lingopipe.json"));
+  for (const auto& entry : fs::recursive_directory_iterator(dir / "out")) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  }
+
+  auto rest = lingopipe(dir.path(), standin, {"run"});
+  EXPECT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_EQ(standin.requests(), 24); // nothing paid for twice
+}
+
+// A second interrupt does not wait for the requests in flight.
+TEST_F(RunTest, ASecondInterruptQuitsAtOnce) {
+  StandIn standin(dir.path(), "", 5000);
+  const pid_t pid = spawn({LINGOPIPE_BINARY, "run"}, dir.path(),
+                          {{"LINGOPIPE_BASE_URL", standin.base_url()},
+                           {"LINGOPIPE_MODEL", "lingopipe-standin"}});
+  while (standin.requests() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGINT); // the probe is in flight for 5 s
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto second = std::chrono::steady_clock::now();
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - second, std::chrono::seconds(2));
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+}
+
 TEST_F(RunTest, MaxCostStopsSendingAndARerunFinishesTheRest) {
   set_config(dir.path(), "  gpt-4o-mini: ", "  lingopipe-standin: {input_per_mtok: 1000, output_per_mtok: 1000}\n  gpt-4o-mini: ");
   StandIn standin(dir.path());

@@ -69,10 +69,21 @@ pid_t spawn_with_files(const std::vector<std::string>& argv, const fs::path& cwd
   auto env_strings = environment(env);
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
+  // SIGINT and SIGTERM as by default, even when this test runs with them
+  // ignored (started in the background by a script): the tests send them.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
   // posix_spawnp: a bare name such as "python3" or "chromium" is found on PATH.
-  int rc = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(), envp.data());
+  int rc = posix_spawnp(&pid, argv[0].c_str(), &actions, &attributes, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   if (rc != 0) throw std::runtime_error("cannot spawn " + argv[0]);
   return pid;
 }

@@ -311,7 +311,11 @@ TEST(EngineTest, NothingNewIsSentAfterTheDeadline) {
   llm::Engine engine(endpoint(), l, transport, clock, [&](uint64_t, const auto& o) {
     if (!o) cancelled.push_back(o.error().message);
   });
-  engine.set_deadline(clock.now() + 2500ms);
+  const auto deadline = clock.now() + 2500ms;
+  engine.set_halt([&]() -> std::optional<std::string> {
+    if (clock.now() >= deadline) return "the run deadline passed";
+    return std::nullopt;
+  });
   for (uint64_t i = 0; i < 20; ++i) engine.submit(i, request());
   engine.run();
   EXPECT_EQ(transport.started(), 12); // the burst of 10, then at 1 s and 2 s
