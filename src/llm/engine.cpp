@@ -123,6 +123,9 @@ void Engine::refill() {
 }
 
 void Engine::dispatch() {
+  if (halted()) {
+    return; // halted since the loop last looked: what waits is cancelled there
+  }
   const auto now = m_clock.now();
   while (!m_backoff.empty() && m_backoff.begin()->first <= now) {
     m_ready.push_front(std::move(m_backoff.begin()->second)); // retries go first in their priority

@@ -323,6 +323,40 @@ TEST(EngineTest, NothingNewIsSentAfterTheDeadline) {
   EXPECT_EQ(cancelled[0], "not sent: the run deadline passed");
 }
 
+// Halted in the middle of a wake-up's answers (Ctrl-C): not one more request
+// is started, the answers in flight are all delivered, and what waits is
+// cancelled with the reason.
+TEST(EngineTest, AHaltedRunStartsNothingMoreAndKeepsWhatWasInFlight) {
+  FakeClock clock;
+  FakeTransport* self = nullptr;
+  FakeTransport transport(clock, [&](auto&, int n) {
+    if (n == 1) self->set_latency(100ms); // an instant probe: four start at once
+    return testenv::ok_response("x");
+  });
+  self = &transport;
+  bool interrupted = false;
+  int answered = 0;
+  std::vector<std::string> cancelled;
+  llm::Engine engine(endpoint(), limits(4), transport, clock, [&](uint64_t, const auto& o) {
+    if (!o) {
+      cancelled.push_back(o.error().message);
+      return;
+    }
+    ++answered;
+    if (answered == 2) interrupted = true; // the first of the four answers that arrive together
+  });
+  engine.set_halt([&]() -> std::optional<std::string> {
+    if (interrupted) return "the run was interrupted";
+    return std::nullopt;
+  });
+  for (uint64_t i = 0; i < 12; ++i) engine.submit(i, request());
+  engine.run();
+  EXPECT_EQ(transport.started(), 5);
+  EXPECT_EQ(answered, 5);
+  ASSERT_EQ(cancelled.size(), 7u);
+  EXPECT_EQ(cancelled[0], "not sent: the run was interrupted");
+}
+
 // Requests are built as the engine needs them: never more than two windows
 // wait unsent, and every one the source offers is run.
 TEST(EngineTest, ASourceIsAskedForWorkOnlyWhileFewerThanTwoWindowsWait) {
