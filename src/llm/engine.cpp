@@ -15,6 +15,10 @@ namespace {
 
 constexpr auto k_max_poll = 100ms; // bounds how stale progress output can get
 constexpr auto k_max_ramp = 1s;    // the longest the window takes to open after the probe (opened_window)
+// Failures in a row that say a proven endpoint stopped answering. A flaky
+// network's occasional reset never makes five in a row; a dead server makes
+// as many as there were requests in flight.
+constexpr int k_failures_to_reprobe = 5;
 
 // Failures that say more about the endpoint (down, wrong URL) than the request.
 bool points_at_endpoint(ErrorKind kind) {
@@ -128,6 +132,7 @@ void Engine::dispatch() {
   }
   const auto now = m_clock.now();
   while (!m_backoff.empty() && m_backoff.begin()->first <= now) {
+    m_probes_backing_off -= m_backoff.begin()->second.probe;
     m_ready.push_front(std::move(m_backoff.begin()->second)); // retries go first in their priority
     m_backoff.erase(m_backoff.begin());
   }
@@ -144,6 +149,7 @@ void Engine::dispatch() {
       continue;
     }
     ++p.attempts;
+    p.probe = !m_proven;
     m_limiter.consume(p.request.estimated_tokens, now);
     m_in_flight_tokens += p.request.estimated_tokens;
     const uint64_t tag = m_next_tag++;
@@ -185,11 +191,11 @@ std::chrono::milliseconds Engine::next_wakeup() const {
   return wait;
 }
 
-// Until a request has succeeded, one request at a time, counting one that is
-// backing off: the probe must fail for good before anything else is sent.
+// Until a request has succeeded, one request at a time, counting the probe
+// while it backs off: it must fail for good before anything else is sent.
 bool Engine::has_capacity() const {
   if (!m_proven) {
-    return m_in_flight.empty() && m_backoff.empty();
+    return m_in_flight.empty() && m_probes_backing_off == 0;
   }
   return static_cast<int>(m_in_flight.size()) < opened_window();
 }
@@ -256,7 +262,11 @@ void Engine::handle(Completion completion) {
   if (outcome) {
     m_limiter.correct(p.request.estimated_tokens,
                       outcome->usage.prompt_tokens + outcome->usage.completion_tokens);
-    if (!m_proven) {
+    m_endpoint_failures = 0;
+    // Only a request sent since the endpoint went quiet proves it is back: an
+    // answer to an older one says only that it was there then.
+    if (!m_proven && p.probe) {
+      if (m_stats.succeeded > 0) spdlog::info("the endpoint answers again; sending resumes");
       m_proven = true;
       m_proven_at = m_clock.now();
       m_ramp = std::min<Clock::duration>((m_proven_at - p.sent_at) / 2, k_max_ramp);
@@ -267,6 +277,7 @@ void Engine::handle(Completion completion) {
     return;
   }
   const ChatError& error = outcome.error();
+  count_endpoint_failure(error);
   if (wait_for_model_load(p, error)) {
     return;
   }
@@ -281,14 +292,14 @@ void Engine::handle(Completion completion) {
     ++m_stats.retries;
     ++m_stats.retries_by_cause[kind_name(error.kind)];
     ++m_stats.waiting;
-    auto due = m_clock.now() + std::chrono::duration_cast<Clock::time_point::duration>(
-                                 std::chrono::duration<double>(decision.delay_s));
-    m_backoff.emplace(due, std::move(p));
+    back_off(std::move(p), m_clock.now() + std::chrono::duration_cast<Clock::time_point::duration>(
+                                             std::chrono::duration<double>(decision.delay_s)));
     return;
   }
   if (decision.verdict == Verdict::fail && !m_proven && points_at_endpoint(error.kind)) {
-    // The first request used every attempt and the endpoint never answered
-    // usefully: every other request would do the same, one backoff at a time.
+    // The probe used every attempt and the endpoint never answered usefully
+    // (at the start, or since it went quiet): every other request would do
+    // the same, one backoff at a time.
     decision = {Verdict::stop_endpoint, 0,
                 fmt::format("unreachable after {} attempts: {}", p.attempts, describe(error))};
   }
@@ -306,6 +317,29 @@ void Engine::handle(Completion completion) {
 void Engine::log_attempt(const Pending& p, const ChatError& error, const std::string& decision) const {
   spdlog::debug("{} request {} attempt {} of {} failed ({}); {}", provider_name(m_endpoint.provider), p.id,
                 p.attempts, m_limits.max_attempts, describe(error), decision);
+}
+
+void Engine::back_off(Pending p, Clock::time_point due) {
+  m_probes_backing_off += p.probe;
+  m_backoff.emplace(due, std::move(p));
+}
+
+// A proven endpoint whose answers fail this way several times in a row has
+// gone quiet (restarting, unplugged, behind a failing gateway): it is probed
+// again, one request at a time, until it answers or the probe's attempts run
+// out (then it is unreachable, as at the start).
+void Engine::count_endpoint_failure(const ChatError& error) {
+  if (!points_at_endpoint(error.kind)) {
+    m_endpoint_failures = 0; // the server answered, if not usefully
+    return;
+  }
+  if (++m_endpoint_failures < k_failures_to_reprobe || !m_proven) {
+    return;
+  }
+  m_proven = false;
+  spdlog::warn("the endpoint stopped answering ({} failures in a row, the last: {}); one request at a "
+               "time until it answers again",
+               m_endpoint_failures, describe(error));
 }
 
 bool Engine::overloaded_too_long(const ChatError& error) {
@@ -340,7 +374,7 @@ bool Engine::wait_for_model_load(Pending& p, const ChatError& error) {
   ++m_stats.retries;
   ++m_stats.retries_by_cause["model_loading"];
   ++m_stats.waiting;
-  m_backoff.emplace(now + std::chrono::seconds(2), std::move(p));
+  back_off(std::move(p), now + std::chrono::seconds(2));
   return true;
 }
 
@@ -360,6 +394,7 @@ void Engine::cancel_all(const std::string& message) {
     cancel(p, message);
   }
   m_backoff.clear();
+  m_probes_backing_off = 0;
 }
 
 } // namespace llm

@@ -5,7 +5,10 @@
 // auth, quota or not-found errors so one bad key costs one request, not a
 // thousand: until the first success only one request is in flight (the one
 // expected to answer soonest), then the window opens over half that
-// request's round trip. Single-threaded: callbacks run on the caller's thread inside
+// request's round trip. An endpoint that stops answering mid-run (several
+// failures in a row that point at it: down, unreachable, a gateway's error
+// page) is probed the same way again, so a dead server gets one request at a
+// time, not every job's whole attempt budget. Single-threaded: callbacks run on the caller's thread inside
 // run(), and may submit further requests.
 #pragma once
 
@@ -45,6 +48,7 @@ private:
     Clock::time_point due;
     std::optional<Clock::time_point> loading_since; // the server first said its model is loading
     Clock::time_point sent_at{};                    // of the current attempt
+    bool probe = false;                             // sent while the endpoint was unproven
   };
 
   // The requests waiting for a slot, by ChatRequest::priority.
@@ -76,6 +80,8 @@ private:
   // takes the rest).
   bool overloaded_too_long(const ChatError& error);
 
+  void back_off(Pending p, Clock::time_point due);
+  void count_endpoint_failure(const ChatError& error);
   void refill();
   void dispatch();
   bool paced(const Pending& next, Clock::time_point now);
@@ -100,7 +106,9 @@ private:
   std::multimap<Clock::time_point, Pending> m_backoff;
   std::map<uint64_t, Pending> m_in_flight;     // by transport tag
   uint64_t m_next_tag = 1;
-  bool m_proven = false;                       // a request has succeeded
+  bool m_proven = false;                       // a request has succeeded since the endpoint last went quiet
+  int m_probes_backing_off = 0;                // of m_backoff: at most the one probe
+  int m_endpoint_failures = 0;                 // in a row, of the kinds that point at the endpoint
   Clock::time_point m_proven_at{};
   Clock::duration m_ramp{};                    // the window opens over this long after the probe
   RateLimiter m_limiter;

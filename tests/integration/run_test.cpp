@@ -333,6 +333,43 @@ TEST_F(RunTest, UnreachableEndpointStopsAfterTheFirstRequestsAttempts) {
 
 namespace {
 
+// The server dies mid-run. Before, every job spent its attempts on it and
+// failed; now one request at a time probes it, the endpoint stops when the
+// probe gives up, and a re-run against a live server sends only what was
+// never answered.
+TEST_F(RunTest, AServerThatDiesMidRunIsProbedNotHammeredAndARerunFinishes) {
+  set_config(dir.path(), "max_in_flight: 16", "max_in_flight: 4");
+  set_config(dir.path(), "max_attempts: 6", "max_attempts: 3");
+  set_config(dir.path(), "backoff_base_s: 0.5", "backoff_base_s: 0.01");
+  auto standin = std::make_unique<StandIn>(dir.path(), "", 300);
+  const std::map<std::string, std::string> env = {{"LINGOPIPE_BASE_URL", standin->base_url()},
+                                                  {"LINGOPIPE_MODEL", "lingopipe-standin"}};
+  const pid_t pid = spawn({LINGOPIPE_BINARY, "run"}, dir.path(), env);
+  while (standin->requests() < 6) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  standin->stop(); // the window open, requests in flight
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+  const std::string err = read(dir / ".bg.err");
+  EXPECT_NE(err.find("warning: the endpoint stopped answering (5 failures in a row, the last: transport: "),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("stopped: unreachable after 3 attempts: transport: Failed to connect to 127.0.0.1"),
+            std::string::npos) << err;
+  const json report = json::parse(read(dir / "out/run-report.json"));
+  const int answered = report["jobs"]["sent_ok"];
+  EXPECT_EQ(report["jobs"]["failed"], 1); // the probe
+  EXPECT_GT(report["jobs"]["not_sent"].get<int>(), 0);
+  // Answered, plus at most 4 in flight, then 3 probe attempts beside the first
+  // refusals: not 3 attempts for each of the jobs left.
+  EXPECT_LE(report["requests"].get<int>(), answered + 4 + 4 + 3) << report.dump(2);
+
+  StandIn live(dir.path() / "live");
+  auto rest = lingopipe(dir.path(), live, {"run"});
+  EXPECT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_EQ(live.requests(), 24 - answered); // nothing answered is asked again
+}
+
 TEST_F(RunTest, RunReportCountsOutcomesRetriesAndFailures) {
   // One in flight: request 1 is the title's translation (the first request is
   // the answer expected soonest), request 2 its second attempt, request 3 the

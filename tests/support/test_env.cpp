@@ -128,9 +128,13 @@ StandIn::StandIn(const fs::path& dir, const std::string& faults_json, int latenc
   m_port = std::stoi(read(m_dir / "port"));
 }
 
-StandIn::~StandIn() {
+StandIn::~StandIn() { stop(); }
+
+void StandIn::stop() {
+  if (m_pid < 0) return;
   kill(m_pid, SIGKILL);
   waitpid(m_pid, nullptr, 0);
+  m_pid = -1;
 }
 
 std::string StandIn::base_url() const {

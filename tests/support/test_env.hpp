@@ -59,6 +59,9 @@ public:
 
   std::string base_url() const;
   int requests() const;               // chat requests logged so far
+  // Kills the server at once (requests in flight die with it); its port then
+  // refuses connections.
+  void stop();
   std::vector<std::string> log_lines() const;
 
 private:

@@ -219,6 +219,69 @@ TEST(EngineTest, ProvenEndpointOnlyFailsTheRequestThatFailed) {
   EXPECT_EQ(transport.started(), 1 + 2 * 2);
 }
 
+// A server that dies mid-run: once five answers in a row say the endpoint is
+// gone, one request at a time probes it, and when the probe's attempts run
+// out the endpoint stops; the rest is not sent (a re-run sends it), where
+// every job would have spent its whole attempt budget on a dead server.
+TEST(EngineTest, AnEndpointThatGoesQuietIsProbedOneRequestAtATimeThenStopped) {
+  FakeClock clock;
+  FakeTransport* t = nullptr;
+  std::vector<size_t> in_flight_at_start; // requests already out when each was started
+  FakeTransport transport(clock, [&](auto&, int n) {
+    in_flight_at_start.push_back(t->pending());
+    return n <= 20 ? testenv::ok_response("ok") : refused();
+  });
+  t = &transport;
+  transport.set_latency(100ms);
+  int cancelled = 0, failed = 0, succeeded = 0;
+  llm::Engine engine(endpoint(), limits(8, 4), transport, clock, [&](uint64_t, const llm::ChatOutcome& o) {
+    if (o) {
+      ++succeeded;
+    } else {
+      (o.error().kind == llm::ErrorKind::cancelled ? cancelled : failed)++;
+    }
+  });
+  for (uint64_t i = 0; i < 100; ++i) engine.submit(i, request());
+  engine.run();
+  ASSERT_TRUE(engine.stop_reason());
+  EXPECT_EQ(*engine.stop_reason(), "unreachable after 4 attempts: transport: Failed to connect");
+  EXPECT_EQ(succeeded, 20);
+  EXPECT_EQ(failed, 1);                     // the probe
+  EXPECT_EQ(cancelled, 79);                 // not sent, or backing off when the endpoint stopped
+  EXPECT_LE(transport.started(), 20 + 8 + 5 + 3) << "each job its own attempts: 20 + 80 x 4 = 340";
+  // Once the fifth refusal is read, nothing is started beside another request.
+  const auto fifth_refusal_read = transport.start_times()[24] + 100ms;
+  for (size_t i = 0; i < transport.start_times().size(); ++i) {
+    if (transport.start_times()[i] > fifth_refusal_read) {
+      EXPECT_EQ(in_flight_at_start[i], 0u) << i;
+    }
+  }
+}
+
+// Back from a short outage, the endpoint gets its whole window again: the
+// probe's answer reopens it, and no job runs out of attempts.
+TEST(EngineTest, AnEndpointBackFromAnOutageGetsItsWindowBack) {
+  FakeClock clock;
+  FakeTransport* t = nullptr;
+  std::vector<size_t> in_flight_at_start;
+  FakeTransport transport(clock, [&](auto&, int n) {
+    in_flight_at_start.push_back(t->pending());
+    return n > 20 && n <= 30 ? refused() : testenv::ok_response("ok");
+  });
+  t = &transport;
+  transport.set_latency(100ms);
+  int succeeded = 0;
+  llm::Engine engine(endpoint(), limits(8, 6), transport, clock,
+                     [&](uint64_t, const llm::ChatOutcome& o) { succeeded += o.has_value(); });
+  for (uint64_t i = 0; i < 100; ++i) engine.submit(i, request());
+  engine.run();
+  EXPECT_FALSE(engine.stop_reason());
+  EXPECT_EQ(succeeded, 100);
+  EXPECT_EQ(transport.started(), 110);
+  const auto last_window = std::vector<size_t>(in_flight_at_start.end() - 20, in_flight_at_start.end());
+  EXPECT_EQ(*std::ranges::max_element(last_window), 7u); // 8 in flight again
+}
+
 TEST(EngineTest, RequestsPerMinuteArePaced) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
