@@ -216,10 +216,13 @@ int run_command(const Options& o) {
                  result.stats.not_sent);
   }
   if (result.stop_reason) {
-    spdlog::error("endpoint {} stopped: {}; check endpoint.base_url, endpoint.model '{}' and "
-                  "the key in ${} ({} requests not sent; finished results are cached)",
-                  llm::redact_url(e.base_url), *result.stop_reason, e.model, e.api_key_env,
-                  result.stats.not_sent);
+    // An endpoint that answered earlier in the run had the right URL, model and key.
+    const std::string advice =
+      result.stats.answered() > 0
+        ? std::string("it answered earlier in this run: run again once it is back")
+        : fmt::format("check endpoint.base_url, endpoint.model '{}' and the key in ${}", e.model, e.api_key_env);
+    spdlog::error("endpoint {} stopped: {}; {} ({} requests not sent; finished results are cached)",
+                  llm::redact_url(e.base_url), *result.stop_reason, advice, result.stats.not_sent);
   }
   if (!o.quiet) {
     std::fprintf(stderr, "%s, est. cost %.4f %s\n", summary_line(result.stats).c_str(),

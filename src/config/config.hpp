@@ -20,6 +20,7 @@ struct Limits {
   double backoff_max_s = 30;
   double max_retry_after_s = 120;         // a longer server-requested wait parks the endpoint
   double max_load_wait_s = 600;           // how long a server may answer "Loading model" (llama.cpp)
+  double max_outage_wait_s = 300;         // how long an endpoint that stopped answering mid-run is probed
   double park_after_overloaded_s = 0;     // >0: overloaded this long without a success parks the endpoint
 };
 

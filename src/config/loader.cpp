@@ -179,6 +179,8 @@ std::vector<Field> limits_fields(const Loader& l, Limits& x) {
     {"max_retry_after_s",
      [&](auto& n, auto& p) { x.max_retry_after_s = l.number(n, p, 0.0, 86400.0); }},
     {"max_load_wait_s", [&](auto& n, auto& p) { x.max_load_wait_s = l.number(n, p, 0.0, 86400.0); }},
+    {"max_outage_wait_s",
+     [&](auto& n, auto& p) { x.max_outage_wait_s = l.number(n, p, 0.0, 86400.0); }},
     {"park_after_overloaded_s",
      [&](auto& n, auto& p) { x.park_after_overloaded_s = l.number(n, p, 0.0, 86400.0); }},
   };

@@ -266,7 +266,9 @@ void Engine::handle(Completion completion) {
     // Only a request sent since the endpoint went quiet proves it is back: an
     // answer to an older one says only that it was there then.
     if (!m_proven && p.probe) {
-      if (m_stats.succeeded > 0) spdlog::info("the endpoint answers again; sending resumes");
+      if (m_quiet_since) spdlog::info("the endpoint answers again; sending resumes");
+      m_quiet_since.reset();
+      m_outage_polls = 0;
       m_proven = true;
       m_proven_at = m_clock.now();
       m_ramp = std::min<Clock::duration>((m_proven_at - p.sent_at) / 2, k_max_ramp);
@@ -297,11 +299,14 @@ void Engine::handle(Completion completion) {
     return;
   }
   if (decision.verdict == Verdict::fail && !m_proven && points_at_endpoint(error.kind)) {
+    if (ride_out_outage(p)) {
+      log_attempt(p, error, "the endpoint is down: polling on");
+      return;
+    }
     // The probe used every attempt and the endpoint never answered usefully
-    // (at the start, or since it went quiet): every other request would do
-    // the same, one backoff at a time.
-    decision = {Verdict::stop_endpoint, 0,
-                fmt::format("unreachable after {} attempts: {}", p.attempts, describe(error))};
+    // (at the start, or for max_outage_wait_s since it went quiet): every
+    // other request would do the same, one backoff at a time.
+    decision = {Verdict::stop_endpoint, 0, unreachable_reason(p, error)};
   }
   if (decision.verdict == Verdict::stop_endpoint && !m_stop_reason) {
     m_stop_reason = decision.reason;
@@ -337,9 +342,32 @@ void Engine::count_endpoint_failure(const ChatError& error) {
     return;
   }
   m_proven = false;
+  m_quiet_since = m_clock.now();
   spdlog::warn("the endpoint stopped answering ({} failures in a row, the last: {}); one request at a "
-               "time until it answers again",
-               m_endpoint_failures, describe(error));
+               "time until it answers again, for up to {:.0f} s (limits.max_outage_wait_s)",
+               m_endpoint_failures, describe(error), m_limits.max_outage_wait_s);
+}
+
+std::string Engine::unreachable_reason(const Pending& p, const ChatError& error) const {
+  if (m_quiet_since && m_limits.max_outage_wait_s > 0) {
+    return fmt::format("not answering for {:.0f} s (limits.max_outage_wait_s): {}", m_limits.max_outage_wait_s,
+                       describe(error));
+  }
+  return fmt::format("unreachable after {} attempts: {}", p.attempts, describe(error));
+}
+
+bool Engine::ride_out_outage(Pending& p) {
+  const auto now = m_clock.now();
+  if (!m_quiet_since || now - *m_quiet_since >= std::chrono::duration<double>(m_limits.max_outage_wait_s)) {
+    return false;
+  }
+  --p.attempts; // a poll, not an attempt: the job keeps its last one for a live server
+  ++m_stats.retries;
+  ++m_stats.retries_by_cause["endpoint_down"];
+  ++m_stats.waiting;
+  const double delay = m_policy.backoff(p.attempts + ++m_outage_polls);
+  back_off(std::move(p), now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay)));
+  return true;
 }
 
 bool Engine::overloaded_too_long(const ChatError& error) {

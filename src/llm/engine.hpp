@@ -79,6 +79,10 @@ private:
   // limits.park_after_overloaded_s: the endpoint is parked (its fallback
   // takes the rest).
   bool overloaded_too_long(const ChatError& error);
+  // A probe out of attempts while the endpoint is down mid-run polls on, its
+  // waits growing, until limits.max_outage_wait_s has passed since it went quiet.
+  bool ride_out_outage(Pending& p);
+  std::string unreachable_reason(const Pending& p, const ChatError& error) const;
 
   void back_off(Pending p, Clock::time_point due);
   void count_endpoint_failure(const ChatError& error);
@@ -109,6 +113,8 @@ private:
   bool m_proven = false;                       // a request has succeeded since the endpoint last went quiet
   int m_probes_backing_off = 0;                // of m_backoff: at most the one probe
   int m_endpoint_failures = 0;                 // in a row, of the kinds that point at the endpoint
+  std::optional<Clock::time_point> m_quiet_since; // a proven endpoint stopped answering
+  int m_outage_polls = 0;                      // probes past their attempts since then
   Clock::time_point m_proven_at{};
   Clock::duration m_ramp{};                    // the window opens over this long after the probe
   RateLimiter m_limiter;

@@ -73,7 +73,7 @@ void write_report(const config::Config& config, const RunResult& r, const util::
   w.value("wall_seconds", s.seconds);
   w.value("jobs", {{"total", s.jobs},
                    {"cached", s.cache_hits},
-                   {"sent_ok", s.jobs - s.cache_hits - s.failed - s.not_sent},
+                   {"sent_ok", s.answered()},
                    {"failed", s.failed},
                    {"not_sent", s.not_sent},
                    {"split_input_too_long", s.splits}});

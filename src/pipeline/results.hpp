@@ -91,6 +91,8 @@ struct RunStats {
   int64_t pending_tokens_out = 0;
   double seconds = 0;
   double cost = 0;                    // estimated, per answer at its model's price
+
+  int answered() const { return jobs - cache_hits - failed - not_sent; } // by a request of this run
 };
 
 // One endpoint's share of a run (the primary, then each fallback used).

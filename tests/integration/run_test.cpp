@@ -341,6 +341,7 @@ TEST_F(RunTest, AServerThatDiesMidRunIsProbedNotHammeredAndARerunFinishes) {
   set_config(dir.path(), "max_in_flight: 16", "max_in_flight: 4");
   set_config(dir.path(), "max_attempts: 6", "max_attempts: 3");
   set_config(dir.path(), "backoff_base_s: 0.5", "backoff_base_s: 0.01");
+  set_config(dir.path(), "max_outage_wait_s: 300", "max_outage_wait_s: 1");
   auto standin = std::make_unique<StandIn>(dir.path(), "", 300);
   const std::map<std::string, std::string> env = {{"LINGOPIPE_BASE_URL", standin->base_url()},
                                                   {"LINGOPIPE_MODEL", "lingopipe-standin"}};
@@ -354,15 +355,20 @@ TEST_F(RunTest, AServerThatDiesMidRunIsProbedNotHammeredAndARerunFinishes) {
   const std::string err = read(dir / ".bg.err");
   EXPECT_NE(err.find("warning: the endpoint stopped answering (5 failures in a row, the last: transport: "),
             std::string::npos) << err;
-  EXPECT_NE(err.find("stopped: unreachable after 3 attempts: transport: Failed to connect to 127.0.0.1"),
+  EXPECT_NE(err.find("one request at a time until it answers again, for up to 1 s (limits.max_outage_wait_s)"),
             std::string::npos) << err;
+  EXPECT_NE(err.find("stopped: not answering for 1 s (limits.max_outage_wait_s): transport: Failed to "
+                     "connect to 127.0.0.1"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("; it answered earlier in this run: run again once it is back ("), std::string::npos) << err;
   const json report = json::parse(read(dir / "out/run-report.json"));
   const int answered = report["jobs"]["sent_ok"];
   EXPECT_EQ(report["jobs"]["failed"], 1); // the probe
   EXPECT_GT(report["jobs"]["not_sent"].get<int>(), 0);
-  // Answered, plus at most 4 in flight, then 3 probe attempts beside the first
-  // refusals: not 3 attempts for each of the jobs left.
-  EXPECT_LE(report["requests"].get<int>(), answered + 4 + 4 + 3) << report.dump(2);
+  // Answered, at most 4 in flight, what replaced them before the fifth
+  // refusal, the probe's attempts and its polls for a second (waits of 0.02,
+  // 0.04, ... s): not 3 attempts for each of the jobs left.
+  EXPECT_LE(report["requests"].get<int>(), answered + 4 + 4 + 3 + 7) << report.dump(2);
 
   StandIn live(dir.path() / "live");
   auto rest = lingopipe(dir.path(), live, {"run"});

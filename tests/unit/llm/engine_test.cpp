@@ -220,9 +220,10 @@ TEST(EngineTest, ProvenEndpointOnlyFailsTheRequestThatFailed) {
 }
 
 // A server that dies mid-run: once five answers in a row say the endpoint is
-// gone, one request at a time probes it, and when the probe's attempts run
-// out the endpoint stops; the rest is not sent (a re-run sends it), where
-// every job would have spent its whole attempt budget on a dead server.
+// gone, one request at a time probes it, its waits growing, for
+// limits.max_outage_wait_s; then the endpoint stops and the rest is not sent
+// (a re-run sends it), where every job would have spent its whole attempt
+// budget on a dead server.
 TEST(EngineTest, AnEndpointThatGoesQuietIsProbedOneRequestAtATimeThenStopped) {
   FakeClock clock;
   FakeTransport* t = nullptr;
@@ -234,7 +235,9 @@ TEST(EngineTest, AnEndpointThatGoesQuietIsProbedOneRequestAtATimeThenStopped) {
   t = &transport;
   transport.set_latency(100ms);
   int cancelled = 0, failed = 0, succeeded = 0;
-  llm::Engine engine(endpoint(), limits(8, 4), transport, clock, [&](uint64_t, const llm::ChatOutcome& o) {
+  config::Limits l = limits(8, 4);
+  l.max_outage_wait_s = 60;
+  llm::Engine engine(endpoint(), l, transport, clock, [&](uint64_t, const llm::ChatOutcome& o) {
     if (o) {
       ++succeeded;
     } else {
@@ -242,15 +245,22 @@ TEST(EngineTest, AnEndpointThatGoesQuietIsProbedOneRequestAtATimeThenStopped) {
     }
   });
   for (uint64_t i = 0; i < 100; ++i) engine.submit(i, request());
+  const auto t0 = clock.now();
   engine.run();
   ASSERT_TRUE(engine.stop_reason());
-  EXPECT_EQ(*engine.stop_reason(), "unreachable after 4 attempts: transport: Failed to connect");
+  EXPECT_EQ(*engine.stop_reason(),
+            "not answering for 60 s (limits.max_outage_wait_s): transport: Failed to connect");
   EXPECT_EQ(succeeded, 20);
   EXPECT_EQ(failed, 1);                     // the probe
   EXPECT_EQ(cancelled, 79);                 // not sent, or backing off when the endpoint stopped
-  EXPECT_LE(transport.started(), 20 + 8 + 5 + 3) << "each job its own attempts: 20 + 80 x 4 = 340";
-  // Once the fifth refusal is read, nothing is started beside another request.
   const auto fifth_refusal_read = transport.start_times()[24] + 100ms;
+  EXPECT_GE(clock.now() - fifth_refusal_read, 60s);
+  EXPECT_LT(clock.now() - t0, 120s);
+  // 20 answered, 8 refused in flight, what replaced them before the fifth
+  // refusal was read, then the probe: its attempts and a poll every 4, 8,
+  // 16, 30 s or so.
+  EXPECT_LE(transport.started(), 20 + 8 + 4 + 4 + 6) << "each job its own attempts: 20 + 80 x 4 = 340";
+  // Once the fifth refusal is read, nothing is started beside another request.
   for (size_t i = 0; i < transport.start_times().size(); ++i) {
     if (transport.start_times()[i] > fifth_refusal_read) {
       EXPECT_EQ(in_flight_at_start[i], 0u) << i;
@@ -280,6 +290,45 @@ TEST(EngineTest, AnEndpointBackFromAnOutageGetsItsWindowBack) {
   EXPECT_EQ(transport.started(), 110);
   const auto last_window = std::vector<size_t>(in_flight_at_start.end() - 20, in_flight_at_start.end());
   EXPECT_EQ(*std::ranges::max_element(last_window), 7u); // 8 in flight again
+}
+
+// An outage longer than a probe's attempts last is ridden out: the probe polls
+// without spending its last attempt, and when the server is back every job
+// is answered.
+TEST(EngineTest, AnOutageLongerThanTheProbesAttemptsIsRiddenOut) {
+  FakeClock clock;
+  std::optional<llm::Clock::time_point> outage_end;
+  FakeTransport transport(clock, [&](auto&, int n) {
+    if (n == 21) outage_end = clock.now() + 60s;
+    return outage_end && clock.now() < *outage_end ? refused() : testenv::ok_response("ok");
+  });
+  transport.set_latency(100ms);
+  int succeeded = 0;
+  llm::Engine engine(endpoint(), limits(8, 3), transport, clock,
+                     [&](uint64_t, const llm::ChatOutcome& o) { succeeded += o.has_value(); });
+  for (uint64_t i = 0; i < 100; ++i) engine.submit(i, request());
+  engine.run();
+  EXPECT_FALSE(engine.stop_reason());
+  EXPECT_EQ(succeeded, 100);
+  EXPECT_GE(clock.now() - *outage_end, 0s);
+  EXPECT_LE(transport.started(), 100 + 8 + 4 + 2 + 8) << "refused: the 8 in flight, their replacements, the probe";
+  EXPECT_EQ(engine.stats().retries_by_cause.count("endpoint_down"), 1u);
+}
+
+// With limits.max_outage_wait_s 0, an endpoint gone quiet stops as soon as
+// the probe's attempts run out, as one that never answered does.
+TEST(EngineTest, WithoutAnOutageWaitTheProbesAttemptsDecide) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int n) { return n <= 20 ? testenv::ok_response("ok") : refused(); });
+  transport.set_latency(100ms);
+  config::Limits l = limits(8, 4);
+  l.max_outage_wait_s = 0;
+  llm::Engine engine(endpoint(), l, transport, clock, [](uint64_t, auto&) {});
+  for (uint64_t i = 0; i < 100; ++i) engine.submit(i, request());
+  engine.run();
+  ASSERT_TRUE(engine.stop_reason());
+  EXPECT_EQ(*engine.stop_reason(), "unreachable after 4 attempts: transport: Failed to connect");
+  EXPECT_LE(transport.started(), 20 + 8 + 4 + 4); // answered, refused in flight, their replacements, a probe
 }
 
 TEST(EngineTest, RequestsPerMinuteArePaced) {
