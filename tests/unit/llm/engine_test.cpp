@@ -219,6 +219,39 @@ TEST(EngineTest, ProvenEndpointOnlyFailsTheRequestThatFailed) {
   EXPECT_EQ(transport.started(), 1 + 2 * 2);
 }
 
+// 100 requests through an engine with `l`, each answer 100 ms after its
+// request: the outcomes counted, and each request's company when it was started.
+struct HundredRequests {
+  int succeeded = 0, failed = 0, cancelled = 0;
+  std::optional<std::string> stop_reason;
+  llm::EngineStats stats;
+  std::vector<size_t> in_flight_at_start; // requests already out when each was started
+};
+
+HundredRequests run_hundred(FakeClock& clock, const config::Limits& l,
+                            std::function<llm::HttpResponse(int nth)> answer) {
+  HundredRequests r;
+  FakeTransport* t = nullptr;
+  FakeTransport transport(clock, [&](auto&, int n) {
+    r.in_flight_at_start.push_back(t->pending());
+    return answer(n);
+  });
+  t = &transport;
+  transport.set_latency(100ms);
+  llm::Engine engine(endpoint(), l, transport, clock, [&](uint64_t, const llm::ChatOutcome& o) {
+    if (o) {
+      ++r.succeeded;
+    } else {
+      (o.error().kind == llm::ErrorKind::cancelled ? r.cancelled : r.failed)++;
+    }
+  });
+  for (uint64_t i = 0; i < 100; ++i) engine.submit(i, request());
+  engine.run();
+  r.stop_reason = engine.stop_reason();
+  r.stats = engine.stats();
+  return r;
+}
+
 // A server that dies mid-run: once five answers in a row say the endpoint is
 // gone, one request at a time probes it, its waits growing, for
 // limits.max_outage_wait_s; then the endpoint stops and the rest is not sent
@@ -226,44 +259,29 @@ TEST(EngineTest, ProvenEndpointOnlyFailsTheRequestThatFailed) {
 // budget on a dead server.
 TEST(EngineTest, AnEndpointThatGoesQuietIsProbedOneRequestAtATimeThenStopped) {
   FakeClock clock;
-  FakeTransport* t = nullptr;
-  std::vector<size_t> in_flight_at_start; // requests already out when each was started
-  FakeTransport transport(clock, [&](auto&, int n) {
-    in_flight_at_start.push_back(t->pending());
-    return n <= 20 ? testenv::ok_response("ok") : refused();
-  });
-  t = &transport;
-  transport.set_latency(100ms);
-  int cancelled = 0, failed = 0, succeeded = 0;
   config::Limits l = limits(8, 4);
   l.max_outage_wait_s = 60;
-  llm::Engine engine(endpoint(), l, transport, clock, [&](uint64_t, const llm::ChatOutcome& o) {
-    if (o) {
-      ++succeeded;
-    } else {
-      (o.error().kind == llm::ErrorKind::cancelled ? cancelled : failed)++;
-    }
+  std::vector<llm::Clock::time_point> started;
+  const auto r = run_hundred(clock, l, [&](int n) {
+    started.push_back(clock.now());
+    return n <= 20 ? testenv::ok_response("ok") : refused();
   });
-  for (uint64_t i = 0; i < 100; ++i) engine.submit(i, request());
-  const auto t0 = clock.now();
-  engine.run();
-  ASSERT_TRUE(engine.stop_reason());
-  EXPECT_EQ(*engine.stop_reason(),
-            "not answering for 60 s (limits.max_outage_wait_s): transport: Failed to connect");
-  EXPECT_EQ(succeeded, 20);
-  EXPECT_EQ(failed, 1);                     // the probe
-  EXPECT_EQ(cancelled, 79);                 // not sent, or backing off when the endpoint stopped
-  const auto fifth_refusal_read = transport.start_times()[24] + 100ms;
+  ASSERT_TRUE(r.stop_reason);
+  EXPECT_EQ(*r.stop_reason, "not answering for 60 s (limits.max_outage_wait_s): transport: Failed to connect");
+  EXPECT_EQ(r.succeeded, 20);
+  EXPECT_EQ(r.failed, 1);                   // the probe
+  EXPECT_EQ(r.cancelled, 79);               // not sent, or backing off when the endpoint stopped
+  const auto fifth_refusal_read = started[24] + 100ms;
   EXPECT_GE(clock.now() - fifth_refusal_read, 60s);
-  EXPECT_LT(clock.now() - t0, 120s);
+  EXPECT_LT(clock.now() - started[0], 120s);
   // 20 answered, 8 refused in flight, what replaced them before the fifth
   // refusal was read, then the probe: its attempts and a poll every 4, 8,
   // 16, 30 s or so.
-  EXPECT_LE(transport.started(), 20 + 8 + 4 + 4 + 6) << "each job its own attempts: 20 + 80 x 4 = 340";
+  EXPECT_LE(started.size(), 20u + 8 + 4 + 4 + 6) << "each job its own attempts: 20 + 80 x 4 = 340";
   // Once the fifth refusal is read, nothing is started beside another request.
-  for (size_t i = 0; i < transport.start_times().size(); ++i) {
-    if (transport.start_times()[i] > fifth_refusal_read) {
-      EXPECT_EQ(in_flight_at_start[i], 0u) << i;
+  for (size_t i = 0; i < started.size(); ++i) {
+    if (started[i] > fifth_refusal_read) {
+      EXPECT_EQ(r.in_flight_at_start[i], 0u) << i;
     }
   }
 }
@@ -272,23 +290,13 @@ TEST(EngineTest, AnEndpointThatGoesQuietIsProbedOneRequestAtATimeThenStopped) {
 // probe's answer reopens it, and no job runs out of attempts.
 TEST(EngineTest, AnEndpointBackFromAnOutageGetsItsWindowBack) {
   FakeClock clock;
-  FakeTransport* t = nullptr;
-  std::vector<size_t> in_flight_at_start;
-  FakeTransport transport(clock, [&](auto&, int n) {
-    in_flight_at_start.push_back(t->pending());
+  const auto r = run_hundred(clock, limits(8, 6), [](int n) {
     return n > 20 && n <= 30 ? refused() : testenv::ok_response("ok");
   });
-  t = &transport;
-  transport.set_latency(100ms);
-  int succeeded = 0;
-  llm::Engine engine(endpoint(), limits(8, 6), transport, clock,
-                     [&](uint64_t, const llm::ChatOutcome& o) { succeeded += o.has_value(); });
-  for (uint64_t i = 0; i < 100; ++i) engine.submit(i, request());
-  engine.run();
-  EXPECT_FALSE(engine.stop_reason());
-  EXPECT_EQ(succeeded, 100);
-  EXPECT_EQ(transport.started(), 110);
-  const auto last_window = std::vector<size_t>(in_flight_at_start.end() - 20, in_flight_at_start.end());
+  EXPECT_FALSE(r.stop_reason);
+  EXPECT_EQ(r.succeeded, 100);
+  ASSERT_EQ(r.in_flight_at_start.size(), 110u);
+  const auto last_window = std::vector<size_t>(r.in_flight_at_start.end() - 20, r.in_flight_at_start.end());
   EXPECT_EQ(*std::ranges::max_element(last_window), 7u); // 8 in flight again
 }
 
@@ -298,37 +306,28 @@ TEST(EngineTest, AnEndpointBackFromAnOutageGetsItsWindowBack) {
 TEST(EngineTest, AnOutageLongerThanTheProbesAttemptsIsRiddenOut) {
   FakeClock clock;
   std::optional<llm::Clock::time_point> outage_end;
-  FakeTransport transport(clock, [&](auto&, int n) {
+  const auto r = run_hundred(clock, limits(8, 3), [&](int n) {
     if (n == 21) outage_end = clock.now() + 60s;
     return outage_end && clock.now() < *outage_end ? refused() : testenv::ok_response("ok");
   });
-  transport.set_latency(100ms);
-  int succeeded = 0;
-  llm::Engine engine(endpoint(), limits(8, 3), transport, clock,
-                     [&](uint64_t, const llm::ChatOutcome& o) { succeeded += o.has_value(); });
-  for (uint64_t i = 0; i < 100; ++i) engine.submit(i, request());
-  engine.run();
-  EXPECT_FALSE(engine.stop_reason());
-  EXPECT_EQ(succeeded, 100);
+  EXPECT_FALSE(r.stop_reason);
+  EXPECT_EQ(r.succeeded, 100);
   EXPECT_GE(clock.now() - *outage_end, 0s);
-  EXPECT_LE(transport.started(), 100 + 8 + 4 + 2 + 8) << "refused: the 8 in flight, their replacements, the probe";
-  EXPECT_EQ(engine.stats().retries_by_cause.count("endpoint_down"), 1u);
+  EXPECT_LE(r.in_flight_at_start.size(), 100u + 8 + 4 + 2 + 8)
+    << "refused: the 8 in flight, their replacements, the probe and its polls";
+  EXPECT_EQ(r.stats.retries_by_cause.count("endpoint_down"), 1u);
 }
 
 // With limits.max_outage_wait_s 0, an endpoint gone quiet stops as soon as
 // the probe's attempts run out, as one that never answered does.
 TEST(EngineTest, WithoutAnOutageWaitTheProbesAttemptsDecide) {
   FakeClock clock;
-  FakeTransport transport(clock, [](auto&, int n) { return n <= 20 ? testenv::ok_response("ok") : refused(); });
-  transport.set_latency(100ms);
   config::Limits l = limits(8, 4);
   l.max_outage_wait_s = 0;
-  llm::Engine engine(endpoint(), l, transport, clock, [](uint64_t, auto&) {});
-  for (uint64_t i = 0; i < 100; ++i) engine.submit(i, request());
-  engine.run();
-  ASSERT_TRUE(engine.stop_reason());
-  EXPECT_EQ(*engine.stop_reason(), "unreachable after 4 attempts: transport: Failed to connect");
-  EXPECT_LE(transport.started(), 20 + 8 + 4 + 4); // answered, refused in flight, their replacements, a probe
+  const auto r = run_hundred(clock, l, [](int n) { return n <= 20 ? testenv::ok_response("ok") : refused(); });
+  ASSERT_TRUE(r.stop_reason);
+  EXPECT_EQ(*r.stop_reason, "unreachable after 4 attempts: transport: Failed to connect");
+  EXPECT_LE(r.in_flight_at_start.size(), 20u + 8 + 4 + 4); // answered, refused in flight, their replacements, a probe
 }
 
 TEST(EngineTest, RequestsPerMinuteArePaced) {
