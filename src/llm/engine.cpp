@@ -331,8 +331,8 @@ void Engine::back_off(Pending p, Clock::time_point due) {
 
 // A proven endpoint whose answers fail this way several times in a row has
 // gone quiet (restarting, unplugged, behind a failing gateway): it is probed
-// again, one request at a time, until it answers or the probe's attempts run
-// out (then it is unreachable, as at the start).
+// again, one request at a time, until it answers or limits.max_outage_wait_s
+// has passed (ride_out_outage); then it stops as unreachable.
 void Engine::count_endpoint_failure(const ChatError& error) {
   if (!points_at_endpoint(error.kind)) {
     m_endpoint_failures = 0; // the server answered, if not usefully

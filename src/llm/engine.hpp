@@ -7,9 +7,10 @@
 // expected to answer soonest), then the window opens over half that
 // request's round trip. An endpoint that stops answering mid-run (several
 // failures in a row that point at it: down, unreachable, a gateway's error
-// page) is probed the same way again, so a dead server gets one request at a
-// time, not every job's whole attempt budget. Single-threaded: callbacks run on the caller's thread inside
-// run(), and may submit further requests.
+// page) is probed the same way again, for up to limits.max_outage_wait_s, so
+// a dead server gets one request at a time, not every job's whole attempt
+// budget. Single-threaded: callbacks run on the caller's thread inside run(),
+// and may submit further requests.
 #pragma once
 
 #include "config/config.hpp"
