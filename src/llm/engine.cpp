@@ -266,7 +266,7 @@ void Engine::handle(Completion completion) {
     // Only a request sent since the endpoint went quiet proves it is back: an
     // answer to an older one says only that it was there then.
     if (!m_proven && p.probe) {
-      if (m_quiet_since) spdlog::info("the endpoint answers again; sending resumes");
+      if (m_quiet_since) spdlog::info("endpoint {} answers again; sending resumes", redact_url(m_endpoint.base_url));
       m_quiet_since.reset();
       m_outage_polls = 0;
       m_proven = true;
@@ -343,9 +343,9 @@ void Engine::count_endpoint_failure(const ChatError& error) {
   }
   m_proven = false;
   m_quiet_since = m_clock.now();
-  spdlog::warn("the endpoint stopped answering ({} failures in a row, the last: {}); one request at a "
+  spdlog::warn("endpoint {} stopped answering ({} failures in a row, the last: {}); one request at a "
                "time until it answers again, for up to {:.0f} s (limits.max_outage_wait_s)",
-               m_endpoint_failures, describe(error), m_limits.max_outage_wait_s);
+               redact_url(m_endpoint.base_url), m_endpoint_failures, describe(error), m_limits.max_outage_wait_s);
 }
 
 std::string Engine::unreachable_reason(const Pending& p, const ChatError& error) const {

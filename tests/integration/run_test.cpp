@@ -353,7 +353,8 @@ TEST_F(RunTest, AServerThatDiesMidRunIsProbedNotHammeredAndARerunFinishes) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 3);
   const std::string err = read(dir / ".bg.err");
-  EXPECT_NE(err.find("warning: the endpoint stopped answering (5 failures in a row, the last: transport: "),
+  EXPECT_NE(err.find("warning: endpoint " + env.at("LINGOPIPE_BASE_URL") +
+                     " stopped answering (5 failures in a row, the last: transport: "),
             std::string::npos) << err;
   EXPECT_NE(err.find("one request at a time until it answers again, for up to 1 s (limits.max_outage_wait_s)"),
             std::string::npos) << err;
