@@ -294,8 +294,7 @@ void Engine::handle(Completion completion) {
     ++m_stats.retries;
     ++m_stats.retries_by_cause[kind_name(error.kind)];
     ++m_stats.waiting;
-    back_off(std::move(p), m_clock.now() + std::chrono::duration_cast<Clock::time_point::duration>(
-                                             std::chrono::duration<double>(decision.delay_s)));
+    back_off(std::move(p), decision.delay_s);
     return;
   }
   if (decision.verdict == Verdict::fail && !m_proven && points_at_endpoint(error.kind)) {
@@ -324,7 +323,8 @@ void Engine::log_attempt(const Pending& p, const ChatError& error, const std::st
                 p.attempts, m_limits.max_attempts, describe(error), decision);
 }
 
-void Engine::back_off(Pending p, Clock::time_point due) {
+void Engine::back_off(Pending p, double delay_s) {
+  const auto due = m_clock.now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay_s));
   m_probes_backing_off += p.probe;
   m_backoff.emplace(due, std::move(p));
 }
@@ -365,8 +365,7 @@ bool Engine::ride_out_outage(Pending& p) {
   ++m_stats.retries;
   ++m_stats.retries_by_cause["endpoint_down"];
   ++m_stats.waiting;
-  const double delay = m_policy.backoff(p.attempts + ++m_outage_polls);
-  back_off(std::move(p), now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay)));
+  back_off(std::move(p), m_policy.backoff(p.attempts + ++m_outage_polls));
   return true;
 }
 
@@ -402,7 +401,7 @@ bool Engine::wait_for_model_load(Pending& p, const ChatError& error) {
   ++m_stats.retries;
   ++m_stats.retries_by_cause["model_loading"];
   ++m_stats.waiting;
-  back_off(std::move(p), now + std::chrono::seconds(2));
+  back_off(std::move(p), 2.0);
   return true;
 }
 

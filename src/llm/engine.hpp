@@ -85,7 +85,7 @@ private:
   bool ride_out_outage(Pending& p);
   std::string unreachable_reason(const Pending& p, const ChatError& error) const;
 
-  void back_off(Pending p, Clock::time_point due);
+  void back_off(Pending p, double delay_s); // until it is due again; counts the probe
   void count_endpoint_failure(const ChatError& error);
   void refill();
   void dispatch();
