@@ -36,6 +36,9 @@ util::SqliteDb open_db(const fs::path& path) {
   db.exec("CREATE TABLE IF NOT EXISTS batches ("
           " id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, custom_ids TEXT NOT NULL,"
           " created INTEGER NOT NULL)");
+  db.exec("CREATE TABLE IF NOT EXISTS banked ("
+          " custom_id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, line TEXT NOT NULL,"
+          " created INTEGER NOT NULL)");
   return db;
 }
 
@@ -129,6 +132,12 @@ CacheStore::~CacheStore() {
   }
 }
 
+void CacheStore::begin_writes() {
+  if (!m_writes) {
+    m_writes.emplace(m_db);
+  }
+}
+
 void CacheStore::commit() {
   if (m_writes) {
     m_writes->commit();
@@ -146,9 +155,7 @@ void CacheStore::put(const std::string& key, const std::string& kind, const Entr
                   {"completion_tokens", entry.completion_tokens}};
   if (!entry.reasoning.empty()) payload["reasoning"] = entry.reasoning; // kept apart from content
   const std::string text = payload.dump();
-  if (!m_writes) {
-    m_writes.emplace(m_db);
-  }
+  begin_writes();
   m_put.reset();
   m_put.bind(1, key).bind(2, kind).bind(3, text).bind(4, entry.model).bind(5, unix_now());
   m_put.bind(6, static_cast<int64_t>(text.size()));
@@ -170,6 +177,10 @@ Stats CacheStore::stats() {
       s.completion_tokens += e->completion_tokens;
     }
   }
+  auto banked = m_db.prepare("SELECT COUNT(*) FROM banked");
+  if (banked.step()) {
+    s.banked = banked.column_int(0);
+  }
   for (const char* suffix : {"", "-wal"}) {
     std::error_code ec;
     auto size = fs::file_size(m_path.string() + suffix, ec);
@@ -181,6 +192,7 @@ Stats CacheStore::stats() {
 int64_t CacheStore::clear() {
   int64_t before = stats().entries;
   m_db.exec("DELETE FROM results");
+  m_db.exec("DELETE FROM banked");
   m_db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   m_db.exec("VACUUM");
   return before;
@@ -205,9 +217,7 @@ std::vector<CacheStore::OpenBatch> CacheStore::open_batches(const std::string& e
 }
 
 void CacheStore::add_batch(const std::string& endpoint, const OpenBatch& batch) {
-  if (!m_writes) {
-    m_writes.emplace(m_db);
-  }
+  begin_writes();
   auto insert = m_db.prepare("INSERT OR REPLACE INTO batches (id, endpoint, custom_ids, created)"
                              " VALUES (?1, ?2, ?3, ?4)");
   insert.bind(1, batch.id).bind(2, endpoint).bind(3, json(batch.custom_ids).dump()).bind(4, unix_now());
@@ -220,6 +230,37 @@ void CacheStore::remove_batch(const std::string& id) {
   auto remove = m_db.prepare("DELETE FROM batches WHERE id = ?1");
   remove.bind(1, id);
   remove.step();
+}
+
+void CacheStore::bank(const std::string& endpoint, const std::string& custom_id, std::string_view line) {
+  begin_writes();
+  auto insert = m_db.prepare("INSERT OR REPLACE INTO banked (custom_id, endpoint, line, created)"
+                             " VALUES (?1, ?2, ?3, ?4)");
+  insert.bind(1, custom_id).bind(2, endpoint).bind(3, line).bind(4, unix_now());
+  insert.step();
+}
+
+std::vector<std::string> CacheStore::banked(const std::string& endpoint) {
+  commit();
+  std::vector<std::string> out;
+  auto select = m_db.prepare("SELECT custom_id FROM banked WHERE endpoint = ?1");
+  select.bind(1, endpoint);
+  while (select.step()) out.push_back(select.column_text(0));
+  return out;
+}
+
+std::optional<std::string> CacheStore::claim(const std::string& custom_id) {
+  begin_writes();
+  auto select = m_db.prepare("SELECT line FROM banked WHERE custom_id = ?1");
+  select.bind(1, custom_id);
+  if (!select.step()) {
+    return std::nullopt;
+  }
+  std::string line = select.column_text(0);
+  auto remove = m_db.prepare("DELETE FROM banked WHERE custom_id = ?1");
+  remove.bind(1, custom_id);
+  remove.step();
+  return line;
 }
 
 CacheStore::ReadBatch::ReadBatch(CacheStore& store) : m_store(store) {

@@ -1,4 +1,4 @@
-// The result cache: one SQLite table in WAL mode. put() writes into an open
+// The result cache: a SQLite database in WAL mode. put() writes into an open
 // transaction that commit() ends; the engine commits after each wake-up's
 // answers, before it waits on the network again, so a killed run loses only
 // what was in flight or being handled that instant, and a wave of hundreds of
@@ -13,6 +13,9 @@
 //
 // Table batches(id TEXT PRIMARY KEY, endpoint TEXT, custom_ids TEXT (a JSON
 //               array), created INTEGER): batches sent and not yet collected.
+// Table banked(custom_id TEXT PRIMARY KEY, endpoint TEXT, line TEXT,
+//              created INTEGER): a collected batch's answers to requests the
+//              collecting run did not plan, each its result file's line.
 #pragma once
 
 #include "util/sqlite.hpp"
@@ -20,6 +23,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cache {
@@ -41,6 +45,7 @@ struct Stats {
   int64_t file_bytes = 0;             // database file and WAL on disk
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  int64_t banked = 0;                 // batch answers kept for a run that plans them
 };
 
 class CacheStore {
@@ -78,6 +83,14 @@ public:
   // Durable when it returns (pending puts are committed with it).
   void add_batch(const std::string& endpoint, const OpenBatch& batch);
   void remove_batch(const std::string& id);
+  // A batch's answer to a request the run that collected it did not plan
+  // (its inputs or config changed, or its articles were not in this run):
+  // paid for, so kept until a run plans that request again. Both write into
+  // the open transaction, so a claim and what its answer became are durable
+  // together, with the next commit().
+  void bank(const std::string& endpoint, const std::string& custom_id, std::string_view line);
+  std::vector<std::string> banked(const std::string& endpoint);
+  std::optional<std::string> claim(const std::string& custom_id);
 
   // Many get()s in one read transaction: one lock for a whole plan instead
   // of one per lookup. No put() while it is open.
@@ -100,6 +113,8 @@ private:
   util::SqliteStmt m_put;
   int64_t m_corrupt = 0;
   std::vector<std::string> m_touched;
+  void begin_writes();
+
   std::optional<util::SqliteTransaction> m_writes; // open while puts are pending
 };
 

@@ -302,6 +302,7 @@ std::vector<BatchResult> parse_batch_results(Provider provider, std::string_view
       continue;
     }
     results.push_back(provider == Provider::anthropic ? anthropic_result(line) : openai_result(line));
+    results.back().line = text;
   }
   return results;
 }

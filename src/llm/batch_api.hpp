@@ -81,9 +81,11 @@ struct BatchResult {
   std::string custom_id;
   std::optional<HttpResponse> response;
   std::optional<ChatError> error;
+  std::string_view line;              // the line itself, within the text parsed
 };
 // Every parseable line of a result file, in file order (never request
 // order); lines without a custom_id are skipped and counted in `skipped`.
+// Each result's `line` points into `jsonl`.
 std::vector<BatchResult> parse_batch_results(Provider provider, std::string_view jsonl,
                                              size_t& skipped);
 

@@ -49,6 +49,12 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
   }
   item.request = std::move(request);
   item.line = std::move(line.line);
+  if (m_banked.erase(line.custom_id) > 0) {
+    item.attempts = 1; // answered by a batch an earlier run collected: claimed from the bank
+    ++m_stats.in_flight;
+    m_claims.push_back(line.custom_id);
+    return;
+  }
   if (auto resumed = m_resumed.find(line.custom_id); resumed != m_resumed.end()) {
     item.batch = resumed->second; // sent by an earlier run: wait for that batch
     item.attempts = 1;
@@ -66,9 +72,11 @@ void BatchEngine::run() {
     for (const auto& custom_id : record.custom_ids) m_resumed.emplace(custom_id, record.batch_id);
     m_open.push_back({record.batch_id, std::move(record.custom_ids), ""});
   }
+  for (auto& custom_id : m_journal.banked(journal_key(m_endpoint))) m_banked.insert(std::move(custom_id));
   auto next_poll = m_clock.now();
   for (;;) {
     draw_all();
+    claim_banked();
     if (m_stop_reason) {
       end_all("not sent: the endpoint was stopped");
       return;
@@ -81,7 +89,8 @@ void BatchEngine::run() {
     if (m_stop_reason) {
       continue;
     }
-    if (m_open.empty()) {
+    if (m_items.empty()) {
+      leave_foreign_batches();
       return;
     }
     pause(next_poll - m_clock.now());
@@ -95,6 +104,45 @@ void BatchEngine::run() {
 void BatchEngine::draw_all() {
   while (m_source) {
     if (!m_source(SIZE_MAX)) m_source = nullptr;
+  }
+}
+
+// The bank's answers to requests this run submitted, each decoded and
+// checked as if its batch had just been collected; what an answer releases
+// may be banked too. An answer gone from the bank (another run took it) or
+// unreadable leaves the request to be sent.
+void BatchEngine::claim_banked() {
+  size_t taken = 0;
+  while (!m_claims.empty()) {
+    for (const std::string& custom_id : std::exchange(m_claims, {})) {
+      const std::optional<std::string> line = m_journal.claim(custom_id);
+      size_t skipped = 0;
+      const std::vector<BatchResult> results =
+        line ? parse_batch_results(m_endpoint.provider, *line, skipped) : std::vector<BatchResult>{};
+      if (results.size() != 1 || results[0].custom_id != custom_id) {
+        m_items.at(custom_id).attempts = 0;
+        --m_stats.in_flight;
+        ++m_stats.waiting;
+        m_unsent.push_back(custom_id);
+        continue;
+      }
+      ++taken;
+      finish_with(results[0]);
+    }
+  }
+  if (taken > 0) {
+    if (m_after_answers) m_after_answers();
+    spdlog::info("{} answers taken from batches earlier runs collected; not sent again", taken);
+  }
+}
+
+// Every request of this run is over; what is still open holds only requests
+// it does not plan, and waiting up to a day for those would hold the run for
+// nothing: they stay in the journal, and a run that plans them collects them.
+void BatchEngine::leave_foreign_batches() {
+  for (const Open& batch : m_open) {
+    spdlog::info("batch {}: sent by an earlier run for {} requests this run does not plan; left for a run "
+                 "that plans them", batch.id, batch.custom_ids.size());
   }
 }
 
@@ -239,7 +287,7 @@ void BatchEngine::forget(const Open& batch) {
 // endpoint): the batch is kept for a re-run, since its answers are paid for.
 // A file the provider no longer has (404) is given up.
 bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
-  size_t skipped = 0, unknown = 0;
+  size_t skipped = 0, unknown = 0, banked = 0;
   for (const auto& url : status.result_urls) {
     Exchange file = call(download_request(m_endpoint, url), "batch " + batch.id + ": downloading its results");
     if (!file && file.error().kind != ErrorKind::not_found) {
@@ -252,21 +300,33 @@ bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
     }
     for (const BatchResult& r : parse_batch_results(m_endpoint.provider, file->body, skipped)) {
       auto it = m_items.find(r.custom_id);
-      if (it == m_items.end() || it->second.batch != batch.id) {
+      if (it == m_items.end() && r.response && r.response->status == 200) {
+        m_journal.bank(journal_key(m_endpoint), r.custom_id, r.line); // paid for: kept for a run that plans it
+        ++banked;
+      } else if (it == m_items.end() || it->second.batch != batch.id) {
         ++unknown;
-        continue;
+      } else {
+        finish_with(r);
       }
-      ChatOutcome outcome = r.response ? m_codec.decode(*r.response, it->second.request)
-                                       : ChatOutcome(std::unexpected(*r.error));
-      scrub_secret(outcome, m_endpoint.api_key);
-      finish(r.custom_id, outcome);
     }
   }
+  if (banked > 0) {
+    spdlog::info("batch {}: {} answers to requests this run does not plan (changed inputs or config, or "
+                 "articles not in this run) kept in the cache; a run that plans them takes them from there",
+                 batch.id, banked);
+  }
   if (skipped + unknown > 0) {
-    spdlog::warn("batch {}: {} result lines unreadable, {} for requests this run did not plan "
-                 "(changed inputs or config); not used", batch.id, skipped, unknown);
+    spdlog::warn("batch {}: {} result lines unreadable, {} failed for requests this run does not plan; not used",
+                 batch.id, skipped, unknown);
   }
   return true;
+}
+
+void BatchEngine::finish_with(const BatchResult& result) {
+  ChatOutcome outcome = result.response ? m_codec.decode(*result.response, m_items.at(result.custom_id).request)
+                                        : ChatOutcome(std::unexpected(*result.error));
+  scrub_secret(outcome, m_endpoint.api_key);
+  finish(result.custom_id, outcome);
 }
 
 // OpenAI rejected the input file: the lines it names fail with its reason,

@@ -12,7 +12,10 @@
 // A batch is paid for when it is created, so it is recorded in a journal
 // before anything else happens; a re-run that plans the same requests finds
 // them in the journal's open batches and waits for those instead of sending
-// them again.
+// them again. A run waits only for batches that hold its own requests; the
+// answers a batch brings for requests the run does not plan (its inputs or
+// config changed since, or the articles are not in this run) are banked in
+// the journal, and a later run that plans them takes them from there.
 #pragma once
 
 #include "config/config.hpp"
@@ -23,8 +26,11 @@
 
 #include <deque>
 #include <expected>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace llm {
@@ -41,6 +47,14 @@ public:
   // Durable when it returns.
   virtual void opened(const std::string& endpoint, const Record& record) = 0;
   virtual void closed(const std::string& batch_id) = 0;
+
+  // Answers to requests the collecting run did not plan, each as its result
+  // file's line: kept (durable with the run's next commit of its answers)
+  // until a run plans the request again and claims it instead of paying again.
+  virtual void bank(const std::string& endpoint, const std::string& custom_id, std::string_view line) = 0;
+  virtual std::vector<std::string> banked(const std::string& endpoint) = 0;
+  // The line, taken out of the bank with the next commit of the answers.
+  virtual std::optional<std::string> claim(const std::string& custom_id) = 0;
 };
 
 struct BatchSettings {
@@ -79,6 +93,8 @@ private:
   using Exchange = std::expected<HttpResponse, ChatError>;
 
   void draw_all();
+  void claim_banked();
+  void leave_foreign_batches();
   void send_unsent();
   void create_batch(std::vector<std::string> custom_ids);
   void not_created(const std::vector<std::string>& custom_ids, const std::expected<HttpResponse, ChatError>& answer,
@@ -88,6 +104,7 @@ private:
   bool collect(const Open& batch, const BatchStatus& status);
   void reject_lines(const Open& batch, const BatchStatus& status);
   void forget(const Open& batch);
+  void finish_with(const BatchResult& result); // decoded and checked as a live answer would be
   void finish(const std::string& custom_id, const ChatOutcome& outcome);
   void retry_or_fail(const std::string& custom_id, const ChatError& error);
   void fail_items(const std::vector<std::string>& custom_ids, const ChatError& error);
@@ -112,6 +129,8 @@ private:
   std::deque<std::string> m_unsent;              // custom_ids in submission order
   std::vector<Open> m_open;
   std::unordered_map<std::string, std::string> m_resumed; // custom_id → open batch of an earlier run
+  std::unordered_set<std::string> m_banked;     // custom_ids answered by an earlier run's batch
+  std::vector<std::string> m_claims;            // submitted, and in m_banked: taken from the bank
   uint64_t m_next_tag = 1;
 };
 

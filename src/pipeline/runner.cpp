@@ -116,6 +116,11 @@ public:
     m_store.add_batch(endpoint, {record.batch_id, record.custom_ids});
   }
   void closed(const std::string& batch_id) override { m_store.remove_batch(batch_id); }
+  void bank(const std::string& endpoint, const std::string& custom_id, std::string_view line) override {
+    m_store.bank(endpoint, custom_id, line);
+  }
+  std::vector<std::string> banked(const std::string& endpoint) override { return m_store.banked(endpoint); }
+  std::optional<std::string> claim(const std::string& custom_id) override { return m_store.claim(custom_id); }
 
 private:
   cache::CacheStore& m_store;

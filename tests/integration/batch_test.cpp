@@ -311,6 +311,66 @@ TEST_F(BatchTest, ABatchOfARunKilledWhileWaitingIsCollectedByTheNextRun) {
   EXPECT_EQ(report()["failures"], json::array());
 }
 
+// A batch of an interrupted run is collected by a run that plans only some
+// of its requests (one article has left the folder): the answers to the
+// others are paid for, so they are kept, and the run that plans them again
+// takes them instead of sending them.
+TEST_F(BatchTest, AnswersToRequestsARunDoesNotPlanAreKeptForTheRunThatDoes) {
+  enable_batch();
+  auto s = standin(R"([{"nth": 1, "polls": 40}])");
+  auto first = lingopipe(dir.path(), *s, {"run", "--deadline", "0.3"}, key);
+  EXPECT_NE(first.exit_code, 0);
+  ASSERT_EQ(uploads(*s).size(), 1u);
+  const fs::path moved = dir / "articles/meta-ki-investitionen.txt";
+  fs::rename(moved, dir / "away.txt");
+
+  auto second = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("batch batch_1: 5 answers to requests this run does not plan (changed inputs or "
+                            "config, or articles not in this run) kept in the cache; a run that plans them "
+                            "takes them from there"), std::string::npos) << second.err;
+  auto stats = lingopipe(dir.path(), *s, {"cache", "stats"});
+  EXPECT_NE(stats.out.find("batch answers kept for later runs: 5\n"), std::string::npos) << stats.out;
+
+  fs::rename(dir / "away.txt", moved);
+  auto third = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_NE(third.err.find("5 answers taken from batches earlier runs collected; not sent again"),
+            std::string::npos) << third.err;
+  std::set<std::string> all;
+  for (const auto& file : uploads(*s)) {
+    for (const auto& id : custom_ids(file)) EXPECT_TRUE(all.insert(id).second) << "paid twice: " << id;
+  }
+  EXPECT_EQ(report()["failures"], json::array());
+  EXPECT_EQ(report()["articles"]["total"], 2);
+  stats = lingopipe(dir.path(), *s, {"cache", "stats"});
+  EXPECT_NE(stats.out.find("batch answers kept for later runs: 0\n"), std::string::npos) << stats.out;
+}
+
+// A batch that holds none of a run's requests (the model changed since the
+// run that sent it) does not hold that run for up to a day: it stays in the
+// journal for a run that plans its requests.
+TEST_F(BatchTest, ARunDoesNotWaitForAnEarlierBatchThatHoldsNoneOfItsRequests) {
+  enable_batch();
+  auto s = standin(R"([{"nth": 1, "polls": 100000}])");
+  auto first = lingopipe(dir.path(), *s, {"run", "--deadline", "0.3"}, key);
+  EXPECT_NE(first.exit_code, 0);
+
+  std::map<std::string, std::string> other_model = key;
+  other_model["LINGOPIPE_MODEL"] = "gpt-4o";
+  // The deadline only bounds the test: the run ends as soon as its own batches have.
+  auto second = lingopipe(dir.path(), *s, {"run", "--deadline", "10"}, other_model);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("batch batch_1: sent by an earlier run for 22 requests this run does not plan; "
+                            "left for a run that plans them"), std::string::npos) << second.err;
+  EXPECT_EQ(report()["failures"], json::array());
+
+  auto third = lingopipe(dir.path(), *s, {"run", "--deadline", "0.3"}, key);
+  EXPECT_NE(third.err.find("batch batch_1: 22 requests still waiting for answers"), std::string::npos)
+    << "still in the journal\n" << third.err;
+  EXPECT_EQ(uploads(*s).size(), 3u) << "the first run's batch, the second's and its article summaries'";
+}
+
 TEST_F(BatchTest, ResultsThatCannotBeDownloadedStayForTheNextRun) {
   enable_batch();
   set_config(dir.path(), "max_attempts: 6", "max_attempts: 2");

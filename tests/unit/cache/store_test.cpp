@@ -115,13 +115,44 @@ TEST(CacheStoreTest, UnreadableEntryIsAMissNotACrash) {
   EXPECT_EQ(store.corrupt_reads(), 2);
 }
 
+// A banked batch answer leaves the bank in the same commit as what its
+// claim became: a run killed before that commit finds it banked again, one
+// killed after finds the answer cached, and never neither.
+TEST(CacheStoreTest, AClaimedBatchAnswerLeavesTheBankWithTheNextCommit) {
+  testenv::TempDir dir;
+  cache::CacheStore store(dir / "c.sqlite");
+  util::SqliteDb other((dir / "c.sqlite").string());
+  auto durable = [&](const char* sql) {
+    auto stmt = other.prepare(sql);
+    stmt.step();
+    return stmt.column_int(0);
+  };
+  store.bank("openai http://x/v1", "lp-1", R"({"custom_id":"lp-1"})");
+  store.bank("openai http://y/v1", "lp-2", R"({"custom_id":"lp-2"})");
+  EXPECT_EQ(durable("SELECT COUNT(*) FROM banked"), 0) << "durable with the commit of the answers";
+  EXPECT_EQ(store.banked("openai http://x/v1"), std::vector<std::string>{"lp-1"});
+  EXPECT_EQ(durable("SELECT COUNT(*) FROM banked"), 2);
+
+  EXPECT_EQ(store.claim("lp-1"), R"({"custom_id":"lp-1"})");
+  store.put("k", "translate", entry("claimed"));
+  EXPECT_FALSE(store.claim("lp-1")) << "taken once";
+  EXPECT_EQ(durable("SELECT COUNT(*) FROM banked WHERE custom_id = 'lp-1'"), 1);
+  EXPECT_EQ(durable("SELECT COUNT(*) FROM results"), 0);
+  store.commit();
+  EXPECT_EQ(durable("SELECT COUNT(*) FROM banked WHERE custom_id = 'lp-1'"), 0);
+  EXPECT_EQ(durable("SELECT COUNT(*) FROM results"), 1);
+  EXPECT_EQ(store.stats().banked, 1);
+}
+
 TEST(CacheStoreTest, ClearRemovesEverything) {
   testenv::TempDir dir;
   cache::CacheStore store(dir / "c.sqlite");
   store.put("a", "translate", entry("1"));
   store.put("b", "summarize", entry("2"));
+  store.bank("openai http://x/v1", "lp-1", "{}");
   EXPECT_EQ(store.clear(), 2);
   EXPECT_EQ(store.stats().entries, 0);
+  EXPECT_EQ(store.stats().banked, 0);
 }
 
 TEST(CacheStoreTest, UnopenablePathSaysWhatToCheck) {

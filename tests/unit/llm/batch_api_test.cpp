@@ -193,6 +193,8 @@ TEST(BatchApiTest, OpenAiResultLinesBecomeTheLiveAnswerOrAnError) {
   ASSERT_TRUE(results[3].error) << "a non-null error is a failure even beside a 200";
   EXPECT_FALSE(results[3].response);
   EXPECT_EQ(results[3].error->message, "odd");
+  EXPECT_EQ(results[2].line, R"({"id":null,"custom_id":"lp-c","response":null,"error":{"code":"batch_expired","message":"not executed"}})")
+    << "each result keeps its line (banked for a later run when this one did not plan it)";
 }
 
 TEST(BatchApiTest, AnthropicResultTypesBecomeTheLiveAnswerOrAnError) {
