@@ -201,11 +201,11 @@ int64_t CacheStore::clear() {
 std::vector<CacheStore::OpenBatch> CacheStore::open_batches(const std::string& endpoint) {
   commit();
   std::vector<OpenBatch> out;
-  auto select = m_db.prepare("SELECT id, custom_ids FROM batches WHERE endpoint = ?1 ORDER BY created, rowid");
+  auto select = m_db.prepare("SELECT id, custom_ids, created FROM batches WHERE endpoint = ?1 ORDER BY created, rowid");
   select.bind(1, endpoint);
   while (select.step()) {
     const json ids = json::parse(select.column_text(1), nullptr, false);
-    OpenBatch batch{select.column_text(0), {}};
+    OpenBatch batch{select.column_text(0), {}, select.column_int(2)};
     if (ids.is_array()) {
       for (const auto& id : ids) {
         if (id.is_string()) batch.custom_ids.push_back(id);
@@ -230,6 +230,13 @@ void CacheStore::remove_batch(const std::string& id) {
   auto remove = m_db.prepare("DELETE FROM batches WHERE id = ?1");
   remove.bind(1, id);
   remove.step();
+}
+
+void CacheStore::rename_batch(const std::string& id, const std::string& new_id) {
+  commit();
+  auto rename = m_db.prepare("UPDATE batches SET id = ?2 WHERE id = ?1");
+  rename.bind(1, id).bind(2, new_id);
+  rename.step();
 }
 
 void CacheStore::bank(const std::string& endpoint, const std::string& custom_id, std::string_view line) {

@@ -78,11 +78,15 @@ public:
   struct OpenBatch {
     std::string id;
     std::vector<std::string> custom_ids;
+    int64_t created = 0;              // unix seconds, when it was recorded
   };
   std::vector<OpenBatch> open_batches(const std::string& endpoint);
   // Durable when it returns (pending puts are committed with it).
   void add_batch(const std::string& endpoint, const OpenBatch& batch);
   void remove_batch(const std::string& id);
+  // Durable when it returns: a batch recorded before it was created gets the
+  // id the provider gave it.
+  void rename_batch(const std::string& id, const std::string& new_id);
   // A batch's answer to a request the run that collected it did not plan
   // (its inputs or config changed, or its articles were not in this run):
   // paid for, so kept until a run plans that request again. Both write into

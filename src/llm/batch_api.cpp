@@ -1,6 +1,7 @@
 #include "llm/batch_api.hpp"
 
 #include "llm/errors.hpp"
+#include "llm/rate_limiter.hpp"
 #include "util/curl.hpp"
 #include "util/hash.hpp"
 
@@ -58,6 +59,10 @@ BatchPhase openai_phase(const std::string& status) {
 
 void read_openai_status(const json& body, const Endpoint& endpoint, BatchStatus& s) {
   s.status = text_field(body, "status");
+  s.input_file_id = text_field(body, "input_file_id");
+  if (const auto it = body.find("created_at"); it != body.end() && it->is_number()) {
+    s.created_at = it->get<double>();
+  }
   s.phase = openai_phase(s.status);
   const json counts = body.value("request_counts", json::object());
   if (counts.is_object()) {
@@ -85,6 +90,7 @@ void read_openai_status(const json& body, const Endpoint& endpoint, BatchStatus&
 
 void read_anthropic_status(const json& body, BatchStatus& s) {
   s.status = text_field(body, "processing_status");
+  s.created_at = parse_rfc3339(text_field(body, "created_at")).value_or(0);
   s.phase = s.status == "ended" ? BatchPhase::ended : BatchPhase::running; // in_progress, canceling
   const json counts = body.value("request_counts", json::object());
   if (counts.is_object()) {
@@ -272,20 +278,51 @@ HttpRequest download_request(const Endpoint& endpoint, const std::string& url) {
   return http;
 }
 
-std::optional<BatchStatus> parse_batch_status(Provider provider, const HttpResponse& response,
-                                              const Endpoint& endpoint) {
-  const json body = json::parse(response.body, nullptr, false);
+HttpRequest list_request(const Endpoint& endpoint, const std::string& after) {
+  const char* cursor = endpoint.provider == Provider::anthropic ? "after_id" : "after";
+  std::string url = batches_url(endpoint) + "?limit=100";
+  if (!after.empty()) url += fmt::format("&{}={}", cursor, after); // ids are [A-Za-z0-9_-], as in status_request
+  return control_request(endpoint, "GET", url);
+}
+
+namespace {
+
+std::optional<BatchStatus> read_status(Provider provider, const json& body, const Endpoint& endpoint) {
   const char* field = provider == Provider::anthropic ? "processing_status" : "status";
   if (!body.is_object() || text_field(body, field).empty()) {
     return std::nullopt;
   }
   BatchStatus s;
+  s.id = text_field(body, "id");
   if (provider == Provider::anthropic) {
     read_anthropic_status(body, s);
   } else {
     read_openai_status(body, endpoint, s);
   }
   return s;
+}
+
+} // namespace
+
+std::optional<BatchStatus> parse_batch_status(Provider provider, const HttpResponse& response,
+                                              const Endpoint& endpoint) {
+  return read_status(provider, json::parse(response.body, nullptr, false), endpoint);
+}
+
+std::optional<BatchList> parse_batch_list(Provider provider, const HttpResponse& response,
+                                          const Endpoint& endpoint) {
+  const json body = json::parse(response.body, nullptr, false);
+  if (!body.is_object() || !body.value("data", json()).is_array()) {
+    return std::nullopt;
+  }
+  BatchList list;
+  for (const json& item : body["data"]) {
+    if (auto s = read_status(provider, item, endpoint); s && !s->id.empty()) list.batches.push_back(std::move(*s));
+  }
+  list.has_more = body.value("has_more", false);
+  list.last_id = text_field(body, "last_id");
+  if (list.last_id.empty() && !list.batches.empty()) list.last_id = list.batches.back().id;
+  return list;
 }
 
 std::vector<BatchResult> parse_batch_results(Provider provider, std::string_view jsonl,

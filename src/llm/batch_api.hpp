@@ -63,6 +63,7 @@ struct LineError {
 };
 
 struct BatchStatus {
+  std::string id;
   std::string status;                 // as the provider said it
   BatchPhase phase = BatchPhase::running;
   int total = 0;
@@ -70,10 +71,25 @@ struct BatchStatus {
   std::vector<std::string> result_urls; // output and error files, or results_url
   std::vector<LineError> line_errors; // failed: errors.data[] that name a line
   std::string error;                  // failed: the errors without a line
+  std::string input_file_id;          // OpenAI: the uploaded file it runs
+  double created_at = 0;              // unix seconds (Anthropic's RFC 3339 read as such)
 };
 // nullopt when the body is not a batch object.
 std::optional<BatchStatus> parse_batch_status(Provider provider, const HttpResponse& response,
                                               const Endpoint& endpoint);
+
+// The batches the key has, newest first, a page of 100 after the batch
+// `after` (empty: the first page): how a batch whose creation answer never
+// arrived (the run was killed, a gateway failed) is found again.
+HttpRequest list_request(const Endpoint& endpoint, const std::string& after);
+struct BatchList {
+  std::vector<BatchStatus> batches;
+  bool has_more = false;
+  std::string last_id;                // the cursor for the next page
+};
+// nullopt when the body is not a list of batches.
+std::optional<BatchList> parse_batch_list(Provider provider, const HttpResponse& response,
+                                          const Endpoint& endpoint);
 
 // One line of a result file: the answer as the live API would have sent it
 // (for the codec to decode and check), or an error with no answer.

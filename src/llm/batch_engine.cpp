@@ -24,6 +24,29 @@ ChatError batch_error(ErrorKind kind, std::string message) {
   return e;
 }
 
+// A batch is recorded under this prefix until the provider's answer to its
+// create call gives it an id: OpenAI's followed by the uploaded file's id
+// (which finds it again), Anthropic's by its first custom_id.
+constexpr std::string_view k_unconfirmed = "unconfirmed:";
+constexpr int k_lookup_pages = 10;          // of 100 batches, newest first
+constexpr double k_lookup_slack_s = 600;    // clock skew and create latency allowed
+
+bool unconfirmed(const std::string& batch_id) {
+  return batch_id.starts_with(k_unconfirmed);
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+// A failed call that may still have taken effect on the server: the answer
+// was lost on the way back, or a gateway or the server failed after
+// accepting it.
+bool maybe_done(const ChatError& error) {
+  return error.kind == ErrorKind::transport || error.kind == ErrorKind::gateway || error.status >= 500;
+}
+
 } // namespace
 
 BatchEngine::BatchEngine(Endpoint endpoint, const config::Limits& limits, BatchSettings settings,
@@ -67,10 +90,15 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
 
 void BatchEngine::run() {
   for (auto& record : m_journal.open_batches(journal_key(m_endpoint))) {
-    spdlog::info("batch {}: sent by an earlier run with {} requests; collecting its answers",
-                 record.batch_id, record.custom_ids.size());
+    if (unconfirmed(record.batch_id)) {
+      spdlog::info("a batch of {} requests: an earlier run ended before the provider confirmed creating it; "
+                   "looking it up before sending them again", record.custom_ids.size());
+    } else {
+      spdlog::info("batch {}: sent by an earlier run with {} requests; collecting its answers",
+                   record.batch_id, record.custom_ids.size());
+    }
     for (const auto& custom_id : record.custom_ids) m_resumed.emplace(custom_id, record.batch_id);
-    m_open.push_back({record.batch_id, std::move(record.custom_ids), ""});
+    m_open.push_back({record.batch_id, std::move(record.custom_ids), "", record.created});
   }
   for (auto& custom_id : m_journal.banked(journal_key(m_endpoint))) m_banked.insert(std::move(custom_id));
   auto next_poll = m_clock.now();
@@ -187,13 +215,24 @@ void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
       return;
     }
   }
-  Exchange created = call(create_request(m_endpoint, file_id, lines), "creating the batch");
-  const std::string batch_id = created ? created_id(*created).value_or("") : "";
-  if (!created || batch_id.empty()) {
-    not_created(custom_ids, created, "creating the batch: no batch id in ");
+  // Recorded before the create call: a run killed before its answer arrives
+  // leaves a record the next run looks up instead of paying again.
+  const std::string recorded = std::string(k_unconfirmed) + (file_id.empty() ? custom_ids.front() : file_id);
+  m_journal.opened(journal_key(m_endpoint), {recorded, custom_ids, unix_now()});
+  Exchange created = call(create_request(m_endpoint, file_id, lines), "creating the batch", false);
+  std::string batch_id = created ? created_id(*created).value_or("") : "";
+  if (!batch_id.empty()) {
+    m_journal.confirmed(recorded, batch_id);
+  } else if (created || maybe_done(created.error())) {
+    spdlog::warn("a batch of {} requests: the create call {}; it may have been created all the same, so it is "
+                 "looked up before anything is sent again", custom_ids.size(),
+                 created ? "answered without a batch id: " + excerpt(created->body) : "failed (" + describe(created.error()) + ")");
+    batch_id = recorded;
+  } else {
+    m_journal.closed(recorded);
+    not_created(custom_ids, created, "");
     return;
   }
-  m_journal.opened(journal_key(m_endpoint), {batch_id, custom_ids});
   for (const auto& c : custom_ids) {
     Item& item = m_items.at(c);
     item.batch = batch_id;
@@ -202,10 +241,12 @@ void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
   m_stats.sent += static_cast<int>(custom_ids.size());
   m_stats.waiting -= static_cast<int>(custom_ids.size());
   m_stats.in_flight += static_cast<int>(custom_ids.size());
-  spdlog::info("batch {}: {} requests sent to {} ({} batch API: answers within 24 h, polled every {:g} s)",
-               batch_id, custom_ids.size(), redact_url(m_endpoint.base_url),
-               provider_name(m_endpoint.provider), m_settings.poll_s);
-  m_open.push_back({batch_id, std::move(custom_ids), ""});
+  if (!unconfirmed(batch_id)) {
+    spdlog::info("batch {}: {} requests sent to {} ({} batch API: answers within 24 h, polled every {:g} s)",
+                 batch_id, custom_ids.size(), redact_url(m_endpoint.base_url),
+                 provider_name(m_endpoint.provider), m_settings.poll_s);
+  }
+  m_open.push_back({batch_id, std::move(custom_ids), "", unix_now()});
 }
 
 // The upload or the create call failed, or answered without an id: the
@@ -234,12 +275,24 @@ void BatchEngine::poll_open() {
 
 // True when the batch ended and its results were handed on.
 bool BatchEngine::poll(Open& batch) {
+  if (unconfirmed(batch.id)) {
+    const Lookup found = look_up(batch);
+    if (found == Lookup::absent) {
+      spdlog::warn("a batch of {} requests: the provider has no such batch, so it was not created; they are "
+                   "sent again", batch.custom_ids.size());
+      forget(batch, "its batch was not created");
+      return true;
+    }
+    if (found == Lookup::unknown) {
+      return false; // the list call failed, retried within call(); the record waits for a re-run
+    }
+  }
   Exchange answer = call(status_request(m_endpoint, batch.id), "batch " + batch.id + ": reading its status");
   if (!answer && answer.error().kind == ErrorKind::not_found) {
     // Not this key's, or deleted: its requests are sent again.
     spdlog::warn("batch {}: the endpoint does not know it ({}); its requests are sent again", batch.id,
                  describe(answer.error()));
-    forget(batch);
+    forget(batch, fmt::format("no answer from batch {}", batch.id));
     return true;
   }
   if (!answer) {
@@ -263,18 +316,76 @@ bool BatchEngine::poll(Open& batch) {
   } else if (!collect(batch, *status)) {
     return false; // the results are still there: the batch stays in the journal
   }
-  forget(batch);
+  forget(batch, fmt::format("no answer from batch {}", batch.id));
   return true;
+}
+
+// A batch recorded before its create call whose answer never came (the run
+// was killed, a gateway failed) is looked for among the key's batches, newest
+// first, down to a few minutes before it was recorded. OpenAI's is the one
+// running the uploaded file. Anthropic's batches name neither a file nor
+// their requests, so it is one of the same size created within minutes of
+// the record; were that guess wrong, its results would hold none of these
+// custom_ids, and the requests would be sent again when it ends.
+BatchEngine::Lookup BatchEngine::look_up(Open& batch) {
+  std::string after;
+  for (int page = 0; page < k_lookup_pages; ++page) {
+    Exchange answer = call(list_request(m_endpoint, after), "looking up a batch whose creation was not confirmed");
+    if (!answer) {
+      // Failing for good stopped the endpoint (the record waits for a re-run);
+      // a 404 or 400 means there is no list to look in, and nothing else can tell.
+      return m_stop_reason ? Lookup::unknown : Lookup::absent;
+    }
+    const std::optional<BatchList> list = parse_batch_list(m_endpoint.provider, *answer, m_endpoint);
+    if (!list) {
+      spdlog::warn("the list of batches is not one: {}", excerpt(answer->body));
+      return Lookup::absent;
+    }
+    for (const BatchStatus& listed : list->batches) {
+      const bool known = std::any_of(m_open.begin(), m_open.end(), [&](const Open& o) { return o.id == listed.id; });
+      if (listed.created_at > 0 && listed.created_at < static_cast<double>(batch.created) - k_lookup_slack_s) {
+        return Lookup::absent; // older than the record: the rest are older still
+      }
+      if (!known && created_for(batch, listed)) {
+        confirm(batch, listed.id);
+        return Lookup::found;
+      }
+    }
+    if (!list->has_more || list->last_id.empty()) {
+      return Lookup::absent;
+    }
+    after = list->last_id;
+  }
+  return Lookup::absent;
+}
+
+bool BatchEngine::created_for(const Open& recorded, const BatchStatus& listed) const {
+  if (m_endpoint.provider != Provider::anthropic) {
+    return listed.input_file_id == recorded.id.substr(k_unconfirmed.size());
+  }
+  return listed.total == static_cast<int>(recorded.custom_ids.size()) &&
+         listed.created_at <= static_cast<double>(recorded.created) + k_lookup_slack_s;
+}
+
+void BatchEngine::confirm(Open& batch, const std::string& batch_id) {
+  spdlog::info("batch {}: found; it was created for these {} requests, so none is sent again", batch_id,
+               batch.custom_ids.size());
+  m_journal.confirmed(batch.id, batch_id);
+  for (const auto& c : batch.custom_ids) {
+    if (auto it = m_items.find(c); it != m_items.end() && it->second.batch == batch.id) it->second.batch = batch_id;
+    if (auto it = m_resumed.find(c); it != m_resumed.end() && it->second == batch.id) it->second = batch_id;
+  }
+  batch.id = batch_id;
 }
 
 // After its answers are durable, the batch leaves the journal; any request
 // of it still waiting is sent again.
-void BatchEngine::forget(const Open& batch) {
+void BatchEngine::forget(const Open& batch, const std::string& why) {
   for (const auto& c : batch.custom_ids) {
     m_resumed.erase(c);
     auto it = m_items.find(c);
     if (it != m_items.end() && it->second.batch == batch.id) {
-      retry_or_fail(c, batch_error(ErrorKind::unprocessed, fmt::format("no answer from batch {}", batch.id)));
+      retry_or_fail(c, batch_error(ErrorKind::unprocessed, why));
     }
   }
   if (m_after_answers) m_after_answers();
@@ -411,7 +522,7 @@ void BatchEngine::end_all(const std::string& message) {
   m_stats.in_flight = 0;
 }
 
-BatchEngine::Exchange BatchEngine::call(const HttpRequest& request, const std::string& what) {
+BatchEngine::Exchange BatchEngine::call(const HttpRequest& request, const std::string& what, bool idempotent) {
   for (int attempt = 1;; ++attempt) {
     const HttpResponse response = exchange(request);
     std::optional<ChatError> failed = failed_exchange(response);
@@ -422,6 +533,9 @@ BatchEngine::Exchange BatchEngine::call(const HttpRequest& request, const std::s
     error.message = fmt::format("{}: {}", what, error.message);
     scrub_secret(error.message, m_endpoint.api_key);
     const RetryDecision decision = m_policy.decide(error, attempt);
+    if (!idempotent && decision.verdict == Verdict::retry && maybe_done(error)) {
+      return std::unexpected(error); // it may have taken effect: the caller looks before trying again
+    }
     if (decision.verdict != Verdict::retry) {
       // A 400 concerns what was sent and a 404 one batch (the caller decides);
       // anything else leaves the batch API unusable for this run.

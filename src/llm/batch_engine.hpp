@@ -41,12 +41,16 @@ public:
   struct Record {
     std::string batch_id;
     std::vector<std::string> custom_ids; // in line order
+    int64_t created = 0;                 // unix seconds, when it was recorded
   };
   virtual ~BatchJournal() = default;
   virtual std::vector<Record> open_batches(const std::string& endpoint) = 0;
   // Durable when it returns.
   virtual void opened(const std::string& endpoint, const Record& record) = 0;
   virtual void closed(const std::string& batch_id) = 0;
+  // Durable when it returns: the record made before the create call gets
+  // the id the provider answered with (or was found under later).
+  virtual void confirmed(const std::string& recorded_id, const std::string& batch_id) = 0;
 
   // Answers to requests the collecting run did not plan, each as its result
   // file's line: kept (durable with the run's next commit of its answers)
@@ -86,10 +90,12 @@ private:
     std::string batch;                // the open batch holding it; empty: unsent
   };
   struct Open {
-    std::string id;
+    std::string id;                   // or, until the provider confirms creating it, the record's
     std::vector<std::string> custom_ids;
     std::string last_status;
+    int64_t created = 0;              // unix seconds, when it was recorded
   };
+  enum class Lookup { found, absent, unknown };
   using Exchange = std::expected<HttpResponse, ChatError>;
 
   void draw_all();
@@ -103,7 +109,10 @@ private:
   bool poll(Open& batch);
   bool collect(const Open& batch, const BatchStatus& status);
   void reject_lines(const Open& batch, const BatchStatus& status);
-  void forget(const Open& batch);
+  Lookup look_up(Open& batch);
+  bool created_for(const Open& recorded, const BatchStatus& listed) const;
+  void confirm(Open& batch, const std::string& batch_id);
+  void forget(const Open& batch, const std::string& why);
   void finish_with(const BatchResult& result); // decoded and checked as a live answer would be
   void finish(const std::string& custom_id, const ChatOutcome& outcome);
   void retry_or_fail(const std::string& custom_id, const ChatError& error);
@@ -111,8 +120,9 @@ private:
   void end_all(const std::string& message);
   // One control request (upload, create, status, download), retried per
   // RetryPolicy on transport errors, 429 and 5xx. A stop verdict stops the
-  // endpoint.
-  Exchange call(const HttpRequest& request, const std::string& what);
+  // endpoint. A call that is not idempotent (the create) is not retried on a
+  // failure after which it may have taken effect: that error is returned.
+  Exchange call(const HttpRequest& request, const std::string& what, bool idempotent = true);
   HttpResponse exchange(const HttpRequest& request);
   void pause(Clock::duration how_long);
   void report_progress();

@@ -109,13 +109,16 @@ public:
 
   std::vector<Record> open_batches(const std::string& endpoint) override {
     std::vector<Record> out;
-    for (auto& b : m_store.open_batches(endpoint)) out.push_back({std::move(b.id), std::move(b.custom_ids)});
+    for (auto& b : m_store.open_batches(endpoint)) out.push_back({std::move(b.id), std::move(b.custom_ids), b.created});
     return out;
   }
   void opened(const std::string& endpoint, const Record& record) override {
     m_store.add_batch(endpoint, {record.batch_id, record.custom_ids});
   }
   void closed(const std::string& batch_id) override { m_store.remove_batch(batch_id); }
+  void confirmed(const std::string& recorded_id, const std::string& batch_id) override {
+    m_store.rename_batch(recorded_id, batch_id);
+  }
   void bank(const std::string& endpoint, const std::string& custom_id, std::string_view line) override {
     m_store.bank(endpoint, custom_id, line);
   }

@@ -58,6 +58,55 @@ protected:
     return ids;
   }
 
+  // The custom_ids of every batch the stand-in created, batch by batch: what
+  // was paid for.
+  static std::vector<std::set<std::string>> created_batches(const StandIn& s) {
+    std::vector<std::set<std::string>> out;
+    for (const json& e : logged(s)) {
+      if (e.value("method", "") != "POST" || !e.contains("batch") || !e.contains("lines")) continue;
+      std::set<std::string> ids;
+      for (const json& l : e["lines"]) ids.insert(l["custom_id"].get<std::string>());
+      out.push_back(std::move(ids));
+    }
+    return out;
+  }
+
+  static void expect_none_paid_twice(const StandIn& s) {
+    std::set<std::string> all;
+    for (const auto& batch : created_batches(s)) {
+      for (const auto& id : batch) EXPECT_TRUE(all.insert(id).second) << "paid twice: " << id;
+    }
+  }
+
+  // The run is killed while the stand-in holds back its answer to the first
+  // create call (the batch already created); the next run finds that batch
+  // among the provider's and collects it instead of paying for it again.
+  void kill_during_create_then_rerun(const std::map<std::string, std::string>& env) {
+    enable_batch();
+    auto s = standin(R"([{"nth": 1, "create_delay_ms": 4000}])");
+    std::map<std::string, std::string> spawn_env = env;
+    spawn_env["LINGOPIPE_BASE_URL"] = s->base_url();
+    const pid_t pid = spawn({LINGOPIPE_BINARY, "run", "-q"}, dir.path(), spawn_env);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (created_batches(*s).empty() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "killed before the create call was answered";
+
+    auto r = lingopipe(dir.path(), *s, {"run"}, env);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("a batch of 22 requests: an earlier run ended before the provider confirmed creating it; "
+                         "looking it up before sending them again"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("found; it was created for these 22 requests, so none is sent again"), std::string::npos)
+      << r.err;
+    expect_none_paid_twice(*s);
+    EXPECT_EQ(created_batches(*s).size(), 2u) << "the sections' batch, then the article summaries'";
+    EXPECT_EQ(report()["failures"], json::array());
+  }
+
   // Chat requests the stand-in answered live, outside any batch.
   static int live_requests(const StandIn& s) {
     int n = 0;
@@ -369,6 +418,51 @@ TEST_F(BatchTest, ARunDoesNotWaitForAnEarlierBatchThatHoldsNoneOfItsRequests) {
   EXPECT_NE(third.err.find("batch batch_1: 22 requests still waiting for answers"), std::string::npos)
     << "still in the journal\n" << third.err;
   EXPECT_EQ(uploads(*s).size(), 3u) << "the first run's batch, the second's and its article summaries'";
+}
+
+TEST_F(BatchTest, AnOpenAiBatchCreatedAsTheRunWasKilledIsFoundByTheNextRunNotPaidTwice) {
+  kill_during_create_then_rerun(key);
+}
+
+TEST_F(BatchTest, AnAnthropicBatchCreatedAsTheRunWasKilledIsFoundByTheNextRunNotPaidTwice) {
+  set_config(dir.path(), "provider: openai", "provider: anthropic");
+  kill_during_create_then_rerun({{"ANTHROPIC_API_KEY", "sk-ant-batch"}, {"LINGOPIPE_MODEL", "claude-test"}});
+}
+
+// A gateway answers the create call with its error page after the provider
+// created the batch: looked up, found, collected; retrying the call would
+// have paid for the batch twice.
+TEST_F(BatchTest, ACreateCallAnsweredByAGatewayErrorIsLookedUpNotRetried) {
+  enable_batch();
+  auto s = standin(R"([{"nth": 1, "create_answer": {"status": 502, "created": true}}])");
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: a batch of 22 requests: the create call failed (HTTP 502 server_error: creating "
+                       "the batch: HTML instead of JSON (check the base URL): <html>"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("it may have been created all the same, so it is looked up before anything is sent again"),
+            std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("batch batch_1: found; it was created for these 22 requests, so none is sent again"),
+            std::string::npos) << r.err;
+  expect_none_paid_twice(*s);
+  EXPECT_EQ(created_batches(*s).size(), 2u);
+  EXPECT_EQ(report()["failures"], json::array());
+}
+
+// The gateway failed before the provider created anything: the look-up
+// finds no batch for the uploaded file, and the requests go in a new one.
+TEST_F(BatchTest, ACreateCallThatCreatedNothingIsSentAgainAfterTheLookUp) {
+  enable_batch();
+  auto s = standin(R"([{"nth": 1, "create_answer": {"status": 502, "created": false}}])");
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: a batch of 22 requests: the provider has no such batch, so it was not created; "
+                       "they are sent again"), std::string::npos) << r.err;
+  const auto batches = created_batches(*s);
+  ASSERT_EQ(batches.size(), 2u) << r.err;
+  EXPECT_EQ(batches[0].size(), 22u) << "the sections, in the second create call";
+  EXPECT_EQ(uploads(*s).size(), 3u) << "the sections' file twice, then the summaries'";
+  EXPECT_EQ(report()["failures"], json::array());
+  EXPECT_EQ(report()["retries"]["by_cause"]["batch_unprocessed"], 22);
 }
 
 TEST_F(BatchTest, ResultsThatCannotBeDownloadedStayForTheNextRun) {

@@ -42,7 +42,12 @@
 //   "cancelled" | "failed", "answer_first": N (expired/cancelled: lines
 //   answered before), "errors": [{"line": L, "code", "message"}] (failed;
 //   without "line": a batch-wide error), "download_fails": N (the first N
-//   downloads of its result files answer 503)}. An input that breaks the rules
+//   downloads of its result files answer 503), "create_answer": {"status": S,
+//   "created": true | false} (the Kth create call is answered S with a
+//   gateway's HTML page, after creating the batch or without), "create_delay_ms":
+//   N (the answer to the Kth create call, the batch created, comes N ms late)}.
+//   GET /v1/batches and /v1/messages/batches list the batches, newest first,
+//   a page of "limit" after "after" / "after_id". An input that breaks the rules
 //   (duplicate custom_id, a method or url other than POST
 //   /v1/chat/completions) fails validation with the line named, as OpenAI's does.
 //
@@ -67,6 +72,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -295,20 +301,68 @@ public:
     }
     Batch batch;
     batch.dialect = dialect;
+    json create_fault;
     {
       std::lock_guard lock(m_batch_mutex);
+      create_fault = batch_fault(++m_create_calls);
+      const json answer = create_fault.value("create_answer", json::object());
+      if (!answer.value("created", true)) {
+        log_control(req, {{"created", false}});
+        gateway_page(res, answer.value("status", 502));
+        return;
+      }
       batch.id = (dialect == Dialect::anthropic ? "msgbatch_" : "batch_") + std::to_string(m_batches.size() + 1);
       batch.fault = batch_fault(static_cast<int>(m_batches.size()) + 1);
       m_batch_lines += lines.size();
-      log_control(req, {{"batch", batch.id}, {"lines", lines}});
     }
     batch.host = req.get_header_value("Host");
+    batch.created_at = std::time(nullptr);
+    if (dialect == Dialect::openai) batch.input_file_id = body.value("input_file_id", "");
     if (dialect == Dialect::openai) validate(lines, batch);
     if (batch.errors.empty()) answer_lines(req, lines, batch);
-    std::lock_guard lock(m_batch_mutex);
-    const json status = batch_status(batch);
-    m_batches[batch.id] = std::move(batch);
+    json status;
+    {
+      std::lock_guard lock(m_batch_mutex);
+      status = batch_status(batch);
+      m_batch_order.push_back(batch.id);
+      log_control(req, {{"batch", batch.id}, {"lines", lines}}); // once it can be read and listed
+      m_batches[batch.id] = std::move(batch);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(create_fault.value("create_delay_ms", 0)));
+    if (const json answer = create_fault.value("create_answer", json()); answer.is_object()) {
+      gateway_page(res, answer.value("status", 502));
+      return;
+    }
     res.set_content(status.dump(), "application/json");
+  }
+
+  // GET /v1/batches?limit=N&after=ID and /v1/messages/batches?limit=N&after_id=ID.
+  void list_batches(const httplib::Request& req, httplib::Response& res, Dialect dialect) {
+    if (!authorized(req, res)) return;
+    std::lock_guard lock(m_batch_mutex);
+    log_control(req, {{"list", true}});
+    const std::string after = req.get_param_value(dialect == Dialect::anthropic ? "after_id" : "after");
+    const size_t limit = req.has_param("limit") ? std::stoul(req.get_param_value("limit")) : 20;
+    json data = json::array();
+    bool skipping = !after.empty(), more = false;
+    for (auto it = m_batch_order.rbegin(); it != m_batch_order.rend(); ++it) {
+      Batch& b = m_batches[*it];
+      if (b.dialect != dialect) continue;
+      if (skipping) {
+        skipping = b.id != after;
+        continue;
+      }
+      if (data.size() == limit) {
+        more = true;
+        break;
+      }
+      data.push_back(batch_status(b));
+    }
+    json out = {{"data", data}, {"has_more", more}};
+    out["first_id"] = data.empty() ? json(nullptr) : data.front()["id"];
+    out["last_id"] = data.empty() ? json(nullptr) : data.back()["id"];
+    if (dialect == Dialect::openai) out["object"] = "list";
+    res.set_content(out.dump(), "application/json");
   }
 
   void batch_status(const httplib::Request& req, httplib::Response& res) {
@@ -359,7 +413,16 @@ private:
     std::vector<json> failed;         // OpenAI's error-file lines
     std::vector<std::string> unanswered; // custom_ids the batch did not get to
     int downloads = 0;                // of its result files, for "download_fails"
+    std::string input_file_id;        // OpenAI
+    std::time_t created_at = 0;
   };
+
+  static void gateway_page(httplib::Response& res, int status) {
+    res.status = status;
+    res.set_content("<html><head><title>" + std::to_string(status) + " Bad Gateway</title></head><body>"
+                    "<center><h1>" + std::to_string(status) + " Bad Gateway</h1></center></body></html>",
+                    "text/html");
+  }
 
   static void invalid(httplib::Response& res, const std::string& message) {
     res.status = 400;
@@ -440,7 +503,11 @@ private:
     const bool ended = b.polls > polls;
     if (b.dialect == Dialect::anthropic) {
       json counts = {{"processing", ended ? 0 : b.total}, {"succeeded", 0}, {"errored", 0}, {"canceled", 0}, {"expired", 0}};
-      json out = {{"id", b.id}, {"type", "message_batch"},
+      char created[32];
+      std::tm utc{};
+      gmtime_r(&b.created_at, &utc);
+      std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &utc);
+      json out = {{"id", b.id}, {"type", "message_batch"}, {"created_at", created},
                   {"processing_status", ended ? "ended" : (b.polls == polls && final_status == "cancelled" ? "canceling" : "in_progress")},
                   {"request_counts", counts}, {"results_url", nullptr}};
       if (ended) {
@@ -462,6 +529,7 @@ private:
     std::string status = ended ? final_status : k_running[std::clamp(b.polls - 1, 0, 2)];
     if (!ended && b.polls == polls && final_status == "cancelled") status = "cancelling";
     json out = {{"id", b.id}, {"object", "batch"}, {"endpoint", "/v1/chat/completions"},
+                {"input_file_id", b.input_file_id}, {"created_at", b.created_at},
                 {"completion_window", "24h"}, {"status", status}, {"output_file_id", nullptr},
                 {"error_file_id", nullptr}, {"errors", nullptr},
                 {"request_counts", {{"total", b.total}, {"completed", ended ? b.answered.size() : 0},
@@ -771,6 +839,8 @@ private:
   mutable std::mutex m_batch_mutex;
   std::map<std::string, std::string> m_files;  // uploaded inputs and result files
   std::map<std::string, Batch> m_batches;
+  std::vector<std::string> m_batch_order; // ids, oldest first
+  int m_create_calls = 0;
   size_t m_batch_lines = 0;
   std::atomic<int> m_count{0};
   std::atomic<int> m_throttled{0};
@@ -846,10 +916,13 @@ int main(int argc, char** argv) {
     // Batch APIs.
     server.Post("/v1/files", [&](const auto& req, auto& res) { standin.upload(req, res); });
     server.Post("/v1/batches", [&](const auto& req, auto& res) { standin.create_batch(req, res, Dialect::openai); });
+    server.Get("/v1/batches", [&](const auto& req, auto& res) { standin.list_batches(req, res, Dialect::openai); });
     server.Get(R"(/v1/batches/([^/]+))", [&](const auto& req, auto& res) { standin.batch_status(req, res); });
     server.Get(R"(/v1/files/([^/]+)/content)", [&](const auto& req, auto& res) { standin.batch_file(req, res); });
     server.Post("/v1/messages/batches",
                 [&](const auto& req, auto& res) { standin.create_batch(req, res, Dialect::anthropic); });
+    server.Get("/v1/messages/batches",
+               [&](const auto& req, auto& res) { standin.list_batches(req, res, Dialect::anthropic); });
     server.Get(R"(/v1/messages/batches/([^/]+))", [&](const auto& req, auto& res) { standin.batch_status(req, res); });
     server.Get(R"(/v1/messages/batches/([^/]+)/results)",
                [&](const auto& req, auto& res) { standin.batch_file(req, res, "-results"); });

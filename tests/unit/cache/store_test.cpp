@@ -144,6 +144,23 @@ TEST(CacheStoreTest, AClaimedBatchAnswerLeavesTheBankWithTheNextCommit) {
   EXPECT_EQ(store.stats().banked, 1);
 }
 
+// A batch is recorded before its create call and renamed to the id the
+// provider gives it; a re-run reads both the id and when it was recorded.
+TEST(CacheStoreTest, ARecordedBatchTakesTheIdTheProviderGaveIt) {
+  testenv::TempDir dir;
+  {
+    cache::CacheStore store(dir / "c.sqlite");
+    store.add_batch("openai http://x/v1", {"unconfirmed:file-1", {"lp-a", "lp-b"}});
+    store.rename_batch("unconfirmed:file-1", "batch_1");
+  }
+  cache::CacheStore store(dir / "c.sqlite");
+  const auto open = store.open_batches("openai http://x/v1");
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].id, "batch_1");
+  EXPECT_EQ(open[0].custom_ids, (std::vector<std::string>{"lp-a", "lp-b"}));
+  EXPECT_GT(open[0].created, 1700000000);
+}
+
 TEST(CacheStoreTest, ClearRemovesEverything) {
   testenv::TempDir dir;
   cache::CacheStore store(dir / "c.sqlite");

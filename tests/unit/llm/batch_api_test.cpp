@@ -163,6 +163,46 @@ TEST(BatchApiTest, AnthropicStatusEndsOnlyAtEndedWithItsResultsUrl) {
   EXPECT_EQ(ended->result_urls, std::vector<std::string>{"https://api.anthropic.com/v1/messages/batches/m1/results"});
 }
 
+// The list pages find a batch whose create call was never answered: OpenAI's
+// by the file it runs, Anthropic's by size and creation time.
+TEST(BatchApiTest, BatchListsArePagedNewestFirstWithWhatFindsABatchAgain) {
+  const llm::Endpoint openai = endpoint(llm::Provider::openai);
+  EXPECT_EQ(llm::list_request(openai, "").url, "https://api.example.com/v1/batches?limit=100");
+  EXPECT_EQ(llm::list_request(openai, "batch_9").url, "https://api.example.com/v1/batches?limit=100&after=batch_9");
+  EXPECT_EQ(llm::list_request(openai, "").method, "GET");
+  EXPECT_TRUE(has_header(llm::list_request(openai, ""), "Authorization: Bearer sk-secret"));
+  const auto page = llm::parse_batch_list(llm::Provider::openai, body_of(R"({"object":"list","data":[
+      {"id":"batch_2","object":"batch","status":"in_progress","input_file_id":"file-b","created_at":1766000100,
+       "request_counts":{"total":22,"completed":0,"failed":0}},
+      {"id":"batch_1","object":"batch","status":"completed","input_file_id":"file-a","created_at":1766000000}],
+    "first_id":"batch_2","last_id":"batch_1","has_more":true})"), openai);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->batches.size(), 2u);
+  EXPECT_EQ(page->batches[0].id, "batch_2");
+  EXPECT_EQ(page->batches[0].input_file_id, "file-b");
+  EXPECT_EQ(page->batches[0].created_at, 1766000100);
+  EXPECT_EQ(page->batches[0].total, 22);
+  EXPECT_EQ(page->batches[1].phase, llm::BatchPhase::ended);
+  EXPECT_TRUE(page->has_more);
+  EXPECT_EQ(page->last_id, "batch_1");
+
+  const llm::Endpoint ant = endpoint(llm::Provider::anthropic, "https://api.anthropic.com");
+  EXPECT_EQ(llm::list_request(ant, "msgbatch_7").url,
+            "https://api.anthropic.com/v1/messages/batches?limit=100&after_id=msgbatch_7");
+  const auto ant_page = llm::parse_batch_list(llm::Provider::anthropic, body_of(R"({"data":[
+      {"id":"msgbatch_7","type":"message_batch","processing_status":"in_progress","created_at":"2025-12-17T19:35:00Z",
+       "request_counts":{"processing":5,"succeeded":0,"errored":0,"canceled":0,"expired":0}}],
+    "has_more":false,"first_id":"msgbatch_7","last_id":"msgbatch_7"})"), ant);
+  ASSERT_TRUE(ant_page);
+  ASSERT_EQ(ant_page->batches.size(), 1u);
+  EXPECT_EQ(ant_page->batches[0].created_at, 1766000100);
+  EXPECT_EQ(ant_page->batches[0].total, 5);
+  EXPECT_FALSE(ant_page->has_more);
+
+  EXPECT_FALSE(llm::parse_batch_list(llm::Provider::openai, body_of(R"({"error":{"message":"no"}})"), openai));
+  EXPECT_FALSE(llm::parse_batch_list(llm::Provider::openai, body_of("<html>502</html>"), openai));
+}
+
 TEST(BatchApiTest, OpenAiResultLinesBecomeTheLiveAnswerOrAnError) {
   const std::string jsonl =
     R"({"id":"r1","custom_id":"lp-a","response":{"status_code":200,"request_id":"req_1","body":{"choices":[]}},"error":null})"
