@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -78,23 +80,30 @@ protected:
     }
   }
 
+  // Starts a run and SIGKILLs it once `moment` holds (or after 10 s); true
+  // when the kill is what ended it.
+  bool run_killed_when(const StandIn& s, std::map<std::string, std::string> env,
+                       const std::function<bool()>& moment) {
+    env["LINGOPIPE_BASE_URL"] = s.base_url();
+    const pid_t pid = spawn({LINGOPIPE_BINARY, "run", "-q"}, dir.path(), env);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!moment() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFSIGNALED(status);
+  }
+
   // The run is killed while the stand-in holds back its answer to the first
   // create call (the batch already created); the next run finds that batch
   // among the provider's and collects it instead of paying for it again.
   void kill_during_create_then_rerun(const std::map<std::string, std::string>& env) {
     enable_batch();
     auto s = standin(R"([{"nth": 1, "create_delay_ms": 4000}])");
-    std::map<std::string, std::string> spawn_env = env;
-    spawn_env["LINGOPIPE_BASE_URL"] = s->base_url();
-    const pid_t pid = spawn({LINGOPIPE_BINARY, "run", "-q"}, dir.path(), spawn_env);
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (created_batches(*s).empty() && std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "killed before the create call was answered";
+    ASSERT_TRUE(run_killed_when(*s, env, [&] { return !created_batches(*s).empty(); }))
+      << "killed before the create call was answered";
 
     auto r = lingopipe(dir.path(), *s, {"run"}, env);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -105,6 +114,17 @@ protected:
     expect_none_paid_twice(*s);
     EXPECT_EQ(created_batches(*s).size(), 2u) << "the sections' batch, then the article summaries'";
     EXPECT_EQ(report()["failures"], json::array());
+  }
+
+  // A run whose first create call a gateway answers 502, after the batch
+  // was created or before; the run itself ends well either way.
+  std::pair<std::unique_ptr<StandIn>, ProcessResult> run_with_gateway_error_on_create(bool created) {
+    enable_batch();
+    json faults = json::array({{{"nth", 1}, {"create_answer", {{"status", 502}, {"created", created}}}}});
+    auto s = standin(faults.dump());
+    ProcessResult r = lingopipe(dir.path(), *s, {"run"}, key);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return {std::move(s), std::move(r)};
   }
 
   // Chat requests the stand-in answered live, outside any batch.
@@ -319,11 +339,7 @@ TEST_F(BatchTest, ARerunCollectsTheBatchAnEarlierRunSentInsteadOfPayingAgain) {
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_NE(second.err.find("batch batch_1: sent by an earlier run with 22 requests; collecting its answers"),
             std::string::npos) << second.err;
-  const auto files = uploads(*s);
-  std::set<std::string> all;
-  for (const auto& file : files) {
-    for (const auto& id : custom_ids(file)) EXPECT_TRUE(all.insert(id).second) << "paid twice: " << id;
-  }
+  expect_none_paid_twice(*s);
   EXPECT_EQ(report()["failures"], json::array());
   auto third = lingopipe(dir.path(), *s, {"run"}, key);
   EXPECT_NE(third.err.find("0 requests sent"), std::string::npos) << "collected batches leave the journal";
@@ -332,31 +348,15 @@ TEST_F(BatchTest, ARerunCollectsTheBatchAnEarlierRunSentInsteadOfPayingAgain) {
 TEST_F(BatchTest, ABatchOfARunKilledWhileWaitingIsCollectedByTheNextRun) {
   enable_batch();
   auto s = standin(R"([{"nth": 1, "polls": 30}])");
-  std::map<std::string, std::string> env = key;
-  env["LINGOPIPE_BASE_URL"] = s->base_url();
-  const pid_t pid = spawn({LINGOPIPE_BINARY, "run", "-q"}, dir.path(), env);
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   auto polled = [&] {
-    for (const json& e : logged(*s)) {
-      if (e.value("path", "") == "/v1/batches/batch_1") return true;
-    }
-    return false;
+    return std::ranges::any_of(logged(*s), [](const json& e) { return e.value("path", "") == "/v1/batches/batch_1"; });
   };
-  while (!polled() && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "killed while waiting for its batch";
+  ASSERT_TRUE(run_killed_when(*s, key, polled)) << "killed while waiting for its batch";
 
   auto r = lingopipe(dir.path(), *s, {"run"}, key);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("batch batch_1: sent by an earlier run with 22 requests"), std::string::npos) << r.err;
-  std::set<std::string> all;
-  for (const auto& file : uploads(*s)) {
-    for (const auto& id : custom_ids(file)) EXPECT_TRUE(all.insert(id).second) << "paid twice: " << id;
-  }
+  expect_none_paid_twice(*s);
   EXPECT_EQ(report()["failures"], json::array());
 }
 
@@ -386,10 +386,7 @@ TEST_F(BatchTest, AnswersToRequestsARunDoesNotPlanAreKeptForTheRunThatDoes) {
   ASSERT_EQ(third.exit_code, 0) << third.err;
   EXPECT_NE(third.err.find("5 answers taken from batches earlier runs collected; not sent again"),
             std::string::npos) << third.err;
-  std::set<std::string> all;
-  for (const auto& file : uploads(*s)) {
-    for (const auto& id : custom_ids(file)) EXPECT_TRUE(all.insert(id).second) << "paid twice: " << id;
-  }
+  expect_none_paid_twice(*s);
   EXPECT_EQ(report()["failures"], json::array());
   EXPECT_EQ(report()["articles"]["total"], 2);
   stats = lingopipe(dir.path(), *s, {"cache", "stats"});
@@ -433,10 +430,7 @@ TEST_F(BatchTest, AnAnthropicBatchCreatedAsTheRunWasKilledIsFoundByTheNextRunNot
 // created the batch: looked up, found, collected; retrying the call would
 // have paid for the batch twice.
 TEST_F(BatchTest, ACreateCallAnsweredByAGatewayErrorIsLookedUpNotRetried) {
-  enable_batch();
-  auto s = standin(R"([{"nth": 1, "create_answer": {"status": 502, "created": true}}])");
-  auto r = lingopipe(dir.path(), *s, {"run"}, key);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto [s, r] = run_with_gateway_error_on_create(true);
   EXPECT_NE(r.err.find("warning: a batch of 22 requests: the create call failed (HTTP 502 server_error: creating "
                        "the batch: HTML instead of JSON (check the base URL): <html>"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("it may have been created all the same, so it is looked up before anything is sent again"),
@@ -451,14 +445,11 @@ TEST_F(BatchTest, ACreateCallAnsweredByAGatewayErrorIsLookedUpNotRetried) {
 // The gateway failed before the provider created anything: the look-up
 // finds no batch for the uploaded file, and the requests go in a new one.
 TEST_F(BatchTest, ACreateCallThatCreatedNothingIsSentAgainAfterTheLookUp) {
-  enable_batch();
-  auto s = standin(R"([{"nth": 1, "create_answer": {"status": 502, "created": false}}])");
-  auto r = lingopipe(dir.path(), *s, {"run"}, key);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto [s, r] = run_with_gateway_error_on_create(false);
   EXPECT_NE(r.err.find("warning: a batch of 22 requests: the provider has no such batch, so it was not created; "
                        "they are sent again"), std::string::npos) << r.err;
   const auto batches = created_batches(*s);
-  ASSERT_EQ(batches.size(), 2u) << r.err;
+  ASSERT_EQ(batches.size(), 2u);
   EXPECT_EQ(batches[0].size(), 22u) << "the sections, in the second create call";
   EXPECT_EQ(uploads(*s).size(), 3u) << "the sections' file twice, then the summaries'";
   EXPECT_EQ(report()["failures"], json::array());
@@ -478,10 +469,7 @@ TEST_F(BatchTest, ResultsThatCannotBeDownloadedStayForTheNextRun) {
   auto second = lingopipe(dir.path(), *s, {"run"}, key);
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_NE(second.err.find("batch batch_1: sent by an earlier run with 22 requests"), std::string::npos);
-  std::set<std::string> all;
-  for (const auto& file : uploads(*s)) {
-    for (const auto& id : custom_ids(file)) EXPECT_TRUE(all.insert(id).second) << "paid twice: " << id;
-  }
+  expect_none_paid_twice(*s);
   EXPECT_EQ(report()["failures"], json::array());
 }
 
