@@ -177,9 +177,10 @@ Stats CacheStore::stats() {
       s.completion_tokens += e->completion_tokens;
     }
   }
-  auto banked = m_db.prepare("SELECT COUNT(*) FROM banked");
-  if (banked.step()) {
-    s.banked = banked.column_int(0);
+  auto batches = m_db.prepare("SELECT (SELECT COUNT(*) FROM banked), (SELECT COUNT(*) FROM batches)");
+  if (batches.step()) {
+    s.banked = batches.column_int(0);
+    s.open_batches = batches.column_int(1);
   }
   for (const char* suffix : {"", "-wal"}) {
     std::error_code ec;

@@ -46,6 +46,7 @@ struct Stats {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t banked = 0;                 // batch answers kept for a run that plans them
+  int64_t open_batches = 0;           // sent to a batch API and not collected yet
 };
 
 class CacheStore {

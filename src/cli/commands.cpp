@@ -262,11 +262,12 @@ int cache_stats_command(const Options& o) {
   cache::CacheStore cache(cfg.cache.path);
   const cache::Stats s = cache.stats();
   std::printf("cache: %s\nentries: %lld\npayload bytes: %lld\nfile bytes: %lld\n"
-              "tokens in: %lld\ntokens out: %lld\nbatch answers kept for later runs: %lld\n",
+              "tokens in: %lld\ntokens out: %lld\nbatches sent and not collected yet: %lld\n"
+              "batch answers kept for later runs: %lld\n",
               cfg.cache.path.c_str(), static_cast<long long>(s.entries),
               static_cast<long long>(s.bytes), static_cast<long long>(s.file_bytes),
               static_cast<long long>(s.prompt_tokens), static_cast<long long>(s.completion_tokens),
-              static_cast<long long>(s.banked));
+              static_cast<long long>(s.open_batches), static_cast<long long>(s.banked));
   return code(ExitCode::ok);
 }
 

@@ -379,7 +379,8 @@ TEST_F(BatchTest, AnswersToRequestsARunDoesNotPlanAreKeptForTheRunThatDoes) {
                             "config, or articles not in this run) kept in the cache; a run that plans them "
                             "takes them from there"), std::string::npos) << second.err;
   auto stats = lingopipe(dir.path(), *s, {"cache", "stats"});
-  EXPECT_NE(stats.out.find("batch answers kept for later runs: 5\n"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("batches sent and not collected yet: 0\nbatch answers kept for later runs: 5\n"),
+            std::string::npos) << stats.out;
 
   fs::rename(dir / "away.txt", moved);
   auto third = lingopipe(dir.path(), *s, {"run"}, key);
@@ -410,6 +411,8 @@ TEST_F(BatchTest, ARunDoesNotWaitForAnEarlierBatchThatHoldsNoneOfItsRequests) {
   EXPECT_NE(second.err.find("batch batch_1: sent by an earlier run for 22 requests this run does not plan; "
                             "left for a run that plans them"), std::string::npos) << second.err;
   EXPECT_EQ(report()["failures"], json::array());
+  auto stats = lingopipe(dir.path(), *s, {"cache", "stats"});
+  EXPECT_NE(stats.out.find("batches sent and not collected yet: 1\n"), std::string::npos) << stats.out;
 
   auto third = lingopipe(dir.path(), *s, {"run", "--deadline", "0.3"}, key);
   EXPECT_NE(third.err.find("batch batch_1: 22 requests still waiting for answers"), std::string::npos)
