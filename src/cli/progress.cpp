@@ -103,9 +103,11 @@ size_t terminal_columns() {
 }
 
 std::string summary_line(const pipeline::RunStats& s) {
-  return fmt::format("lingopipe: {} articles, {} sections, {} requests sent, {} cache hits, "
+  // Only a batch run collects what an earlier run sent; a live run's line stays short.
+  const std::string earlier = s.from_earlier > 0 ? fmt::format(", {} from batches sent earlier", s.from_earlier) : "";
+  return fmt::format("lingopipe: {} articles, {} sections, {} requests sent, {} cache hits{}, "
                      "{} retries, {} failed, {} not sent, tokens in {} / out {}, {:.1f} s",
-                     s.articles, s.sections, s.requests, s.cache_hits, s.retries, s.failed,
+                     s.articles, s.sections, s.requests, s.cache_hits, earlier, s.retries, s.failed,
                      s.not_sent, s.prompt_tokens, s.completion_tokens, s.seconds);
 }
 

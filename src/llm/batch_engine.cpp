@@ -74,6 +74,7 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
   item.line = std::move(line.line);
   if (m_banked.erase(line.custom_id) > 0) {
     item.attempts = 1; // answered by a batch an earlier run collected: claimed from the bank
+    item.earlier = true;
     ++m_stats.in_flight;
     m_claims.push_back(line.custom_id);
     return;
@@ -81,6 +82,7 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
   if (auto resumed = m_resumed.find(line.custom_id); resumed != m_resumed.end()) {
     item.batch = resumed->second; // sent by an earlier run: wait for that batch
     item.attempts = 1;
+    item.earlier = true;
     ++m_stats.in_flight;
     return;
   }
@@ -149,6 +151,7 @@ void BatchEngine::claim_banked() {
         line ? parse_batch_results(m_endpoint.provider, *line, skipped) : std::vector<BatchResult>{};
       if (results.size() != 1 || results[0].custom_id != custom_id) {
         m_items.at(custom_id).attempts = 0;
+        m_items.at(custom_id).earlier = false;
         --m_stats.in_flight;
         ++m_stats.waiting;
         m_unsent.push_back(custom_id);
@@ -470,6 +473,7 @@ void BatchEngine::finish(const std::string& custom_id, const ChatOutcome& outcom
   auto node = m_items.extract(custom_id);
   --m_stats.in_flight;
   ++m_stats.succeeded;
+  m_stats.from_earlier += node.mapped().earlier ? 1 : 0;
   for (uint64_t id : node.mapped().ids) m_on_done(id, outcome);
 }
 
@@ -482,6 +486,7 @@ void BatchEngine::retry_or_fail(const std::string& custom_id, const ChatError& e
     ++m_stats.retries_by_cause[kind_name(error.kind)];
     ++m_stats.waiting;
     item.batch.clear();
+    item.earlier = false;
     m_unsent.push_back(custom_id);
     return;
   }

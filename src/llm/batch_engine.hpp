@@ -88,6 +88,7 @@ private:
     std::string line;
     int attempts = 0;                 // batches it was sent in
     std::string batch;                // the open batch holding it; empty: unsent
+    bool earlier = false;             // in a batch an earlier run sent, or answered in the bank
   };
   struct Open {
     std::string id;                   // or, until the provider confirms creating it, the record's

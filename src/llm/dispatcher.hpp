@@ -26,6 +26,7 @@ struct EngineStats {
   int backing_off = 0;                // waiting out a retry's delay
   int succeeded = 0;
   int failed = 0;
+  int from_earlier = 0;               // succeeded: answered by a batch an earlier run sent
   std::map<std::string, int> retries_by_cause;
   int connections_opened = 0;
   std::map<std::string, int> responses_by_protocol; // "HTTP/1.1", "HTTP/2"

@@ -74,6 +74,7 @@ void write_report(const config::Config& config, const RunResult& r, const util::
   w.value("jobs", {{"total", s.jobs},
                    {"cached", s.cache_hits},
                    {"sent_ok", s.answered()},
+                   {"from_earlier_batches", s.from_earlier},
                    {"failed", s.failed},
                    {"not_sent", s.not_sent},
                    {"split_input_too_long", s.splits}});

@@ -72,6 +72,7 @@ struct RunStats {
   int jobs = 0;
   int cache_hits = 0;
   int requests = 0;                   // HTTP attempts
+  int from_earlier = 0;               // answered by batches an earlier run sent
   int retries = 0;
   int failed = 0;
   int not_sent = 0;

@@ -1077,6 +1077,7 @@ RunResult Runner::run(DocumentFeed& feed, llm::Transport& transport, const llm::
     m_cache.commit();
     const llm::EngineStats& st = engine.stats();
     engine_totals.requests += st.sent;
+    engine_totals.from_earlier += st.from_earlier;
     engine_totals.retries += st.retries;
     for (const auto& [cause, count] : st.retries_by_cause) engine_totals.retries_by_cause[cause] += count;
     engine_totals.connections_opened += st.connections_opened;
@@ -1091,6 +1092,7 @@ RunResult Runner::run(DocumentFeed& feed, llm::Transport& transport, const llm::
   batch.release_finished();
   RunResult result = batch.take();
   result.stats.requests = engine_totals.requests;
+  result.stats.from_earlier = engine_totals.from_earlier;
   result.stats.retries += engine_totals.retries;
   for (const auto& [cause, count] : engine_totals.retries_by_cause) {
     result.stats.retries_by_cause[cause] += count;

@@ -339,6 +339,9 @@ TEST_F(BatchTest, ARerunCollectsTheBatchAnEarlierRunSentInsteadOfPayingAgain) {
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_NE(second.err.find("batch batch_1: sent by an earlier run with 22 requests; collecting its answers"),
             std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("2 requests sent, 0 cache hits, 22 from batches sent earlier,"), std::string::npos)
+    << "the article summaries sent, the sections collected\n" << second.err;
+  EXPECT_EQ(report()["jobs"]["from_earlier_batches"], 22);
   expect_none_paid_twice(*s);
   EXPECT_EQ(report()["failures"], json::array());
   auto third = lingopipe(dir.path(), *s, {"run"}, key);
@@ -387,6 +390,8 @@ TEST_F(BatchTest, AnswersToRequestsARunDoesNotPlanAreKeptForTheRunThatDoes) {
   ASSERT_EQ(third.exit_code, 0) << third.err;
   EXPECT_NE(third.err.find("5 answers taken from batches earlier runs collected; not sent again"),
             std::string::npos) << third.err;
+  EXPECT_NE(third.err.find("1 requests sent, 18 cache hits, 5 from batches sent earlier,"), std::string::npos)
+    << third.err;
   expect_none_paid_twice(*s);
   EXPECT_EQ(report()["failures"], json::array());
   EXPECT_EQ(report()["articles"]["total"], 2);

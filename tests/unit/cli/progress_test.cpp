@@ -55,6 +55,10 @@ TEST(ProgressTest, SummaryLine) {
   EXPECT_EQ(cli::summary_line(s),
             "lingopipe: 2 articles, 12 sections, 25 requests sent, 0 cache hits, 1 retries, "
             "0 failed, 0 not sent, tokens in 0 / out 0, 1.2 s");
+  s.from_earlier = 22;
+  EXPECT_EQ(cli::summary_line(s),
+            "lingopipe: 2 articles, 12 sections, 25 requests sent, 0 cache hits, 22 from batches sent earlier, "
+            "1 retries, 0 failed, 0 not sent, tokens in 0 / out 0, 1.2 s");
 }
 
 pipeline::Progress some_progress() {
