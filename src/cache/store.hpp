@@ -111,6 +111,8 @@ public:
   };
 
 private:
+  void begin_writes();
+
   std::filesystem::path m_path;
   util::SqliteDb m_db;
   util::SqliteStmt m_get;
@@ -118,8 +120,6 @@ private:
   util::SqliteStmt m_put;
   int64_t m_corrupt = 0;
   std::vector<std::string> m_touched;
-  void begin_writes();
-
   std::optional<util::SqliteTransaction> m_writes; // open while puts are pending
 };
 

@@ -29,7 +29,9 @@ ChatError batch_error(ErrorKind kind, std::string message) {
 // (which finds it again), Anthropic's by its first custom_id.
 constexpr std::string_view k_unconfirmed = "unconfirmed:";
 constexpr int k_lookup_pages = 10;          // of 100 batches, newest first
-constexpr double k_lookup_slack_s = 600;    // clock skew and create latency allowed
+constexpr double k_lookup_back_s = 600;     // listed batches this much older than the record end the look-up
+constexpr double k_clock_skew_s = 60;       // between this machine and the provider
+constexpr double k_create_latency_s = 600;  // from the record to the provider creating the batch
 
 bool unconfirmed(const std::string& batch_id) {
   return batch_id.starts_with(k_unconfirmed);
@@ -346,7 +348,7 @@ BatchEngine::Lookup BatchEngine::look_up(Open& batch) {
     }
     for (const BatchStatus& listed : list->batches) {
       const bool known = std::any_of(m_open.begin(), m_open.end(), [&](const Open& o) { return o.id == listed.id; });
-      if (listed.created_at > 0 && listed.created_at < static_cast<double>(batch.created) - k_lookup_slack_s) {
+      if (listed.created_at > 0 && listed.created_at < static_cast<double>(batch.created) - k_lookup_back_s) {
         return Lookup::absent; // older than the record: the rest are older still
       }
       if (!known && created_for(batch, listed)) {
@@ -366,8 +368,9 @@ bool BatchEngine::created_for(const Open& recorded, const BatchStatus& listed) c
   if (m_endpoint.provider != Provider::anthropic) {
     return listed.input_file_id == recorded.id.substr(k_unconfirmed.size());
   }
+  const double recorded_at = static_cast<double>(recorded.created);
   return listed.total == static_cast<int>(recorded.custom_ids.size()) &&
-         listed.created_at <= static_cast<double>(recorded.created) + k_lookup_slack_s;
+         listed.created_at >= recorded_at - k_clock_skew_s && listed.created_at <= recorded_at + k_create_latency_s;
 }
 
 void BatchEngine::confirm(Open& batch, const std::string& batch_id) {
@@ -430,8 +433,8 @@ bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
                  batch.id, banked);
   }
   if (skipped + unknown > 0) {
-    spdlog::warn("batch {}: {} result lines unreadable, {} failed for requests this run does not plan; not used",
-                 batch.id, skipped, unknown);
+    spdlog::warn("batch {}: {} result lines unreadable, {} not needed (failed for requests this run does not "
+                 "plan, or answered in another batch); not used", batch.id, skipped, unknown);
   }
   return true;
 }
