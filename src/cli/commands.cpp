@@ -148,21 +148,32 @@ struct Inputs {
 
 // llama.cpp divides its context among slots (-c 8192 -np 4: 2,048 each);
 // what one slot holds is read once from each OpenAI-compatible endpoint's
-// /props, so a section too large for it is split before it is sent. Other
-// servers answer 404, which changes nothing.
+// /props (or, when a server answers /props without it, its /slots), so a
+// section too large for it is split before it is sent. Other servers answer
+// 404, which changes nothing.
 void read_slot_contexts(const config::Config& cfg, pipeline::Runner& runner) {
   std::vector<config::Endpoint> endpoints = {cfg.endpoint};
   endpoints.insert(endpoints.end(), cfg.fallbacks.begin(), cfg.fallbacks.end());
   for (const auto& e : endpoints) {
     if (e.provider != "openai" || e.batch) continue;
-    llm::HttpRequest props = llm::props_request(pipeline::llm_endpoint(e));
-    props.limits.connect_timeout_s = e.connect_timeout_s;
-    props.limits.request_timeout_s = props.limits.stall_timeout_s = props.limits.first_byte_timeout_s = 5;
-    props.limits.ca_file = e.ca_file.string();
-    if (const std::optional<int> n_ctx = llm::slot_context(llm::fetch_once(std::move(props)))) {
-      runner.set_slot_context(e.name, *n_ctx);
-      spdlog::info("endpoint '{}': llama.cpp slots hold {} tokens; larger sections are split before they are sent",
-                   e.name, *n_ctx);
+    auto ask = [&e](std::string_view path) {
+      llm::HttpRequest http = llm::llama_request(pipeline::llm_endpoint(e), path);
+      http.limits.connect_timeout_s = e.connect_timeout_s;
+      http.limits.request_timeout_s = http.limits.stall_timeout_s = http.limits.first_byte_timeout_s = 5;
+      http.limits.ca_file = e.ca_file.string();
+      return llm::fetch_once(std::move(http));
+    };
+    const llm::HttpResponse props = ask("/props");
+    std::string source = "/props";
+    std::optional<int> n_ctx = llm::slot_context(props);
+    if (!n_ctx && props.curl_code == 0 && props.status != 404) {
+      source = "/slots";
+      n_ctx = llm::slot_context(ask(source));
+    }
+    if (n_ctx) {
+      runner.set_slot_context(e.name, {*n_ctx, "llama.cpp " + source});
+      spdlog::info("endpoint '{}': llama.cpp slots hold {} tokens ({}); larger sections are split before they "
+                   "are sent", e.name, *n_ctx, source);
     }
   }
 }

@@ -58,21 +58,35 @@ HttpRequest models_request(const Endpoint& endpoint) {
   return http;
 }
 
-HttpRequest props_request(const Endpoint& endpoint) {
+HttpRequest llama_request(const Endpoint& endpoint, std::string_view path) {
   HttpRequest http = models_request(endpoint);
   std::string root = join_url(endpoint.base_url, "");
   if (root.ends_with("/v1")) root.resize(root.size() - 3);
-  http.url = root + "/props";
+  http.url = root + std::string(path);
   return http;
 }
+
+namespace {
+
+std::optional<int> n_ctx_of(const nlohmann::json& object) {
+  if (!object.is_object() || !object.value("n_ctx", nlohmann::json()).is_number_integer()) return std::nullopt;
+  const int n_ctx = object["n_ctx"].get<int>();
+  return n_ctx > 0 ? std::optional(n_ctx) : std::nullopt;
+}
+
+} // namespace
 
 std::optional<int> slot_context(const HttpResponse& response) {
   if (response.status != 200) return std::nullopt;
   const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
-  const nlohmann::json settings = body.is_object() ? body.value("default_generation_settings", nlohmann::json()) : nullptr;
-  if (!settings.is_object() || !settings.value("n_ctx", nlohmann::json()).is_number_integer()) return std::nullopt;
-  const int n_ctx = settings["n_ctx"].get<int>();
-  return n_ctx > 0 ? std::optional(n_ctx) : std::nullopt;
+  if (body.is_object()) {
+    return n_ctx_of(body.value("default_generation_settings", nlohmann::json())); // /props
+  }
+  std::optional<int> smallest; // /slots: the smallest slot decides what any request may hold
+  for (const auto& slot : body.is_array() ? body : nlohmann::json::array()) {
+    if (const auto n_ctx = n_ctx_of(slot)) smallest = std::min(smallest.value_or(*n_ctx), *n_ctx);
+  }
+  return smallest;
 }
 
 std::vector<std::string> listed_models(const HttpResponse& response) {

@@ -62,10 +62,11 @@ int ollama_num_ctx(const ChatRequest& request, const Endpoint& endpoint);
 // The request that lists the models an endpoint serves (GET /models,
 // Anthropic's /v1/models, Ollama's /api/tags), with the endpoint's auth.
 HttpRequest models_request(const Endpoint& endpoint);
-// llama.cpp's GET /props at the server's root (beside /v1), with the
-// endpoint's auth; and the per-slot context it reports
-// (default_generation_settings.n_ctx), nullopt from any other server.
-HttpRequest props_request(const Endpoint& endpoint);
+// llama.cpp's GET /props or GET /slots at the server's root (beside /v1),
+// with the endpoint's auth; and the per-slot context either reports
+// (/props: default_generation_settings.n_ctx; /slots: each slot's n_ctx, the
+// smallest), nullopt from any other server.
+HttpRequest llama_request(const Endpoint& endpoint, std::string_view path);
 std::optional<int> slot_context(const HttpResponse& response);
 
 // Model ids in a models listing of any of those shapes.

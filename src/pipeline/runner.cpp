@@ -583,14 +583,15 @@ private:
   bool exceeds_slot_context(const Job& job) const {
     const auto it = m_runner.m_slot_context.find(endpoint().name);
     return job.section >= 0 && it != m_runner.m_slot_context.end() &&
-           job.estimate_in + job.estimate_out > it->second;
+           job.estimate_in + job.estimate_out > it->second.tokens;
   }
 
   llm::ChatError slot_context_error(const Job& job) const {
+    const SlotContext& slots = m_runner.m_slot_context.at(endpoint().name);
     llm::ChatError e;
     e.kind = llm::ErrorKind::input_too_long;
-    e.message = fmt::format("about {} tokens with the answer; the server's slots hold {} (llama.cpp /props)",
-                            job.estimate_in + job.estimate_out, m_runner.m_slot_context.at(endpoint().name));
+    e.message = fmt::format("about {} tokens with the answer; the server's slots hold {} ({})",
+                            job.estimate_in + job.estimate_out, slots.tokens, slots.source);
     return e;
   }
 

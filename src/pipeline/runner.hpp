@@ -76,7 +76,12 @@ public:
   void set_max_cost(std::optional<double> max_cost) { m_max_cost = max_cost; }
   // The context one request may use on endpoint `name` (llama.cpp's per-slot
   // n_ctx): larger section jobs are split before they are sent.
-  void set_slot_context(const std::string& name, int tokens) { m_slot_context[name] = tokens; }
+  // What one llama.cpp slot holds, and where the server said so.
+  struct SlotContext {
+    int tokens = 0;
+    std::string source;               // "llama.cpp /props"
+  };
+  void set_slot_context(const std::string& name, SlotContext context) { m_slot_context[name] = std::move(context); }
   // Stop sending new requests after this many seconds; in-flight ones finish.
   void set_deadline(std::optional<double> seconds) { m_deadline_s = seconds; }
   // Asked at every wake-up of the engine; once true, nothing new is sent,
@@ -97,7 +102,7 @@ private:
   std::optional<double> m_max_cost;
   std::optional<double> m_deadline_s;
   std::function<bool()> m_interrupted;
-  std::map<std::string, int> m_slot_context; // by endpoint name
+  std::map<std::string, SlotContext> m_slot_context; // by endpoint name
 };
 
 } // namespace pipeline

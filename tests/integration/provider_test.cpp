@@ -49,6 +49,25 @@ protected:
     EXPECT_EQ(std::count(translation.begin(), translation.end(), '\n'), 8) << "heading + 4 paragraphs, whole";
   }
 
+  // PROTOCOLS.md item 38, second half: the per-slot context /props (or, when
+  // /props does not say, /slots) reports sizes the requests, so none is cut
+  // and none is refused.
+  void expect_sized_to_slots(const std::string& where) {
+    write_long_article();
+    const std::string props = where == "/props" ? "yes" : "slots";
+    StandIn standin(dir.path(), "", 0, {"--llama-context-shift", "2048", "--llama-props", props});
+    auto r = lingopipe(dir.path(), standin, {"run", "long"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("endpoint 'primary': llama.cpp slots hold 2048 tokens (" + where +
+                         "); larger sections are split before they are sent"), std::string::npos) << r.err;
+    expect_split_and_whole(r.err, "the server's slots hold 2048 (llama.cpp " + where + ")");
+    for (const json& entry : logged(standin)) {
+      std::string prompt;
+      for (const auto& m : entry["messages"]) prompt += m["content"].get<std::string>();
+      EXPECT_LE(prompt.size() / 4, 2048u) << "no request the server would cut";
+    }
+  }
+
   std::vector<json> logged(const StandIn& s) const {
     std::vector<json> out;
     for (const auto& line : s.log_lines()) out.push_back(json::parse(line));
@@ -145,21 +164,12 @@ TEST_F(ProviderTest, LlamaCppContextShiftIsCaughtInStreamedAnswers) {
   expect_split_and_whole(r.err, "llama.cpp read 512 prompt tokens of about");
 }
 
-// PROTOCOLS.md item 38, second half: the per-slot context /props reports
-// sizes the requests, so none is cut and none is refused.
 TEST_F(ProviderTest, LlamaCppSlotContextFromPropsSplitsLongSectionsBeforeTheyAreSent) {
-  write_long_article();
-  StandIn standin(dir.path(), "", 0, {"--llama-context-shift", "2048", "--llama-props", "yes"});
-  auto r = lingopipe(dir.path(), standin, {"run", "long"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("endpoint 'primary': llama.cpp slots hold 2048 tokens; larger sections are split "
-                       "before they are sent"), std::string::npos) << r.err;
-  expect_split_and_whole(r.err, "the server's slots hold 2048 (llama.cpp /props)");
-  for (const json& entry : logged(standin)) {
-    std::string prompt;
-    for (const auto& m : entry["messages"]) prompt += m["content"].get<std::string>();
-    EXPECT_LE(prompt.size() / 4, 2048u) << "no request the server would cut";
-  }
+  expect_sized_to_slots("/props");
+}
+
+TEST_F(ProviderTest, LlamaCppSlotContextFromSlotsWhenPropsDoesNotSayIt) {
+  expect_sized_to_slots("/slots");
 }
 
 TEST_F(ProviderTest, AzureClassicDeployment) {

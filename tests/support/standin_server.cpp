@@ -55,7 +55,8 @@
 //   -c N --context-shift: each carries llama.cpp's timings, and a prompt over
 //   N tokens is answered 200 from its last N/2 with "truncated": true (a
 //   streamed answer carries only the timings, in its last chunk).
-//   --llama-props yes: GET /props reports N as each slot's n_ctx.
+//   --llama-props yes: GET /props reports N as each slot's n_ctx; --llama-props
+//   slots: /props reports no n_ctx, and GET /slots lists four slots of N.
 //
 // --require-key K: requests without K (as Bearer, x-api-key or api-key) get
 //   401 invalid_api_key, whose message quotes the key sent, as OpenAI's does.
@@ -96,7 +97,7 @@ struct Options {
   std::string require_key;            // when set, requests without it get 401
   int latency_ms = 0;
   size_t llama_context = 0;           // --llama-context-shift; 0: not llama.cpp
-  bool llama_props = false;           // --llama-props yes: GET /props reports llama_context per slot
+  std::string llama_props;            // --llama-props yes | slots: where llama_context per slot is reported
   int threads = 512; // a kept-alive connection holds a thread: more than any test keeps open
   bool compress = true;               // answer compressed when the client accepts it
   double rpm = 0;                     // rate limits enforced like a provider; 0: none
@@ -868,7 +869,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--batch-faults") o.batch_faults_file = value;
     else if (flag == "--latency-ms") o.latency_ms = std::stoi(value);
     else if (flag == "--llama-context-shift") o.llama_context = std::stoul(value);
-    else if (flag == "--llama-props") o.llama_props = value == "yes";
+    else if (flag == "--llama-props") o.llama_props = value;
     else if (flag == "--threads") o.threads = std::stoi(value);
     else if (flag == "--rpm") o.rpm = std::stod(value);
     else if (flag == "--compress") o.compress = value != "no";
@@ -937,10 +938,19 @@ int main(int argc, char** argv) {
       res.set_content(R"({"models":[{"name":"lingopipe-standin:latest","model":"lingopipe-standin:latest"}]})",
                       "application/json");
     });
-    if (o.llama_props) {
+    if (o.llama_props == "yes") {
       server.Get("/props", [&o](const auto&, auto& res) {
         res.set_content(json{{"default_generation_settings", {{"n_ctx", o.llama_context}}}, {"total_slots", 4}}.dump(),
                         "application/json");
+      });
+    } else if (o.llama_props == "slots") {
+      server.Get("/props", [](const auto&, auto& res) {
+        res.set_content(R"({"default_generation_settings":{},"total_slots":4})", "application/json");
+      });
+      server.Get("/slots", [&o](const auto&, auto& res) {
+        json slots = json::array();
+        for (int id = 0; id < 4; ++id) slots.push_back({{"id", id}, {"n_ctx", o.llama_context}, {"is_processing", false}});
+        res.set_content(slots.dump(), "application/json");
       });
     }
     server.Get("/_stats", [&](const auto&, auto& res) {

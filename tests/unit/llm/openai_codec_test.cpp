@@ -238,8 +238,8 @@ TEST(HttpTest, RedactsCredentialsInUrls) {
   EXPECT_EQ(llm::redact_url("http://host/v1/a@b"), "http://host/v1/a@b");
 }
 
-TEST(OpenAiCodecTest, LlamaCppPropsGiveThePerSlotContext) {
-  const llm::HttpRequest props = llm::props_request(endpoint("http://127.0.0.1:8080/v1/", "k"));
+TEST(OpenAiCodecTest, LlamaCppPropsOrSlotsGiveThePerSlotContext) {
+  const llm::HttpRequest props = llm::llama_request(endpoint("http://127.0.0.1:8080/v1/", "k"), "/props");
   EXPECT_EQ(props.url, "http://127.0.0.1:8080/props");
   EXPECT_EQ(props.method, "GET");
   EXPECT_NE(std::ranges::find(props.headers, "Authorization: Bearer k"), props.headers.end());
@@ -249,6 +249,10 @@ TEST(OpenAiCodecTest, LlamaCppPropsGiveThePerSlotContext) {
   EXPECT_FALSE(llm::slot_context(response(200, "<html>vLLM</html>")));
   EXPECT_FALSE(llm::slot_context(response(200, R"({"default_generation_settings":{}})")));
   EXPECT_FALSE(llm::slot_context(response(200, R"({"default_generation_settings":{"n_ctx":0}})")));
+  // /slots: one entry per slot; the smallest decides.
+  EXPECT_EQ(llm::slot_context(response(200, R"([{"id":0,"n_ctx":2048},{"id":1,"n_ctx":1024},{"id":2}])")), 1024);
+  EXPECT_FALSE(llm::slot_context(response(200, "[]")));
+  EXPECT_FALSE(llm::slot_context(response(501, R"({"error":{"message":"This server does not support slots endpoint."}})")));
 }
 
 } // namespace
