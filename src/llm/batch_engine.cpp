@@ -95,8 +95,8 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
 void BatchEngine::run() {
   for (auto& record : m_journal.open_batches(journal_key(m_endpoint))) {
     if (unconfirmed(record.batch_id)) {
-      spdlog::info("a batch of {} requests: an earlier run ended before the provider confirmed creating it; "
-                   "looking it up before sending them again", record.custom_ids.size());
+      spdlog::info("a batch of {} requests to {}: an earlier run ended before the provider confirmed creating it; "
+                   "looking it up before sending them again", record.custom_ids.size(), redact_url(m_endpoint.base_url));
     } else {
       spdlog::info("batch {}: sent by an earlier run with {} requests; collecting its answers",
                    record.batch_id, record.custom_ids.size());
@@ -229,8 +229,8 @@ void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
   if (!batch_id.empty()) {
     m_journal.confirmed(recorded, batch_id);
   } else if (created || maybe_done(created.error())) {
-    spdlog::warn("a batch of {} requests: the create call {}; it may have been created all the same, so it is "
-                 "looked up before anything is sent again", custom_ids.size(),
+    spdlog::warn("a batch of {} requests to {}: the create call {}; it may have been created all the same, so it is "
+                 "looked up before anything is sent again", custom_ids.size(), redact_url(m_endpoint.base_url),
                  created ? "answered without a batch id: " + excerpt(created->body) : "failed (" + describe(created.error()) + ")");
     batch_id = recorded;
   } else {
@@ -283,8 +283,8 @@ bool BatchEngine::poll(Open& batch) {
   if (unconfirmed(batch.id)) {
     const Lookup found = look_up(batch);
     if (found == Lookup::absent) {
-      spdlog::warn("a batch of {} requests: the provider has no such batch, so it was not created; they are "
-                   "sent again", batch.custom_ids.size());
+      spdlog::warn("a batch of {} requests to {}: the provider has no such batch, so it was not created; they are "
+                   "sent again", batch.custom_ids.size(), redact_url(m_endpoint.base_url));
       forget(batch, "its batch was not created");
       return true;
     }

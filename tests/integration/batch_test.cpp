@@ -107,7 +107,8 @@ protected:
 
     auto r = lingopipe(dir.path(), *s, {"run"}, env);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.err.find("a batch of 22 requests: an earlier run ended before the provider confirmed creating it; "
+    EXPECT_NE(r.err.find("a batch of 22 requests to " + s->base_url() +
+                         ": an earlier run ended before the provider confirmed creating it; "
                          "looking it up before sending them again"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("found; it was created for these 22 requests, so none is sent again"), std::string::npos)
       << r.err;
@@ -439,7 +440,8 @@ TEST_F(BatchTest, AnAnthropicBatchCreatedAsTheRunWasKilledIsFoundByTheNextRunNot
 // have paid for the batch twice.
 TEST_F(BatchTest, ACreateCallAnsweredByAGatewayErrorIsLookedUpNotRetried) {
   const auto [s, r] = run_with_gateway_error_on_create(true);
-  EXPECT_NE(r.err.find("warning: a batch of 22 requests: the create call failed (HTTP 502 server_error: creating "
+  EXPECT_NE(r.err.find("warning: a batch of 22 requests to " + s->base_url() +
+                       ": the create call failed (HTTP 502 server_error: creating "
                        "the batch: HTML instead of JSON (check the base URL): <html>"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("it may have been created all the same, so it is looked up before anything is sent again"),
             std::string::npos) << r.err;
@@ -454,7 +456,8 @@ TEST_F(BatchTest, ACreateCallAnsweredByAGatewayErrorIsLookedUpNotRetried) {
 // finds no batch for the uploaded file, and the requests go in a new one.
 TEST_F(BatchTest, ACreateCallThatCreatedNothingIsSentAgainAfterTheLookUp) {
   const auto [s, r] = run_with_gateway_error_on_create(false);
-  EXPECT_NE(r.err.find("warning: a batch of 22 requests: the provider has no such batch, so it was not created; "
+  EXPECT_NE(r.err.find("warning: a batch of 22 requests to " + s->base_url() +
+                       ": the provider has no such batch, so it was not created; "
                        "they are sent again"), std::string::npos) << r.err;
   const auto batches = created_batches(*s);
   ASSERT_EQ(batches.size(), 2u);
