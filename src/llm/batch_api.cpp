@@ -227,8 +227,9 @@ HttpRequest upload_request(const Endpoint& endpoint, const std::vector<std::stri
     jsonl += line;
     jsonl += '\n';
   }
-  http.form = {{"purpose", "batch", "", ""},
-               {"file", std::move(jsonl), "lingopipe-batch.jsonl", "application/jsonl"}};
+  // Moved in part by part: an initializer list would copy the file.
+  http.form.push_back({"purpose", "batch", "", ""});
+  http.form.push_back({"file", std::move(jsonl), "lingopipe-batch.jsonl", "application/jsonl"});
   return http;
 }
 

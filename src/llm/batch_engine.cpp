@@ -193,6 +193,9 @@ void BatchEngine::send_unsent() {
       fail_items({custom_id}, batch_error(ErrorKind::cancelled, m_refusal));
       continue;
     }
+    if (item.line.empty()) {
+      item.line = batch_line(item.request, m_endpoint).line; // sent before: its line went with that batch
+    }
     const size_t size = item.line.size() + 1;
     if (!chunk.empty() &&
         (chunk.size() >= m_settings.limits.max_requests || bytes + size > m_settings.limits.max_bytes)) {
@@ -210,10 +213,14 @@ void BatchEngine::send_unsent() {
 void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
   std::vector<std::string> lines;
   lines.reserve(custom_ids.size());
-  for (const auto& c : custom_ids) lines.push_back(m_items.at(c).line);
+  // The lines go with the batch (a request sent again is given its line again),
+  // so a day's wait does not hold every request's text twice.
+  for (const auto& c : custom_ids) lines.push_back(std::move(m_items.at(c).line));
   std::string file_id;
   if (m_endpoint.provider != Provider::anthropic) {
-    Exchange uploaded = call(upload_request(m_endpoint, lines), "uploading the batch file");
+    const HttpRequest upload = upload_request(m_endpoint, lines);
+    std::vector<std::string>().swap(lines); // the file holds them now; the create call names only the file
+    Exchange uploaded = call(upload, "uploading the batch file");
     if (uploaded) file_id = created_id(*uploaded).value_or("");
     if (!uploaded || file_id.empty()) {
       not_created(custom_ids, uploaded, "uploading the batch file: no file id in ");

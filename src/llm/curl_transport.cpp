@@ -22,6 +22,7 @@
 #include <map>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 
 namespace llm {
 
@@ -29,10 +30,19 @@ namespace {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+// Where libcurl is in one part of a form: the part's data is read from the
+// request's own string, which the transfer keeps, instead of copied into
+// libcurl (a batch file may be 200 MB).
+struct PartReader {
+  const std::string* data = nullptr;
+  size_t offset = 0;
+};
+
 struct Transfer {
   uint64_t tag = 0;
   HttpRequest request;
   HttpResponse response;
+  std::vector<PartReader> form_readers; // one per part of request.form
   util::CurlMime form;                // outlives the easy handle that sends it
   util::CurlEasy easy;
   util::CurlSlist headers;
@@ -42,15 +52,35 @@ struct Transfer {
   bool got_byte = false;              // since when stalls, not the first-byte wait, apply
 };
 
-// libcurl copies each part's data, sets the Content-Type with its boundary
-// and streams the parts.
-util::CurlMime multipart(CURL* easy, const std::vector<FormPart>& parts) {
+size_t read_part(char* buffer, size_t size, size_t count, void* arg) {
+  auto* r = static_cast<PartReader*>(arg);
+  const size_t n = std::min(size * count, r->data->size() - r->offset);
+  std::memcpy(buffer, r->data->data() + r->offset, n);
+  r->offset += n;
+  return n;
+}
+
+int seek_part(void* arg, curl_off_t offset, int origin) { // a rewind, to send the form again
+  auto* r = static_cast<PartReader*>(arg);
+  if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > r->data->size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  r->offset = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+// libcurl sets the Content-Type with its boundary and streams the parts,
+// each read from `parts` through its reader.
+util::CurlMime multipart(CURL* easy, const std::vector<FormPart>& parts, std::vector<PartReader>& readers) {
   util::CurlMime mime(curl_mime_init(easy));
   if (!mime) throw std::runtime_error("curl_mime_init failed");
-  for (const FormPart& p : parts) {
+  readers.assign(parts.size(), {});
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const FormPart& p = parts[i];
+    readers[i].data = &p.data;
     curl_mimepart* part = curl_mime_addpart(mime.get()); // owned by mime
     curl_mime_name(part, p.name.c_str());
-    curl_mime_data(part, p.data.data(), p.data.size());
+    curl_mime_data_cb(part, static_cast<curl_off_t>(p.data.size()), read_part, seek_part, nullptr, &readers[i]);
     if (!p.filename.empty()) curl_mime_filename(part, p.filename.c_str());
     if (!p.content_type.empty()) curl_mime_type(part, p.content_type.c_str());
   }
@@ -210,7 +240,7 @@ private:
     if (t.request.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else if (!t.request.form.empty()) {
-      t.form = multipart(e, t.request.form);
+      t.form = multipart(e, t.request.form, t.form_readers);
       curl_easy_setopt(e, CURLOPT_MIMEPOST, t.form.get());
     } else {
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.c_str());
