@@ -7,6 +7,7 @@
 #include "cli/progress.hpp"
 #include "config/config.hpp"
 #include "export/exporter.hpp"
+#include "llm/batch_engine.hpp"
 #include "llm/http.hpp"
 #include "llm/transport.hpp"
 #include "pipeline/feed.hpp"
@@ -26,6 +27,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <unordered_set>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -63,9 +65,11 @@ void print_articles(const pipeline::Prepared& chunk) {
 // --dry-run: what the batch would send and cost.
 void print_plan(const config::Config& cfg, const pipeline::RunResult& plan) {
   const int missing = static_cast<int>(plan.missing.size());
-  std::printf("plan: %d articles, %d sections, %d jobs: %d cached, %d to send\n",
+  const int earlier = plan.stats.in_earlier_batches;
+  const std::string in_batches = earlier > 0 ? fmt::format(", {} in batches sent earlier (paid)", earlier) : "";
+  std::printf("plan: %d articles, %d sections, %d jobs: %d cached%s, %d to send\n",
               plan.stats.articles, plan.stats.sections, plan.stats.cache_hits + missing,
-              plan.stats.cache_hits, missing);
+              plan.stats.cache_hits, in_batches.c_str(), missing - earlier);
   const auto& s = plan.stats;
   std::printf("to send: ~%lld tokens in, ~%lld tokens out, estimated cost %.4f %s%s\n",
               static_cast<long long>(s.pending_tokens_in),
@@ -178,9 +182,22 @@ void read_slot_contexts(const config::Config& cfg, pipeline::Runner& runner) {
   }
 }
 
+// With a batch endpoint, what earlier runs' batches hold (still running, or
+// answered into the bank) is paid for: the dry run counts it apart.
+void mark_paid_in_batches(const config::Config& cfg, cache::CacheStore& cache, pipeline::Runner& runner) {
+  if (!cfg.endpoint.batch) return;
+  const llm::Endpoint endpoint = pipeline::llm_endpoint(cfg.endpoint);
+  const std::string journal = llm::BatchEngine::journal_key(endpoint);
+  std::unordered_set<std::string> paid;
+  for (auto& batch : cache.open_batches(journal)) paid.insert(batch.custom_ids.begin(), batch.custom_ids.end());
+  for (auto& custom_id : cache.banked(journal)) paid.insert(std::move(custom_id));
+  runner.set_paid_in_batches(endpoint, std::move(paid));
+}
+
 int run_command(const Options& o) {
   Session s(o);
   if (o.dry_run) {
+    mark_paid_in_batches(s.cfg, s.cache, s.runner);
     Inputs inputs(s, o, {}, print_articles);
     s.runner.on_article_done([](size_t, pipeline::ArticleOutput&&) {}); // only the totals are printed
     print_plan(s.cfg, s.runner.from_cache(inputs.feed));

@@ -88,6 +88,7 @@ struct RunStats {
   std::map<std::string, int> retries_by_cause;
   int connections_opened = 0;
   std::map<std::string, int> responses_by_protocol;
+  int in_earlier_batches = 0;         // --dry-run: not cached, but in a batch an earlier run sent
   int64_t pending_tokens_in = 0;      // estimates for what is not cached (export, --dry-run)
   int64_t pending_tokens_out = 0;
   double seconds = 0;

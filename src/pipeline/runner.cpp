@@ -563,11 +563,19 @@ private:
       }
       send(id);
       ++m_submitted;
+    } else if (paid_in_batch(job)) {
+      ++m_result.stats.in_earlier_batches;
+      fail(id, "not cached; in a batch an earlier run sent, which a run collects", false);
     } else {
       m_result.stats.pending_tokens_in += job.estimate_in;
       m_result.stats.pending_tokens_out += job.estimate_out;
       fail(id, "not cached", false);
     }
+  }
+
+  bool paid_in_batch(const Job& job) const {
+    const auto& paid = m_runner.m_paid_in_batches;
+    return !paid.empty() && paid.contains(llm::batch_line(job.request, m_runner.m_batch_endpoint).custom_id);
   }
 
   // The job goes to the engine; its article stays until the engine is done with it.

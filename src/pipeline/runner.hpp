@@ -23,6 +23,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace pipeline {
@@ -74,14 +76,21 @@ public:
   }
   // Stop sending new requests once the estimated spend would pass `max_cost`.
   void set_max_cost(std::optional<double> max_cost) { m_max_cost = max_cost; }
-  // The context one request may use on endpoint `name` (llama.cpp's per-slot
-  // n_ctx): larger section jobs are split before they are sent.
   // What one llama.cpp slot holds, and where the server said so.
   struct SlotContext {
     int tokens = 0;
     std::string source;               // "llama.cpp /props"
   };
+  // The context one request may use on endpoint `name` (llama.cpp's per-slot
+  // n_ctx): larger section jobs are split before they are sent.
   void set_slot_context(const std::string& name, SlotContext context) { m_slot_context[name] = std::move(context); }
+  // For from_cache() (--dry-run) with a batch endpoint: the requests, by
+  // custom_id, that batches of earlier runs hold or answered into the bank.
+  // They are paid for, so they are counted apart, not as still to send.
+  void set_paid_in_batches(llm::Endpoint endpoint, std::unordered_set<std::string> custom_ids) {
+    m_batch_endpoint = std::move(endpoint);
+    m_paid_in_batches = std::move(custom_ids);
+  }
   // Stop sending new requests after this many seconds; in-flight ones finish.
   void set_deadline(std::optional<double> seconds) { m_deadline_s = seconds; }
   // Asked at every wake-up of the engine; once true, nothing new is sent,
@@ -103,6 +112,8 @@ private:
   std::optional<double> m_deadline_s;
   std::function<bool()> m_interrupted;
   std::map<std::string, SlotContext> m_slot_context; // by endpoint name
+  llm::Endpoint m_batch_endpoint;
+  std::unordered_set<std::string> m_paid_in_batches;
 };
 
 } // namespace pipeline

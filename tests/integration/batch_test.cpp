@@ -335,6 +335,9 @@ TEST_F(BatchTest, ARerunCollectsTheBatchAnEarlierRunSentInsteadOfPayingAgain) {
   EXPECT_EQ(report()["failures"][0]["reason"],
             "batch_unprocessed: still in batch batch_1; run again to collect its answers (a batch ends within 24 h)");
   ASSERT_EQ(uploads(*s).size(), 1u);
+  auto plan = lingopipe(dir.path(), *s, {"run", "--dry-run"}, key);
+  EXPECT_NE(plan.out.find("jobs: 0 cached, 22 in batches sent earlier (paid), 2 to send\n"), std::string::npos)
+    << "the dry run does not count the batch as still to pay\n" << plan.out;
 
   auto second = lingopipe(dir.path(), *s, {"run"}, key);
   ASSERT_EQ(second.exit_code, 0) << second.err;
@@ -387,6 +390,9 @@ TEST_F(BatchTest, AnswersToRequestsARunDoesNotPlanAreKeptForTheRunThatDoes) {
             std::string::npos) << stats.out;
 
   fs::rename(dir / "away.txt", moved);
+  auto plan = lingopipe(dir.path(), *s, {"run", "--dry-run"}, key);
+  EXPECT_NE(plan.out.find("jobs: 18 cached, 5 in batches sent earlier (paid), 1 to send\n"), std::string::npos)
+    << plan.out;
   auto third = lingopipe(dir.path(), *s, {"run"}, key);
   ASSERT_EQ(third.exit_code, 0) << third.err;
   EXPECT_NE(third.err.find("5 answers taken from batches earlier runs collected; not sent again"),
