@@ -73,21 +73,21 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
     return; // the same request is on its way already: one line answers both
   }
   item.request = std::move(request);
-  item.line = std::move(line.line);
-  if (m_banked.erase(line.custom_id) > 0) {
-    item.attempts = 1; // answered by a batch an earlier run collected: claimed from the bank
-    item.earlier = true;
-    ++m_stats.in_flight;
-    m_claims.push_back(line.custom_id);
-    return;
-  }
-  if (auto resumed = m_resumed.find(line.custom_id); resumed != m_resumed.end()) {
-    item.batch = resumed->second; // sent by an earlier run: wait for that batch
+  const bool banked = m_banked.erase(line.custom_id) > 0;
+  const auto resumed = m_resumed.find(line.custom_id);
+  if (banked || resumed != m_resumed.end()) {
+    // Sent by an earlier run: claimed from the bank, or waited for in its batch.
     item.attempts = 1;
     item.earlier = true;
     ++m_stats.in_flight;
+    if (banked) {
+      m_claims.push_back(line.custom_id);
+    } else {
+      item.batch = resumed->second;
+    }
     return;
   }
+  item.line = std::move(line.line); // only what is sent now keeps its line (send_unsent rebuilds it otherwise)
   m_unsent.push_back(line.custom_id);
   ++m_stats.waiting;
 }
@@ -152,8 +152,9 @@ void BatchEngine::claim_banked() {
       const std::vector<BatchResult> results =
         line ? parse_batch_results(m_endpoint.provider, *line, skipped) : std::vector<BatchResult>{};
       if (results.size() != 1 || results[0].custom_id != custom_id) {
-        m_items.at(custom_id).attempts = 0;
-        m_items.at(custom_id).earlier = false;
+        Item& item = m_items.at(custom_id);
+        item.attempts = 0;
+        item.earlier = false;
         --m_stats.in_flight;
         ++m_stats.waiting;
         m_unsent.push_back(custom_id);
