@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 
 using nlohmann::json;
 
@@ -219,30 +221,75 @@ BatchLine batch_line(const ChatRequest& request, const Endpoint& endpoint) {
   return out;
 }
 
-HttpRequest upload_request(const Endpoint& endpoint, const std::vector<std::string>& lines) {
+namespace {
+
+// `open`, the lines with `separator` between them, then `close`, read as
+// libcurl asks for the next piece: a 200 MB batch is never one string.
+DataSource joined(std::string open, BatchLines lines, std::string separator, std::string close) {
+  struct Layout {
+    std::string open, separator, close;
+    BatchLines lines;
+    std::vector<uint64_t> starts;     // of each line, then of `close`
+  };
+  auto layout = std::make_shared<Layout>(Layout{std::move(open), std::move(separator), std::move(close),
+                                                std::move(lines), {}});
+  uint64_t at = layout->open.size();
+  for (size_t i = 0; i < layout->lines.sizes.size(); ++i) {
+    if (i > 0) at += layout->separator.size();
+    layout->starts.push_back(at);
+    at += layout->lines.sizes[i];
+  }
+  layout->starts.push_back(at);
+  const uint64_t size = at + layout->close.size();
+  auto from_text = [](std::string_view text, uint64_t offset, char* buffer, size_t max) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(max, text.size() - offset));
+    std::memcpy(buffer, text.data() + offset, n);
+    return n;
+  };
+  // One piece at a time (libcurl asks again for the rest): the opening, a
+  // line, the separator before a line, or the closing.
+  auto read = [layout, from_text](uint64_t offset, char* buffer, size_t max) -> size_t {
+    const Layout& l = *layout;
+    if (offset < l.open.size()) return from_text(l.open, offset, buffer, max);
+    if (offset >= l.starts.back()) return from_text(l.close, offset - l.starts.back(), buffer, max);
+    const auto next = std::upper_bound(l.starts.begin(), l.starts.end() - 1, offset);
+    const size_t line = static_cast<size_t>(next - l.starts.begin()) - 1;
+    const uint64_t end = l.starts[line] + l.lines.sizes[line];
+    if (offset < end) return l.lines.read(line, offset - l.starts[line], buffer, std::min<uint64_t>(max, end - offset));
+    return from_text(l.separator, offset - end, buffer, max); // between this line and the next
+  };
+  return {size, std::move(read)};
+}
+
+} // namespace
+
+BatchLines lines_in_memory(std::vector<std::string> lines) {
+  BatchLines out;
+  for (const auto& line : lines) out.sizes.push_back(line.size());
+  auto kept = std::make_shared<const std::vector<std::string>>(std::move(lines));
+  out.read = [kept](size_t line, uint64_t offset, char* buffer, size_t max) {
+    const std::string& text = (*kept)[line];
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(max, text.size() - offset));
+    std::memcpy(buffer, text.data() + offset, n);
+    return n;
+  };
+  return out;
+}
+
+HttpRequest upload_request(const Endpoint& endpoint, BatchLines lines) {
   HttpRequest http = control_request(endpoint, "POST", join_url(endpoint.base_url, "/files"));
   std::erase_if(http.headers, [](const std::string& h) { return h.starts_with("Content-Type:"); });
-  std::string jsonl;
-  for (const auto& line : lines) {
-    jsonl += line;
-    jsonl += '\n';
-  }
-  // Moved in part by part: an initializer list would copy the file.
-  http.form.push_back({"purpose", "batch", "", ""});
-  http.form.push_back({"file", std::move(jsonl), "lingopipe-batch.jsonl", "application/jsonl"});
+  const bool empty = lines.sizes.empty();
+  http.form.push_back({"purpose", "batch", "", "", {}});
+  http.form.push_back({"file", "", "lingopipe-batch.jsonl", "application/jsonl",
+                       joined("", std::move(lines), "\n", empty ? "" : "\n")});
   return http;
 }
 
-HttpRequest create_request(const Endpoint& endpoint, const std::string& file_id,
-                           const std::vector<std::string>& lines) {
+HttpRequest create_request(const Endpoint& endpoint, const std::string& file_id, BatchLines lines) {
   HttpRequest http = control_request(endpoint, "POST", batches_url(endpoint));
   if (endpoint.provider == Provider::anthropic) {
-    http.body = "{\"requests\":[";
-    for (size_t i = 0; i < lines.size(); ++i) {
-      http.body += i == 0 ? "" : ",";
-      http.body += lines[i];
-    }
-    http.body += "]}";
+    http.body_source = joined("{\"requests\":[", std::move(lines), ",", "]}");
   } else {
     http.body = json{{"input_file_id", file_id},
                      {"endpoint", "/v1/chat/completions"},

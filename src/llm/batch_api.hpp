@@ -14,6 +14,7 @@
 #include "llm/http.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,12 +40,22 @@ struct BatchLine {
 };
 BatchLine batch_line(const ChatRequest& request, const Endpoint& endpoint);
 
+// A batch's lines where they are kept (the batch engine keeps them on disk):
+// the size of each, and a reader of line `line` from `offset` (as
+// DataSource::read). The file or body made of them is read as it is sent,
+// never held whole.
+struct BatchLines {
+  std::vector<uint64_t> sizes;
+  std::function<size_t(size_t line, uint64_t offset, char* buffer, size_t max)> read;
+};
+// Lines held in memory (tests, small batches).
+BatchLines lines_in_memory(std::vector<std::string> lines);
+
 // Creating a batch of `lines`: for OpenAI the upload (multipart, purpose
 // batch) and then, with the uploaded file's id, the batch itself; Anthropic
 // takes the requests in the create call.
-HttpRequest upload_request(const Endpoint& endpoint, const std::vector<std::string>& lines);
-HttpRequest create_request(const Endpoint& endpoint, const std::string& file_id,
-                           const std::vector<std::string>& lines);
+HttpRequest upload_request(const Endpoint& endpoint, BatchLines lines);
+HttpRequest create_request(const Endpoint& endpoint, const std::string& file_id, BatchLines lines);
 // The "id" of an uploaded file or a created batch.
 std::optional<std::string> created_id(const HttpResponse& response);
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace llm {
 
@@ -56,7 +57,8 @@ BatchEngine::BatchEngine(Endpoint endpoint, const config::Limits& limits, BatchS
                          OnDone on_done)
   : Dispatcher(std::move(on_done)), m_endpoint(std::move(endpoint)),
     m_codec(codec_for(m_endpoint.provider)), m_limits(limits), m_settings(settings),
-    m_transport(transport), m_clock(clock), m_journal(journal), m_policy(limits) {
+    m_transport(transport), m_clock(clock), m_journal(journal), m_policy(limits),
+    m_lines(m_settings.spill_dir.empty() ? std::filesystem::temp_directory_path() : m_settings.spill_dir) {
   m_endpoint.stream = false; // a batch answers whole
 }
 
@@ -72,6 +74,10 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
   if (!fresh) {
     return; // the same request is on its way already: one line answers both
   }
+  // The line waits on disk (and is sent again from there if need be); what
+  // stays in memory is what decoding the answer needs.
+  item.line = m_lines.append(line.line);
+  std::vector<Message>().swap(request.messages);
   item.request = std::move(request);
   const bool banked = m_banked.erase(line.custom_id) > 0;
   const auto resumed = m_resumed.find(line.custom_id);
@@ -87,8 +93,12 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
     }
     return;
   }
-  item.line = std::move(line.line); // only what is sent now keeps its line (send_unsent rebuilds it otherwise)
-  m_unsent.push_back(line.custom_id);
+  queue_unsent(line.custom_id);
+}
+
+void BatchEngine::queue_unsent(const std::string& custom_id) {
+  m_unsent.push_back(custom_id);
+  m_unsent_bytes += m_items.at(custom_id).line.size + 1;
   ++m_stats.waiting;
 }
 
@@ -107,19 +117,19 @@ void BatchEngine::run() {
   for (auto& custom_id : m_journal.banked(journal_key(m_endpoint))) m_banked.insert(std::move(custom_id));
   auto next_poll = m_clock.now();
   for (;;) {
-    draw_all();
+    draw();
     claim_banked();
     if (m_stop_reason) {
-      end_all("not sent: the endpoint was stopped");
+      end_run("not sent: the endpoint was stopped");
       return;
     }
     if (const auto why = halted()) {
-      end_all("not sent: " + *why);
+      end_run("not sent: " + *why);
       return;
     }
-    send_unsent();
-    if (m_stop_reason) {
-      continue;
+    send_unsent(m_source != nullptr);
+    if (m_stop_reason || m_source) {
+      continue; // the rest is drawn before the wait
     }
     if (m_items.empty()) {
       leave_foreign_batches();
@@ -132,10 +142,32 @@ void BatchEngine::run() {
   }
 }
 
-// A batch holds everything there is: all the source has is drawn at once.
-void BatchEngine::draw_all() {
-  while (m_source) {
-    if (!m_source(SIZE_MAX)) m_source = nullptr;
+// Draws from the source until a batch is full or the source is done: a large
+// folder is planned and sent a batch at a time, and each batch is created
+// while the rest is still being planned.
+void BatchEngine::draw() {
+  while (m_source && !batch_full()) {
+    const size_t room = m_settings.limits.max_requests - std::min(m_unsent.size(), m_settings.limits.max_requests);
+    if (!m_source(room, true)) m_source = nullptr;
+  }
+}
+
+// Claims count too: the articles they answer are held until they are taken.
+bool BatchEngine::batch_full() const {
+  return m_unsent.size() + m_claims.size() >= m_settings.limits.max_requests ||
+         m_unsent_bytes >= m_settings.limits.max_bytes;
+}
+
+// The run ends early: what waits is cancelled and what is in a batch left
+// for a re-run, and so is the rest of the source, drawn a batch at a time,
+// so every article is still planned, reported and exported.
+void BatchEngine::end_run(const std::string& message) {
+  for (;;) {
+    end_all(message);
+    if (m_after_answers) m_after_answers();
+    if (!m_source) return;
+    draw();
+    claim_banked();
   }
 }
 
@@ -156,8 +188,7 @@ void BatchEngine::claim_banked() {
         item.attempts = 0;
         item.earlier = false;
         --m_stats.in_flight;
-        ++m_stats.waiting;
-        m_unsent.push_back(custom_id);
+        queue_unsent(custom_id);
         continue;
       }
       ++taken;
@@ -181,47 +212,64 @@ void BatchEngine::leave_foreign_batches() {
 }
 
 // Packs the unsent requests, in submission order, into batches within the
-// provider's line and byte limits.
-void BatchEngine::send_unsent() {
-  std::vector<std::string> chunk;
-  size_t bytes = 0;
+// provider's line and byte limits; while more is to be drawn, only batches
+// that are full (a batch ends where the next line would not fit).
+void BatchEngine::send_unsent(bool whole_batches_only) {
   while (!m_unsent.empty() && !m_stop_reason) {
-    const std::string custom_id = std::move(m_unsent.front());
-    m_unsent.pop_front();
-    Item& item = m_items.at(custom_id);
-    if (item.attempts == 0 && m_admit && !m_admit(item.ids.front())) {
-      --m_stats.waiting;
-      fail_items({custom_id}, batch_error(ErrorKind::cancelled, m_refusal));
-      continue;
+    std::vector<std::string> chunk;
+    size_t bytes = 0;
+    while (!m_unsent.empty()) {
+      Item& item = m_items.at(m_unsent.front());
+      const size_t size = item.line.size + 1;
+      if (!item.admitted && m_admit && !m_admit(item.ids.front())) {
+        --m_stats.waiting;
+        m_unsent_bytes -= size;
+        const std::string refused = std::move(m_unsent.front());
+        m_unsent.pop_front();
+        fail_items({refused}, batch_error(ErrorKind::cancelled, m_refusal));
+        continue;
+      }
+      item.admitted = true;
+      if (!chunk.empty() &&
+          (chunk.size() >= m_settings.limits.max_requests || bytes + size > m_settings.limits.max_bytes)) {
+        break;
+      }
+      chunk.push_back(std::move(m_unsent.front()));
+      m_unsent.pop_front();
+      bytes += size;
     }
-    if (item.line.empty()) {
-      item.line = batch_line(item.request, m_endpoint).line; // sent before: its line went with that batch
+    if (chunk.empty()) {
+      return;
     }
-    const size_t size = item.line.size() + 1;
-    if (!chunk.empty() &&
-        (chunk.size() >= m_settings.limits.max_requests || bytes + size > m_settings.limits.max_bytes)) {
-      create_batch(std::exchange(chunk, {}));
-      bytes = 0;
+    const bool full = chunk.size() >= m_settings.limits.max_requests || !m_unsent.empty();
+    if (whole_batches_only && !full) {
+      m_unsent.insert(m_unsent.begin(), std::make_move_iterator(chunk.begin()), std::make_move_iterator(chunk.end()));
+      return; // more is drawn first
     }
-    chunk.push_back(custom_id);
-    bytes += size;
-  }
-  if (!chunk.empty()) {
+    m_unsent_bytes -= bytes;
     create_batch(std::move(chunk));
   }
 }
 
+// The lines of `custom_ids`, read from disk as the upload (or Anthropic's
+// create call) sends them.
+BatchLines BatchEngine::lines_of(const std::vector<std::string>& custom_ids) const {
+  auto spans = std::make_shared<std::vector<util::SpillFile::Span>>();
+  BatchLines lines;
+  for (const auto& c : custom_ids) {
+    spans->push_back(m_items.at(c).line);
+    lines.sizes.push_back(spans->back().size);
+  }
+  lines.read = [this, spans](size_t line, uint64_t offset, char* buffer, size_t max) {
+    return m_lines.read_into((*spans)[line], offset, buffer, max);
+  };
+  return lines;
+}
+
 void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
-  std::vector<std::string> lines;
-  lines.reserve(custom_ids.size());
-  // The lines go with the batch (a request sent again is given its line again),
-  // so a day's wait does not hold every request's text twice.
-  for (const auto& c : custom_ids) lines.push_back(std::move(m_items.at(c).line));
   std::string file_id;
   if (m_endpoint.provider != Provider::anthropic) {
-    const HttpRequest upload = upload_request(m_endpoint, lines);
-    std::vector<std::string>().swap(lines); // the file holds them now; the create call names only the file
-    Exchange uploaded = call(upload, "uploading the batch file");
+    Exchange uploaded = call(upload_request(m_endpoint, lines_of(custom_ids)), "uploading the batch file");
     if (uploaded) file_id = created_id(*uploaded).value_or("");
     if (!uploaded || file_id.empty()) {
       not_created(custom_ids, uploaded, "uploading the batch file: no file id in ");
@@ -232,7 +280,8 @@ void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
   // leaves a record the next run looks up instead of paying again.
   const std::string recorded = std::string(k_unconfirmed) + (file_id.empty() ? custom_ids.front() : file_id);
   m_journal.opened(journal_key(m_endpoint), {recorded, custom_ids, unix_now()});
-  Exchange created = call(create_request(m_endpoint, file_id, lines), "creating the batch", false);
+  const BatchLines inline_lines = file_id.empty() ? lines_of(custom_ids) : BatchLines{};
+  Exchange created = call(create_request(m_endpoint, file_id, inline_lines), "creating the batch", false);
   std::string batch_id = created ? created_id(*created).value_or("") : "";
   if (!batch_id.empty()) {
     m_journal.confirmed(recorded, batch_id);
@@ -495,10 +544,9 @@ void BatchEngine::retry_or_fail(const std::string& custom_id, const ChatError& e
   if (decision.verdict == Verdict::retry) {
     ++m_stats.retries;
     ++m_stats.retries_by_cause[kind_name(error.kind)];
-    ++m_stats.waiting;
     item.batch.clear();
     item.earlier = false;
-    m_unsent.push_back(custom_id);
+    queue_unsent(custom_id);
     return;
   }
   if (decision.verdict == Verdict::stop_endpoint && !m_stop_reason) {
@@ -521,6 +569,7 @@ void BatchEngine::fail_items(const std::vector<std::string>& custom_ids, const C
 void BatchEngine::end_all(const std::string& message) {
   std::vector<std::string> unsent(m_unsent.begin(), m_unsent.end());
   m_unsent.clear();
+  m_unsent_bytes = 0;
   m_stats.waiting = 0;
   fail_items(unsent, batch_error(ErrorKind::cancelled, message));
   for (const auto& batch : m_open) {

@@ -1,6 +1,7 @@
 // Sends chat requests through a provider's batch API instead of one HTTP
-// request each: everything the source has is drawn, packed into batches
-// within the provider's limits, created, polled every poll interval, and
+// request each: what the source has is drawn and packed into batches within
+// the provider's limits, each batch created as it fills (the requests'
+// lines wait on disk, not in memory), polled every poll interval, and
 // each ended batch's results joined back to their requests by custom_id and
 // decoded by the live codec, so every answer passes the same checks
 // (truncated, refused, empty, input too long). What a batch did not answer
@@ -23,9 +24,11 @@
 #include "llm/codec.hpp"
 #include "llm/dispatcher.hpp"
 #include "llm/retry.hpp"
+#include "util/file.hpp"
 
 #include <deque>
 #include <expected>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +67,9 @@ public:
 struct BatchSettings {
   double poll_s = 30;
   BatchLimits limits;
+  // Where each request's line waits on disk until its batch is answered
+  // (the cache's folder); empty: the system's temporary folder.
+  std::filesystem::path spill_dir;
 };
 
 class BatchEngine : public Dispatcher {
@@ -84,11 +90,12 @@ public:
 private:
   struct Item {
     std::vector<uint64_t> ids;        // one request, asked by one job or several
-    ChatRequest request;
-    std::string line;
+    ChatRequest request;              // without its messages (the line has them): what decoding needs
+    util::SpillFile::Span line;       // in m_lines: sent again from there if need be
     int attempts = 0;                 // batches it was sent in
     std::string batch;                // the open batch holding it; empty: unsent
     bool earlier = false;             // in a batch an earlier run sent, or answered in the bank
+    bool admitted = false;            // passed --max-cost once
   };
   struct Open {
     std::string id;                   // or, until the provider confirms creating it, the record's
@@ -99,10 +106,14 @@ private:
   enum class Lookup { found, absent, unknown };
   using Exchange = std::expected<HttpResponse, ChatError>;
 
-  void draw_all();
+  void draw();
+  bool batch_full() const;
   void claim_banked();
+  void end_run(const std::string& message);
   void leave_foreign_batches();
-  void send_unsent();
+  void queue_unsent(const std::string& custom_id);
+  void send_unsent(bool whole_batches_only);
+  BatchLines lines_of(const std::vector<std::string>& custom_ids) const;
   void create_batch(std::vector<std::string> custom_ids);
   void not_created(const std::vector<std::string>& custom_ids, const std::expected<HttpResponse, ChatError>& answer,
                    const std::string& no_id);
@@ -138,6 +149,8 @@ private:
   RetryPolicy m_policy;
   std::unordered_map<std::string, Item> m_items; // by custom_id
   std::deque<std::string> m_unsent;              // custom_ids in submission order
+  size_t m_unsent_bytes = 0;                     // their lines'
+  util::SpillFile m_lines;                       // every submitted request's line
   std::vector<Open> m_open;
   std::unordered_map<std::string, std::string> m_resumed; // custom_id → open batch of an earlier run
   std::unordered_set<std::string> m_banked;     // custom_ids answered by an earlier run's batch

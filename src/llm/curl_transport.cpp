@@ -30,12 +30,16 @@ namespace {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-// Where libcurl is in one part of a form: the part's data is read from the
-// request's own string, which the transfer keeps, instead of copied into
-// libcurl (a batch file may be 200 MB).
+// Where libcurl is in data it sends from the request (a form part, or a
+// body read from a DataSource): read from the request's own string or from
+// the source as it goes, never copied into libcurl (a batch file may be
+// 200 MB).
 struct PartReader {
   const std::string* data = nullptr;
-  size_t offset = 0;
+  const DataSource* source = nullptr; // instead of data
+  uint64_t offset = 0;
+
+  uint64_t size() const { return source ? source->size : data->size(); }
 };
 
 struct Transfer {
@@ -43,6 +47,7 @@ struct Transfer {
   HttpRequest request;
   HttpResponse response;
   std::vector<PartReader> form_readers; // one per part of request.form
+  PartReader body_reader;             // request.body_source
   util::CurlMime form;                // outlives the easy handle that sends it
   util::CurlEasy easy;
   util::CurlSlist headers;
@@ -54,15 +59,22 @@ struct Transfer {
 
 size_t read_part(char* buffer, size_t size, size_t count, void* arg) {
   auto* r = static_cast<PartReader*>(arg);
-  const size_t n = std::min(size * count, r->data->size() - r->offset);
-  std::memcpy(buffer, r->data->data() + r->offset, n);
+  const size_t wanted = static_cast<size_t>(std::min<uint64_t>(size * count, r->size() - r->offset));
+  if (wanted == 0) return 0;
+  size_t n = wanted;
+  if (r->source) {
+    n = r->source->read(r->offset, buffer, wanted);
+    if (n == 0) return CURL_READFUNC_ABORT; // the source failed: the transfer fails, not sends short
+  } else {
+    std::memcpy(buffer, r->data->data() + r->offset, n);
+  }
   r->offset += n;
   return n;
 }
 
-int seek_part(void* arg, curl_off_t offset, int origin) { // a rewind, to send the form again
+int seek_part(void* arg, curl_off_t offset, int origin) { // a rewind, to send the data again
   auto* r = static_cast<PartReader*>(arg);
-  if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > r->data->size()) {
+  if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > r->size()) {
     return CURL_SEEKFUNC_CANTSEEK;
   }
   r->offset = static_cast<size_t>(offset);
@@ -77,10 +89,10 @@ util::CurlMime multipart(CURL* easy, const std::vector<FormPart>& parts, std::ve
   readers.assign(parts.size(), {});
   for (size_t i = 0; i < parts.size(); ++i) {
     const FormPart& p = parts[i];
-    readers[i].data = &p.data;
+    readers[i] = p.source ? PartReader{nullptr, &p.source, 0} : PartReader{&p.data, nullptr, 0};
     curl_mimepart* part = curl_mime_addpart(mime.get()); // owned by mime
     curl_mime_name(part, p.name.c_str());
-    curl_mime_data_cb(part, static_cast<curl_off_t>(p.data.size()), read_part, seek_part, nullptr, &readers[i]);
+    curl_mime_data_cb(part, static_cast<curl_off_t>(readers[i].size()), read_part, seek_part, nullptr, &readers[i]);
     if (!p.filename.empty()) curl_mime_filename(part, p.filename.c_str());
     if (!p.content_type.empty()) curl_mime_type(part, p.content_type.c_str());
   }
@@ -242,6 +254,14 @@ private:
     } else if (!t.request.form.empty()) {
       t.form = multipart(e, t.request.form, t.form_readers);
       curl_easy_setopt(e, CURLOPT_MIMEPOST, t.form.get());
+    } else if (t.request.body_source) {
+      t.body_reader = {nullptr, &t.request.body_source, 0};
+      curl_easy_setopt(e, CURLOPT_POST, 1L);
+      curl_easy_setopt(e, CURLOPT_READFUNCTION, read_part);
+      curl_easy_setopt(e, CURLOPT_READDATA, &t.body_reader);
+      curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_part);
+      curl_easy_setopt(e, CURLOPT_SEEKDATA, &t.body_reader);
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body_source.size));
     } else {
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.c_str());
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));

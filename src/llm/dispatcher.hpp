@@ -40,11 +40,12 @@ public:
   using Admit = std::function<bool(uint64_t id)>;
   // Asked for about `wanted` more submissions (SIZE_MAX: all that are left);
   // returns false when it has nothing left. Lets the caller render requests
-  // as they are needed instead of all before run(). It may submit nothing
-  // when nothing is ready yet while some of its requests are in the engine (it is
-  // asked again after the next wake-up); with none there, it must wait for
-  // its next request or return false.
-  using Source = std::function<bool(size_t wanted)>;
+  // as they are needed instead of all before run(). Unless `wait`, it may
+  // submit nothing when nothing is ready yet while some of its requests are
+  // in the engine (it is asked again after the next wake-up); with none
+  // there, or with `wait` (the engine has nothing else to do), it must wait
+  // for its next request or return false.
+  using Source = std::function<bool(size_t wanted, bool wait)>;
 
   explicit Dispatcher(OnDone on_done) : m_on_done(std::move(on_done)) {}
   virtual ~Dispatcher() = default;

@@ -118,7 +118,7 @@ void Engine::refill() {
   const size_t wanted = 2 * static_cast<size_t>(m_limits.max_in_flight);
   while (m_source && (draining || m_ready.size() < wanted)) {
     const size_t waiting = m_ready.size();
-    if (!m_source(draining ? SIZE_MAX : wanted - m_ready.size())) {
+    if (!m_source(draining ? SIZE_MAX : wanted - m_ready.size(), draining)) {
       m_source = nullptr;
     } else if (m_ready.size() == waiting) {
       break; // nothing ready yet: asked again after the next wake-up

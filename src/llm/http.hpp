@@ -1,6 +1,7 @@
 // A plain HTTP exchange, as the transport sees it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -18,12 +19,23 @@ struct TransferLimits {
   std::string ca_file;                // PEM bundle to trust instead of the system's; empty: system
 };
 
+// Data read as it is sent instead of held in the request (a batch file kept
+// on disk): its size, and a reader that fills up to `max` bytes of `buffer`
+// from `offset` and returns how many it filled (0: it cannot).
+struct DataSource {
+  uint64_t size = 0;
+  std::function<size_t(uint64_t offset, char* buffer, size_t max)> read;
+
+  explicit operator bool() const { return static_cast<bool>(read); }
+};
+
 // One field of a multipart/form-data body (a file upload when `filename` is set).
 struct FormPart {
   std::string name;
   std::string data;
   std::string filename;
   std::string content_type;
+  DataSource source;                  // when set, the data is read from it instead
 };
 
 struct HttpRequest {
@@ -31,6 +43,7 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers;   // "Name: value"; may hold the API key: never log
   std::string body;
+  DataSource body_source;             // when set, the body is read from it instead
   std::vector<FormPart> form;         // when not empty, sent as multipart/form-data instead of body
   // A streamed answer: given each chunk as it arrives, says when the stream
   // is complete, so the transfer ends there (servers may keep it open).

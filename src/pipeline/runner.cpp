@@ -132,11 +132,12 @@ private:
 // Live requests, or the provider's batch API when the endpoint says batch.
 std::unique_ptr<llm::Dispatcher> make_dispatcher(const config::Endpoint& e, const config::Limits& limits,
                                                  llm::Transport& transport, const llm::Clock& clock,
-                                                 llm::BatchJournal& journal, llm::Dispatcher::OnDone on_done) {
+                                                 llm::BatchJournal& journal, const std::filesystem::path& spill_dir,
+                                                 llm::Dispatcher::OnDone on_done) {
   const llm::Endpoint endpoint = llm_endpoint(e);
   if (e.batch) {
-    const llm::BatchSettings settings{e.batch_poll_s,
-                                      llm::batch_limits(endpoint.provider, e.batch_max_requests, e.batch_max_mb)};
+    const llm::BatchSettings settings{
+      e.batch_poll_s, llm::batch_limits(endpoint.provider, e.batch_max_requests, e.batch_max_mb), spill_dir};
     return std::make_unique<llm::BatchEngine>(endpoint, limits, settings, transport, clock, journal,
                                               std::move(on_done));
   }
@@ -178,14 +179,14 @@ public:
   // the way. So the first request leaves after a few articles, not the whole
   // batch, and only the requests waiting to be sent hold rendered prompts.
   // The preparation is waited for only when the engine has nothing else to
-  // do (or must take everything); otherwise what is not prepared yet is
-  // asked for again after the next answers. Returns false when no article is
+  // do (or says to wait); otherwise what is not prepared yet is asked for
+  // again after the next answers. Returns false when no article is
   // left.
-  bool plan_more(size_t wanted) {
+  bool plan_more(size_t wanted, bool wait) {
     const cache::CacheStore::ReadBatch reads(m_runner.m_cache);
     const size_t before = m_submitted;
     while (m_submitted - before < wanted) {
-      const std::optional<size_t> a = next_article(wanted == SIZE_MAX || m_in_engine == 0);
+      const std::optional<size_t> a = next_article(wait || m_in_engine == 0);
       if (!a) break;
       plan_article(*a);
       release_finished(); // articles answered from the cache go now: a warm run plans them all here
@@ -346,7 +347,9 @@ public:
     if (job.request.max_output_tokens >= ceiling) {
       return false;
     }
-    job.request.max_output_tokens = std::min(ceiling, job.request.max_output_tokens * 2);
+    const int budget = std::min(ceiling, job.request.max_output_tokens * 2);
+    build(job); // its messages went to the engine
+    job.request.max_output_tokens = budget;
     spdlog::debug("{} {}: answer truncated; sending again with max_output_tokens {}",
                   job.section >= 0 ? section_id(job) : article_id(job), prompt::task_name(job.task),
                   job.request.max_output_tokens);
@@ -578,12 +581,17 @@ private:
     return !paid.empty() && paid.contains(llm::batch_line(job.request, m_runner.m_batch_endpoint).custom_id);
   }
 
-  // The job goes to the engine; its article stays until the engine is done with it.
+  // The job goes to the engine, its rendered messages with it (they are
+  // rendered again if it is sent again); its article stays until the engine
+  // is done with it.
   void send(uint64_t id) {
-    const Job& job = job_at(id);
+    Job& job = job_at(id);
     ++m_in_engine;
     ++open(job.article).in_engine;
-    m_engine->submit(id, job.request);
+    std::vector<llm::Message> messages = std::exchange(job.request.messages, {});
+    llm::ChatRequest request = job.request; // the rest is small
+    request.messages = std::move(messages);
+    m_engine->submit(id, std::move(request));
   }
 
   // llama.cpp divides its context among slots; a request larger than one
@@ -1054,7 +1062,7 @@ RunResult Runner::run(DocumentFeed& feed, llm::Transport& transport, const llm::
   for (size_t i = 0; i < m_endpoints.size(); ++i) {
     const config::Endpoint& e = m_endpoints[i];
     const std::unique_ptr<llm::Dispatcher> dispatcher =
-      make_dispatcher(e, e.limits.value_or(m_config.limits), transport, clock, journal,
+      make_dispatcher(e, e.limits.value_or(m_config.limits), transport, clock, journal, m_cache.folder(),
                       [&batch](uint64_t id, const llm::ChatOutcome& outcome) { batch.on_done(id, outcome); });
     llm::Dispatcher& engine = *dispatcher;
     engine.set_after_answers([this, &batch] {
@@ -1078,7 +1086,7 @@ RunResult Runner::run(DocumentFeed& feed, llm::Transport& transport, const llm::
     }
     if (i == 0) {
       batch.set_engine(&engine);
-      engine.set_source([&batch](size_t wanted) { return batch.plan_more(wanted); });
+      engine.set_source([&batch](size_t wanted, bool wait) { return batch.plan_more(wanted, wait); });
     } else {
       batch.fall_back(i, &engine);
     }

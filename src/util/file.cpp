@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -142,6 +143,17 @@ std::string SpillFile::read(Span span) const {
     done += static_cast<size_t>(n);
   }
   return text;
+}
+
+size_t SpillFile::read_into(Span span, uint64_t offset, char* buffer, size_t max) const {
+  const size_t wanted = static_cast<size_t>(std::min<uint64_t>(max, span.size - std::min(offset, span.size)));
+  size_t done = 0;
+  while (done < wanted) {
+    const ssize_t n = ::pread(m_fd.get(), buffer + done, wanted - done, static_cast<off_t>(span.offset + offset + done));
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
 }
 
 bool write_file_if_changed(const fs::path& path, std::string_view data) {

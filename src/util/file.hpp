@@ -67,6 +67,9 @@ public:
   explicit SpillFile(const std::filesystem::path& dir);
   Span append(std::string_view text);
   std::string read(Span span) const;
+  // Up to `max` bytes of `span` from `offset` into `buffer`; how many (0 at a
+  // read error).
+  size_t read_into(Span span, uint64_t offset, char* buffer, size_t max) const;
   uint64_t size() const { return m_end; }
 
 private:

@@ -62,8 +62,34 @@ TEST(BatchApiTest, AnthropicLineCarriesTheMessagesBodyAsParams) {
   EXPECT_FALSE(line.contains("method"));
 }
 
+// What libcurl would send of a source: read `step` bytes at a time (so
+// reads cross from one line into the separator and the next), and once more
+// from an offset in the middle (a rewind after a redirect or a retry).
+std::string read_source(const llm::DataSource& source, size_t step) {
+  std::string out;
+  char buffer[64];
+  while (out.size() < source.size) {
+    const size_t n = source.read(out.size(), buffer, std::min(step, sizeof buffer));
+    if (n == 0) break;
+    out.append(buffer, n);
+  }
+  return out;
+}
+
+std::string from_offset(const llm::DataSource& source, uint64_t offset) {
+  std::string out;
+  char buffer[64];
+  while (offset + out.size() < source.size) {
+    const size_t n = source.read(offset + out.size(), buffer, sizeof buffer);
+    if (n == 0) break;
+    out.append(buffer, n);
+  }
+  return out;
+}
+
 TEST(BatchApiTest, OpenAiUploadIsMultipartWithPurposeBatchAndOneLinePerRequest) {
-  const llm::HttpRequest up = llm::upload_request(endpoint(llm::Provider::openai), {"{\"a\":1}", "{\"b\":2}"});
+  const llm::HttpRequest up =
+    llm::upload_request(endpoint(llm::Provider::openai), llm::lines_in_memory({"{\"a\":1}", "{\"b\":2}"}));
   EXPECT_EQ(up.url, "https://api.example.com/v1/files");
   EXPECT_EQ(up.method, "POST");
   EXPECT_TRUE(up.body.empty());
@@ -74,11 +100,18 @@ TEST(BatchApiTest, OpenAiUploadIsMultipartWithPurposeBatchAndOneLinePerRequest) 
   EXPECT_EQ(up.form[0].data, "batch");
   EXPECT_EQ(up.form[1].name, "file");
   EXPECT_TRUE(up.form[1].filename.ends_with(".jsonl"));
-  EXPECT_EQ(up.form[1].data, "{\"a\":1}\n{\"b\":2}\n");
+  // The file is read from the lines as it is sent, never joined in memory.
+  EXPECT_TRUE(up.form[1].data.empty());
+  ASSERT_TRUE(up.form[1].source);
+  EXPECT_EQ(up.form[1].source.size, 16u);
+  for (size_t step : {1, 3, 7, 64}) EXPECT_EQ(read_source(up.form[1].source, step), "{\"a\":1}\n{\"b\":2}\n") << step;
+  EXPECT_EQ(from_offset(up.form[1].source, 7), "\n{\"b\":2}\n");
+  EXPECT_EQ(from_offset(up.form[1].source, 9), "\"b\":2}\n");
+  EXPECT_EQ(read_source(llm::upload_request(endpoint(llm::Provider::openai), llm::lines_in_memory({})).form[1].source, 8), "");
 }
 
 TEST(BatchApiTest, CreateNamesTheFileEndpointAndWindowOrCarriesTheRequests) {
-  const llm::HttpRequest openai = llm::create_request(endpoint(llm::Provider::openai), "file-7", {"{}"});
+  const llm::HttpRequest openai = llm::create_request(endpoint(llm::Provider::openai), "file-7", {});
   EXPECT_EQ(openai.url, "https://api.example.com/v1/batches");
   const json body = json::parse(openai.body);
   EXPECT_EQ(body["input_file_id"], "file-7");
@@ -86,11 +119,15 @@ TEST(BatchApiTest, CreateNamesTheFileEndpointAndWindowOrCarriesTheRequests) {
   EXPECT_EQ(body["completion_window"], "24h");
 
   const llm::Endpoint ant = endpoint(llm::Provider::anthropic, "https://api.anthropic.com");
-  const llm::HttpRequest create = llm::create_request(ant, "", {R"({"custom_id":"a"})", R"({"custom_id":"b"})"});
+  const llm::HttpRequest create =
+    llm::create_request(ant, "", llm::lines_in_memory({R"({"custom_id":"a"})", R"({"custom_id":"b"})"}));
   EXPECT_EQ(create.url, "https://api.anthropic.com/v1/messages/batches");
   EXPECT_TRUE(has_header(create, "x-api-key: sk-secret"));
   EXPECT_TRUE(has_header(create, "anthropic-version: "));
-  EXPECT_EQ(json::parse(create.body)["requests"][1]["custom_id"], "b");
+  EXPECT_TRUE(create.body.empty());
+  for (size_t step : {1, 5, 64}) {
+    EXPECT_EQ(read_source(create.body_source, step), R"({"requests":[{"custom_id":"a"},{"custom_id":"b"}]})") << step;
+  }
   EXPECT_EQ(llm::status_request(ant, "msgbatch_1").url, "https://api.anthropic.com/v1/messages/batches/msgbatch_1");
 }
 

@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -20,6 +23,7 @@ struct Seen {
   std::string content_type;
   std::string marker; // the X-Marker header
   std::string parts;  // a multipart body's part names, in name order
+  std::string file;   // a multipart body's "file" part
 };
 
 // Records every request it is sent and answers each with a small JSON body.
@@ -29,10 +33,12 @@ public:
     auto record = [this](const httplib::Request& req, httplib::Response& res) {
       std::string parts;
       for (const auto& [name, part] : req.files) parts += (parts.empty() ? "" : ",") + name;
+      const auto file = req.files.find("file");
       {
         std::lock_guard lock(m_mutex);
         m_seen.push_back({req.method, req.body, req.get_header_value("Content-Type"),
-                          req.get_header_value("X-Marker"), parts});
+                          req.get_header_value("X-Marker"), parts,
+                          file == req.files.end() ? std::string() : file->second.content});
       }
       res.set_content(R"({"ok":true})", "application/json");
     };
@@ -63,7 +69,10 @@ private:
 
 llm::HttpResponse exchange(llm::Transport& transport, llm::HttpRequest request) {
   transport.start(1, std::move(request));
-  for (int i = 0; i < 100; ++i) {
+  // Time-bound, not a count of waits: a wait returns early whenever libcurl
+  // has a socket to serve (each piece of an upload read from its source).
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
     for (auto& done : transport.wait(100ms)) {
       if (done.tag == 1) return std::move(done.response); // others were started by the test itself
     }
@@ -94,7 +103,7 @@ TEST(CurlTransportTest, EachRequestCarriesOnlyItsOwnMethodBodyAndHeaders) {
   EXPECT_EQ(exchange(*transport, get).status, 200);
   llm::HttpRequest form;
   form.url = server.url();
-  form.form = {{"purpose", "batch", "", ""}, {"file", "{}\n", "in.jsonl", "application/jsonl"}};
+  form.form = {{"purpose", "batch", "", "", {}}, {"file", "{}\n", "in.jsonl", "application/jsonl", {}}};
   EXPECT_EQ(exchange(*transport, form).status, 200);
   EXPECT_EQ(exchange(*transport, post(server.url(), R"({"n":2})", "second")).status, 200);
 
@@ -115,6 +124,56 @@ TEST(CurlTransportTest, EachRequestCarriesOnlyItsOwnMethodBodyAndHeaders) {
   EXPECT_EQ(seen[3].content_type, "application/json");
   EXPECT_EQ(seen[3].parts, "");
   EXPECT_EQ(seen[3].marker, "second");
+}
+
+// A source handing out a few bytes per read: libcurl must ask until it has
+// the whole size.
+llm::DataSource trickle(std::string text, size_t step) {
+  auto kept = std::make_shared<const std::string>(std::move(text));
+  return {kept->size(), [kept, step](uint64_t offset, char* buffer, size_t max) {
+            const size_t n = std::min({step, max, kept->size() - static_cast<size_t>(offset)});
+            std::memcpy(buffer, kept->data() + offset, n);
+            return n;
+          }};
+}
+
+// A body or a form part read from a DataSource (a batch file kept on disk)
+// arrives whole, byte for byte; a source that fails mid-way fails the
+// transfer rather than sending a short body.
+TEST(CurlTransportTest, BodiesAndFormPartsAreReadFromTheirSourcesAsTheyAreSent) {
+  RecordingServer server;
+  auto transport = llm::make_curl_transport({4});
+  std::string big;
+  for (int i = 0; big.size() < 300'000; ++i) big += "{\"line\":" + std::to_string(i) + "}\n";
+
+  llm::HttpRequest body = post(server.url(), "", "source");
+  body.body_source = trickle(big, 1000);
+  EXPECT_EQ(exchange(*transport, body).status, 200);
+  llm::HttpRequest form;
+  form.url = server.url();
+  form.form.push_back({"purpose", "batch", "", "", {}});
+  form.form.push_back({"file", "", "in.jsonl", "application/jsonl", trickle(big, 7000)});
+  EXPECT_EQ(exchange(*transport, form).status, 200);
+
+  const std::vector<Seen> seen = server.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].body.size(), big.size());
+  EXPECT_TRUE(seen[0].body == big);
+  EXPECT_EQ(seen[0].marker, "source");
+  EXPECT_EQ(seen[1].parts, "file,purpose");
+  EXPECT_EQ(seen[1].file.size(), big.size());
+  EXPECT_TRUE(seen[1].file == big);
+
+  llm::HttpRequest broken = post(server.url(), "", "broken");
+  broken.body_source = {big.size(), [&big](uint64_t offset, char* buffer, size_t max) -> size_t {
+                          if (offset >= 100'000) return 0; // a read error
+                          const size_t n = std::min<size_t>(max, 100'000 - offset);
+                          std::memcpy(buffer, big.data() + offset, n);
+                          return n;
+                        }};
+  const llm::HttpResponse failed = exchange(*transport, broken);
+  EXPECT_NE(failed.curl_code, 0);
+  EXPECT_EQ(server.seen().size(), 2u) << "no request with a short body was handled";
 }
 
 // A request started on an open connection is on the wire when start()

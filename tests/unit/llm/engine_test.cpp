@@ -477,7 +477,7 @@ TEST(EngineTest, ASourceIsAskedForWorkOnlyWhileFewerThanTwoWindowsWait) {
   llm::Engine engine(endpoint(), limits(4), transport, clock, [&](uint64_t, auto&) { ++done; });
   uint64_t made = 0;
   size_t most_unsent = 0;
-  engine.set_source([&](size_t wanted) {
+  engine.set_source([&](size_t wanted, bool) {
     for (size_t i = 0; i < wanted && made < 100; ++i) engine.submit(made++, request());
     most_unsent = std::max<size_t>(most_unsent, made - static_cast<size_t>(transport.started()));
     return made < 100;
@@ -498,7 +498,7 @@ TEST(EngineTest, AStoppedEndpointDrainsItsSource) {
   llm::Engine engine(endpoint("sk-x"), limits(2), transport, clock,
                      tally(cancelled, failed));
   uint64_t made = 0;
-  engine.set_source([&](size_t wanted) {
+  engine.set_source([&](size_t wanted, bool) {
     for (size_t i = 0; i < wanted && made < 50; ++i) engine.submit(made++, request());
     return made < 50;
   });
