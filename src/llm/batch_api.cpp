@@ -373,9 +373,8 @@ std::optional<BatchList> parse_batch_list(Provider provider, const HttpResponse&
   return list;
 }
 
-std::vector<BatchResult> parse_batch_results(Provider provider, std::string_view jsonl,
-                                             size_t& skipped) {
-  std::vector<BatchResult> results;
+void for_each_batch_result(Provider provider, std::string_view jsonl, size_t& skipped,
+                           const std::function<void(const BatchResult&)>& each) {
   while (!jsonl.empty()) {
     const size_t end = std::min(jsonl.find('\n'), jsonl.size());
     const std::string_view text = jsonl.substr(0, end);
@@ -386,9 +385,15 @@ std::vector<BatchResult> parse_batch_results(Provider provider, std::string_view
       ++skipped;
       continue;
     }
-    results.push_back(provider == Provider::anthropic ? anthropic_result(line) : openai_result(line));
-    results.back().line = text;
+    BatchResult result = provider == Provider::anthropic ? anthropic_result(line) : openai_result(line);
+    result.line = text;
+    each(result);
   }
+}
+
+std::vector<BatchResult> parse_batch_results(Provider provider, std::string_view jsonl, size_t& skipped) {
+  std::vector<BatchResult> results;
+  for_each_batch_result(provider, jsonl, skipped, [&results](const BatchResult& r) { results.push_back(r); });
   return results;
 }
 

@@ -111,8 +111,12 @@ struct BatchResult {
   std::string_view line;              // the line itself, within the text parsed
 };
 // Every parseable line of a result file, in file order (never request
-// order); lines without a custom_id are skipped and counted in `skipped`.
-// Each result's `line` points into `jsonl`.
+// order), handed to `each` as it is read, so a file of 50,000 answers is
+// never also a vector of them; lines without a custom_id are skipped and
+// counted in `skipped`. Each result's `line` points into `jsonl`.
+void for_each_batch_result(Provider provider, std::string_view jsonl, size_t& skipped,
+                           const std::function<void(const BatchResult&)>& each);
+// The same, collected.
 std::vector<BatchResult> parse_batch_results(Provider provider, std::string_view jsonl,
                                              size_t& skipped);
 

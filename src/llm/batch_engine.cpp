@@ -472,7 +472,7 @@ bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
                    describe(file.error()));
       continue;
     }
-    for (const BatchResult& r : parse_batch_results(m_endpoint.provider, file->body, skipped)) {
+    for_each_batch_result(m_endpoint.provider, file->body, skipped, [&](const BatchResult& r) {
       auto it = m_items.find(r.custom_id);
       if (it == m_items.end() && r.response && r.response->status == 200) {
         m_journal.bank(journal_key(m_endpoint), r.custom_id, r.line); // paid for: kept for a run that plans it
@@ -482,7 +482,7 @@ bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
       } else {
         finish_with(r);
       }
-    }
+    });
   }
   if (banked > 0) {
     spdlog::info("batch {}: {} answers to requests this run does not plan (changed inputs or config, or "
@@ -589,10 +589,10 @@ void BatchEngine::end_all(const std::string& message) {
 
 BatchEngine::Exchange BatchEngine::call(const HttpRequest& request, const std::string& what, bool idempotent) {
   for (int attempt = 1;; ++attempt) {
-    const HttpResponse response = exchange(request);
+    HttpResponse response = exchange(request);
     std::optional<ChatError> failed = failed_exchange(response);
     if (!failed) {
-      return response;
+      return response; // moved: a result file may be 200 MB
     }
     ChatError error = *failed;
     error.message = fmt::format("{}: {}", what, error.message);
