@@ -463,7 +463,14 @@ void BatchEngine::forget(const Open& batch, const std::string& why) {
 bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
   size_t skipped = 0, unknown = 0, banked = 0;
   for (const auto& url : status.result_urls) {
-    Exchange file = call(download_request(m_endpoint, url), "batch " + batch.id + ": downloading its results");
+    HttpRequest download = download_request(m_endpoint, url);
+    util::SpillFile::Span results;
+    download.body_sink = [this, &results](uint64_t offset, std::string_view piece) {
+      if (offset == 0) results = {m_lines.size(), 0}; // an attempt that failed wrote what came before
+      m_lines.append(piece);
+      results.size += piece.size();
+    };
+    Exchange file = call(download, "batch " + batch.id + ": downloading its results");
     if (!file && file.error().kind != ErrorKind::not_found) {
       return false;
     }
@@ -472,16 +479,9 @@ bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
                    describe(file.error()));
       continue;
     }
-    for_each_batch_result(m_endpoint.provider, file->body, skipped, [&](const BatchResult& r) {
-      auto it = m_items.find(r.custom_id);
-      if (it == m_items.end() && r.response && r.response->status == 200) {
-        m_journal.bank(journal_key(m_endpoint), r.custom_id, r.line); // paid for: kept for a run that plans it
-        ++banked;
-      } else if (it == m_items.end() || it->second.batch != batch.id) {
-        ++unknown;
-      } else {
-        finish_with(r);
-      }
+    for_each_line_block(results, [&](std::string_view lines) {
+      for_each_batch_result(m_endpoint.provider, lines, skipped,
+                            [&](const BatchResult& r) { use_result(batch, r, banked, unknown); });
     });
   }
   if (banked > 0) {
@@ -494,6 +494,38 @@ bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
                  "plan, or answered in another batch); not used", batch.id, skipped, unknown);
   }
   return true;
+}
+
+// One line of `batch`'s results: the answer to a request of this run,
+// banked when the run does not plan it (paid for: kept for a run that does),
+// or counted as not needed.
+void BatchEngine::use_result(const Open& batch, const BatchResult& r, size_t& banked, size_t& unknown) {
+  const auto it = m_items.find(r.custom_id);
+  if (it == m_items.end() && r.response && r.response->status == 200) {
+    m_journal.bank(journal_key(m_endpoint), r.custom_id, r.line);
+    ++banked;
+  } else if (it == m_items.end() || it->second.batch != batch.id) {
+    ++unknown;
+  } else {
+    finish_with(r);
+  }
+}
+
+// A result file waits on disk and is read back a block at a time, each
+// block cut after its last whole line.
+void BatchEngine::for_each_line_block(util::SpillFile::Span file,
+                                      const std::function<void(std::string_view lines)>& each) const {
+  constexpr uint64_t k_block = 1 << 20;
+  std::string pending;
+  for (uint64_t at = 0; at < file.size;) {
+    const uint64_t n = std::min(k_block, file.size - at);
+    pending += m_lines.read({file.offset + at, n});
+    at += n;
+    const size_t last = pending.rfind('\n');
+    const size_t cut = at == file.size ? pending.size() : last == std::string::npos ? 0 : last + 1;
+    each(std::string_view(pending).substr(0, cut));
+    pending.erase(0, cut);
+  }
 }
 
 void BatchEngine::finish_with(const BatchResult& result) {

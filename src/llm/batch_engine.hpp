@@ -125,6 +125,8 @@ private:
   bool created_for(const Open& recorded, const BatchStatus& listed) const;
   void confirm(Open& batch, const std::string& batch_id);
   void forget(const Open& batch, const std::string& why);
+  void use_result(const Open& batch, const BatchResult& result, size_t& banked, size_t& unknown);
+  void for_each_line_block(util::SpillFile::Span file, const std::function<void(std::string_view lines)>& each) const;
   void finish_with(const BatchResult& result); // decoded and checked as a live answer would be
   void finish(const std::string& custom_id, const ChatOutcome& outcome);
   void retry_or_fail(const std::string& custom_id, const ChatError& error);
@@ -150,7 +152,7 @@ private:
   std::unordered_map<std::string, Item> m_items; // by custom_id
   std::deque<std::string> m_unsent;              // custom_ids in submission order
   size_t m_unsent_bytes = 0;                     // their lines'
-  util::SpillFile m_lines;                       // every submitted request's line
+  util::SpillFile m_lines;                       // every submitted request's line, and the result files
   std::vector<Open> m_open;
   std::unordered_map<std::string, std::string> m_resumed; // custom_id → open batch of an earlier run
   std::unordered_set<std::string> m_banked;     // custom_ids answered by an earlier run's batch

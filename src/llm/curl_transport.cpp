@@ -55,6 +55,7 @@ struct Transfer {
   SteadyTime last_activity = std::chrono::steady_clock::now(); // last byte received
   bool stream_complete = false;       // a streamed answer's last event arrived
   bool got_byte = false;              // since when stalls, not the first-byte wait, apply
+  uint64_t sunk = 0;                  // bytes of this response's body handed to request.body_sink
 };
 
 size_t read_part(char* buffer, size_t size, size_t count, void* arg) {
@@ -99,10 +100,21 @@ util::CurlMime multipart(CURL* easy, const std::vector<FormPart>& parts, std::ve
   return mime;
 }
 
+bool answered_ok(CURL* easy) {
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  return status >= 200 && status < 300;
+}
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   t->last_activity = std::chrono::steady_clock::now();
   t->got_byte = true;
+  if (t->request.body_sink && answered_ok(t->easy.get())) {
+    t->request.body_sink(t->sunk, {data, size * count});
+    t->sunk += size * count;
+    return size * count;
+  }
   t->response.body.append(data, size * count);
   if (t->request.stream_complete && t->request.stream_complete({data, size * count})) {
     t->stream_complete = true;
@@ -118,6 +130,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   std::string_view line(data, size * count);
   if (line.starts_with("HTTP/")) {
     t->response.headers.clear(); // a new response (after 100 Continue or a redirect)
+    t->sunk = 0;
     return size * count;
   }
   size_t colon = line.find(':');

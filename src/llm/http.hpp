@@ -48,6 +48,12 @@ struct HttpRequest {
   // A streamed answer: given each chunk as it arrives, says when the stream
   // is complete, so the transfer ends there (servers may keep it open).
   std::function<bool(std::string_view chunk)> stream_complete;
+  // When set, a 2xx answer's body is handed to it piece by piece as it
+  // arrives, each with its offset in the body (0: the body starts, again if
+  // an earlier attempt failed), instead of kept in HttpResponse::body (a
+  // batch's result file may be 200 MB). Any other answer's body is kept, for
+  // its error.
+  std::function<void(uint64_t offset, std::string_view piece)> body_sink;
   TransferLimits limits;
 };
 

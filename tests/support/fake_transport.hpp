@@ -35,7 +35,9 @@ public:
     m_max_concurrent = std::max(m_max_concurrent, static_cast<int>(m_pending.size()) + 1);
     m_requests.push_back(request);
     m_start_times.push_back(m_clock.now());
-    m_pending.push_back({m_clock.now() + m_latency, {tag, m_responder(request, m_started)}});
+    llm::HttpResponse response = m_responder(request, m_started);
+    sink_body(request, response);
+    m_pending.push_back({m_clock.now() + m_latency, {tag, std::move(response)}});
   }
 
   // The answers that are due; with none due, the clock moves on to the next
@@ -70,6 +72,17 @@ private:
   };
 
   bool has_due() const { return !m_pending.empty() && m_pending.front().due <= m_clock.now(); }
+
+  // As the curl transport does: a 2xx body goes to the request's sink, a
+  // few KB at a time, instead of into the response.
+  static void sink_body(const llm::HttpRequest& request, llm::HttpResponse& response) {
+    if (!request.body_sink || response.status < 200 || response.status >= 300) return;
+    constexpr size_t k_piece = 4096;
+    for (size_t at = 0; at < response.body.size(); at += k_piece) {
+      request.body_sink(at, std::string_view(response.body).substr(at, k_piece));
+    }
+    response.body.clear();
+  }
 
   FakeClock& m_clock;
   Responder m_responder;

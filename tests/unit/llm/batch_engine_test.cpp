@@ -78,7 +78,14 @@ public:
     }
     const std::string id = r.url.substr(r.url.rfind('_') + 1);
     if (r.url.ends_with("/content")) {
-      return results(files.at(std::stoul(r.url.substr(r.url.find("/files/out-") + 11))));
+      llm::HttpResponse file = results(files.at(std::stoul(r.url.substr(r.url.find("/files/out-") + 11))));
+      if (cut_first_download) { // half of it arrives, then the connection drops
+        cut_first_download = false;
+        file.body.resize(file.body.size() / 2);
+        file.curl_code = 18;
+        file.curl_error = "transfer closed with outstanding read data remaining";
+      }
+      return file;
     }
     return answer({{"id", "batch_" + id},
                    {"status", "completed"},
@@ -89,6 +96,7 @@ public:
   std::vector<std::string> files;
   std::vector<size_t> drawn_at_upload; // requests the source had given when each file was uploaded
   std::set<std::string> fail_once;
+  bool cut_first_download = false;
 
 private:
   llm::HttpResponse results(const std::string& file) {
@@ -135,7 +143,10 @@ struct BatchRun {
   explicit BatchRun(llm::BatchLimits batch_limits)
     : transport(clock, [this](const llm::HttpRequest& r, int n) { return api(r, n); }),
       engine(endpoint(), limits(), {1, batch_limits, std::filesystem::path(::testing::TempDir())}, transport, clock,
-             journal, [this](uint64_t id, const llm::ChatOutcome& o) { answers[id] = o ? o->content : "failed"; }) {
+             journal, [this](uint64_t id, const llm::ChatOutcome& o) {
+               answers[id] = o ? o->content : "failed";
+               ++outcomes;
+             }) {
     engine.set_source([this](size_t wanted, bool) {
       for (size_t i = 0; i < wanted && drawn < 35; ++i, ++drawn) {
         engine.submit(drawn, {"m", {{"user", fmt::format("msg {:02}", drawn)}}, 0.2, 64});
@@ -147,6 +158,7 @@ struct BatchRun {
   void expect_every_answer() const {
     ASSERT_EQ(answers.size(), 35u);
     for (const auto& [id, content] : answers) EXPECT_EQ(content, fmt::format("msg {:02}", id));
+    EXPECT_EQ(outcomes, 35) << "each request has one outcome";
   }
 
   size_t drawn = 0;
@@ -156,6 +168,7 @@ struct BatchRun {
   MemoryJournal journal;
   llm::BatchEngine engine;
   std::map<uint64_t, std::string> answers;
+  int outcomes = 0;
 };
 
 // A batch is created as soon as it is full, while the rest is still to be
@@ -196,6 +209,17 @@ TEST(BatchEngineTest, ALineSentAgainIsTheSameLineReadBackFromDisk) {
   EXPECT_EQ(run.engine.stats().retries, 1);
   ASSERT_EQ(run.api.files.size(), 5u);
   EXPECT_EQ(lines_of(run.api.files.back()), std::vector<std::string>{third});
+}
+
+// A result file is written to disk as it downloads; when the connection
+// drops half-way, the next attempt's file is read, not the broken one
+// followed by the whole.
+TEST(BatchEngineTest, AResultFileCutOffIsDownloadedAgainAndOnlyTheWholeOneIsRead) {
+  BatchRun run({100, 1 << 20});
+  run.api.cut_first_download = true;
+  run.engine.run();
+  run.expect_every_answer();
+  EXPECT_EQ(run.engine.stats().retries_by_cause.at("transport"), 1);
 }
 
 } // namespace

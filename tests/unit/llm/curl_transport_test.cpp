@@ -176,6 +176,49 @@ TEST(CurlTransportTest, BodiesAndFormPartsAreReadFromTheirSourcesAsTheyAreSent) 
   EXPECT_EQ(server.seen().size(), 2u) << "no request with a short body was handled";
 }
 
+// A body sink (a batch's result file on its way to disk) gets a 2xx body
+// piece by piece, in order, and the response keeps none of it; an error
+// answer's body stays in the response, for its message.
+TEST(CurlTransportTest, ASuccessfulBodyGoesToTheSinkAnErrorBodyStaysInTheResponse) {
+  httplib::Server server;
+  std::string big;
+  for (int i = 0; big.size() < 300'000; ++i) big += "{\"line\":" + std::to_string(i) + "}\n";
+  server.Get("/file", [&big](const httplib::Request&, httplib::Response& res) { res.set_content(big, "application/jsonl"); });
+  server.Get("/gone", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 404;
+    res.set_content(R"({"error":{"message":"No such file"}})", "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&server] { server.listen_after_bind(); });
+  auto transport = llm::make_curl_transport({4});
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+
+  std::string sunk;
+  bool in_order = true;
+  llm::HttpRequest get;
+  get.method = "GET";
+  get.url = base + "/file";
+  get.body_sink = [&](uint64_t offset, std::string_view piece) {
+    in_order = in_order && offset == sunk.size();
+    sunk += piece;
+  };
+  const llm::HttpResponse file = exchange(*transport, get);
+  EXPECT_EQ(file.status, 200);
+  EXPECT_TRUE(file.body.empty());
+  EXPECT_TRUE(in_order);
+  EXPECT_TRUE(sunk == big) << sunk.size() << " of " << big.size() << " bytes";
+
+  sunk.clear();
+  get.url = base + "/gone";
+  const llm::HttpResponse gone = exchange(*transport, get);
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(gone.body, R"({"error":{"message":"No such file"}})");
+  EXPECT_EQ(sunk, "");
+  transport.reset(); // its kept-alive connection would hold the server's stop
+  server.stop();
+  thread.join();
+}
+
 // A request started on an open connection is on the wire when start()
 // returns, not after the engine's next wait: the engine starts an answer's
 // replacement before it reads the next answer of the same wake-up.
