@@ -51,7 +51,7 @@ struct Section {
 };
 
 struct Document {
-  Article article;
+  Article article;                    // without its text and extraction: the sections hold the text
   std::string title;                  // source-language title
   std::vector<Section> sections;      // title first, then lead and body chunks
 };

@@ -170,7 +170,14 @@ Document Segmenter::segment(const Article& article,
   const bool markdown = article.format == "md" || article.format == "html";
   const std::vector<std::string> paragraphs = paragraphs_of(clean_lines);
   Document doc;
-  doc.article = article;
+  // Who the article is, not its text: that is in the sections now, and a
+  // second copy would double what a run holds of every article it waits on.
+  doc.article.id = article.id;
+  doc.article.source = article.source;
+  doc.article.format = article.format;
+  doc.article.meta = article.meta;
+  doc.article.first_line = article.first_line;
+  doc.article.warning = article.warning;
 
   struct Raw {
     SectionKind kind;

@@ -57,6 +57,20 @@ TEST(SegmenterTest, ListsAndStatisticsStayWithTheirSection) {
   }
 }
 
+// A document names its article and keeps its metadata, but not a second
+// copy of its text: the sections hold it, and a batch run holds every
+// article it waits on.
+TEST(SegmenterTest, TheDocumentKeepsWhoTheArticleIsNotItsWholeTextAgain) {
+  auto d = segment_sample("google-meta-ki-buendnis.txt");
+  EXPECT_EQ(d.article.id, "google-meta-ki-buendnis");
+  EXPECT_EQ(d.article.source, "google-meta-ki-buendnis.txt");
+  EXPECT_EQ(d.article.format, "txt");
+  EXPECT_EQ(d.article.first_line, 1);
+  EXPECT_TRUE(d.article.text.empty());
+  EXPECT_TRUE(d.article.extraction.empty());
+  ASSERT_GE(d.sections.size(), 2u);
+}
+
 TEST(SegmenterTest, MetaSampleHasTitleLeadAndOneBody) {
   auto d = segment_sample("meta-ki-investitionen.txt");
   EXPECT_TRUE(headings(d).empty());
