@@ -483,6 +483,7 @@ bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
       for_each_batch_result(m_endpoint.provider, lines, skipped,
                             [&](const BatchResult& r) { use_result(batch, r, banked, unknown); });
     });
+    m_lines.release(results);
   }
   if (banked > 0) {
     spdlog::info("batch {}: {} answers to requests this run does not plan (changed inputs or config, or "
@@ -563,6 +564,7 @@ void BatchEngine::finish(const std::string& custom_id, const ChatOutcome& outcom
     return;
   }
   auto node = m_items.extract(custom_id);
+  m_lines.release(node.mapped().line);
   --m_stats.in_flight;
   ++m_stats.succeeded;
   m_stats.from_earlier += node.mapped().earlier ? 1 : 0;
@@ -592,6 +594,7 @@ void BatchEngine::fail_items(const std::vector<std::string>& custom_ids, const C
   for (const auto& c : custom_ids) {
     auto node = m_items.extract(c);
     if (node.empty()) continue;
+    m_lines.release(node.mapped().line);
     for (uint64_t id : node.mapped().ids) m_on_done(id, std::unexpected(error));
   }
 }

@@ -152,7 +152,7 @@ private:
   std::unordered_map<std::string, Item> m_items; // by custom_id
   std::deque<std::string> m_unsent;              // custom_ids in submission order
   size_t m_unsent_bytes = 0;                     // their lines'
-  util::SpillFile m_lines;                       // every submitted request's line, and the result files
+  util::SpillFile m_lines;                       // each waiting request's line, and result files being read
   std::vector<Open> m_open;
   std::unordered_map<std::string, std::string> m_resumed; // custom_id → open batch of an earlier run
   std::unordered_set<std::string> m_banked;     // custom_ids answered by an earlier run's batch

@@ -156,6 +156,18 @@ size_t SpillFile::read_into(Span span, uint64_t offset, char* buffer, size_t max
   return done;
 }
 
+void SpillFile::release(Span span) {
+  if (span.size > 0) {
+    ::fallocate(m_fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(span.offset),
+                static_cast<off_t>(span.size));
+  }
+}
+
+uint64_t SpillFile::disk_usage() const {
+  struct stat st {};
+  return ::fstat(m_fd.get(), &st) == 0 ? static_cast<uint64_t>(st.st_blocks) * 512 : 0;
+}
+
 bool write_file_if_changed(const fs::path& path, std::string_view data) {
   std::error_code ec;
   if (fs::file_size(path, ec) == data.size() && !ec) {

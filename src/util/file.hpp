@@ -70,6 +70,11 @@ public:
   // Up to `max` bytes of `span` from `offset` into `buffer`; how many (0 at a
   // read error).
   size_t read_into(Span span, uint64_t offset, char* buffer, size_t max) const;
+  // A piece no longer needed gives its disk space back (the blocks it alone
+  // covers; a file system that cannot punch holes keeps them). It reads as
+  // zeros afterwards.
+  void release(Span span);
+  uint64_t disk_usage() const;         // bytes of disk the file takes now
   uint64_t size() const { return m_end; }
 
 private:

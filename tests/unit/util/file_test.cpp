@@ -24,6 +24,22 @@ TEST(SpillFileTest, PiecesComeBackInAnyOrderAndLeaveNoFileBehind) {
   EXPECT_TRUE(fs::is_empty(dir.path())); // unlinked as it was made
 }
 
+// What a batch run no longer needs (a collected result file, the line of an
+// answered request) gives its disk back; the pieces around it stay readable.
+TEST(SpillFileTest, AReleasedPieceGivesItsDiskBackAndTheOthersStay) {
+  testenv::TempDir dir;
+  util::SpillFile spill(dir.path());
+  const auto before = spill.append("erstens");
+  const auto big = spill.append(std::string(8 << 20, 'x'));
+  const auto after = spill.append("zuletzt");
+  const uint64_t full = spill.disk_usage();
+  EXPECT_GE(full, uint64_t{8 << 20});
+  spill.release(big);
+  EXPECT_LT(spill.disk_usage(), full - (7 << 20));
+  EXPECT_EQ(spill.read(before), "erstens");
+  EXPECT_EQ(spill.read(after), "zuletzt");
+}
+
 TEST(SpillFileTest, AFolderThatCannotHoldItIsNamed) {
   testenv::TempDir dir;
   try {
