@@ -466,11 +466,17 @@ bool BatchEngine::collect(const Open& batch, const BatchStatus& status) {
     HttpRequest download = download_request(m_endpoint, url);
     util::SpillFile::Span results;
     download.body_sink = [this, &results](uint64_t offset, std::string_view piece) {
-      if (offset == 0) results = {m_lines.size(), 0}; // an attempt that failed wrote what came before
+      if (offset == 0) { // the body starts (again: what a failed attempt wrote is given back)
+        m_lines.release(results);
+        results = {m_lines.size(), 0};
+      }
       m_lines.append(piece);
       results.size += piece.size();
     };
     Exchange file = call(download, "batch " + batch.id + ": downloading its results");
+    if (!file) {
+      m_lines.release(results);
+    }
     if (!file && file.error().kind != ErrorKind::not_found) {
       return false;
     }
