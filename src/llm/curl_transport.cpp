@@ -38,6 +38,7 @@ struct PartReader {
   const std::string* data = nullptr;
   const DataSource* source = nullptr; // instead of data
   uint64_t offset = 0;
+  std::string* error = nullptr;       // where a failing source's reason goes
 
   uint64_t size() const { return source ? source->size : data->size(); }
 };
@@ -56,6 +57,7 @@ struct Transfer {
   bool stream_complete = false;       // a streamed answer's last event arrived
   bool got_byte = false;              // since when stalls, not the first-byte wait, apply
   uint64_t sunk = 0;                  // bytes of this response's body handed to request.body_sink
+  std::string callback_error;         // why a source or the sink failed (a disk): the transfer's error
 };
 
 size_t read_part(char* buffer, size_t size, size_t count, void* arg) {
@@ -64,8 +66,16 @@ size_t read_part(char* buffer, size_t size, size_t count, void* arg) {
   if (wanted == 0) return 0;
   size_t n = wanted;
   if (r->source) {
-    n = r->source->read(r->offset, buffer, wanted);
-    if (n == 0) return CURL_READFUNC_ABORT; // the source failed: the transfer fails, not sends short
+    try { // never through libcurl: the transfer fails with the source's reason, never sends short
+      n = r->source->read(r->offset, buffer, wanted);
+    } catch (const std::exception& e) {
+      if (r->error) *r->error = e.what();
+      return CURL_READFUNC_ABORT;
+    }
+    if (n == 0) {
+      if (r->error) *r->error = "the data to send ended early";
+      return CURL_READFUNC_ABORT;
+    }
   } else {
     std::memcpy(buffer, r->data->data() + r->offset, n);
   }
@@ -84,13 +94,14 @@ int seek_part(void* arg, curl_off_t offset, int origin) { // a rewind, to send t
 
 // libcurl sets the Content-Type with its boundary and streams the parts,
 // each read from `parts` through its reader.
-util::CurlMime multipart(CURL* easy, const std::vector<FormPart>& parts, std::vector<PartReader>& readers) {
+util::CurlMime multipart(CURL* easy, const std::vector<FormPart>& parts, std::vector<PartReader>& readers,
+                         std::string& error) {
   util::CurlMime mime(curl_mime_init(easy));
   if (!mime) throw std::runtime_error("curl_mime_init failed");
   readers.assign(parts.size(), {});
   for (size_t i = 0; i < parts.size(); ++i) {
     const FormPart& p = parts[i];
-    readers[i] = p.source ? PartReader{nullptr, &p.source, 0} : PartReader{&p.data, nullptr, 0};
+    readers[i] = p.source ? PartReader{nullptr, &p.source, 0, &error} : PartReader{&p.data, nullptr, 0, nullptr};
     curl_mimepart* part = curl_mime_addpart(mime.get()); // owned by mime
     curl_mime_name(part, p.name.c_str());
     curl_mime_data_cb(part, static_cast<curl_off_t>(readers[i].size()), read_part, seek_part, nullptr, &readers[i]);
@@ -111,7 +122,12 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   t->last_activity = std::chrono::steady_clock::now();
   t->got_byte = true;
   if (t->request.body_sink && answered_ok(t->easy.get())) {
-    t->request.body_sink(t->sunk, {data, size * count});
+    try {
+      t->request.body_sink(t->sunk, {data, size * count});
+    } catch (const std::exception& e) { // never through libcurl: the transfer fails with its message
+      t->callback_error = e.what();
+      return 0;
+    }
     t->sunk += size * count;
     return size * count;
   }
@@ -265,10 +281,10 @@ private:
     if (t.request.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else if (!t.request.form.empty()) {
-      t.form = multipart(e, t.request.form, t.form_readers);
+      t.form = multipart(e, t.request.form, t.form_readers, t.callback_error);
       curl_easy_setopt(e, CURLOPT_MIMEPOST, t.form.get());
     } else if (t.request.body_source) {
-      t.body_reader = {nullptr, &t.request.body_source, 0};
+      t.body_reader = {nullptr, &t.request.body_source, 0, &t.callback_error};
       curl_easy_setopt(e, CURLOPT_POST, 1L);
       curl_easy_setopt(e, CURLOPT_READFUNCTION, read_part);
       curl_easy_setopt(e, CURLOPT_READDATA, &t.body_reader);
@@ -386,7 +402,9 @@ private:
       Transfer& t = *it->second;
       t.response.curl_code = t.stream_complete ? CURLE_OK : msg->data.result;
       if (t.response.curl_code != CURLE_OK) {
-        t.response.curl_error = t.error[0] ? t.error.data() : curl_easy_strerror(msg->data.result);
+        t.response.curl_error = !t.callback_error.empty() ? t.callback_error
+                                : t.error[0]           ? t.error.data()
+                                                       : curl_easy_strerror(msg->data.result);
       }
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t.response.status);
       record_connection(easy, t.response);

@@ -150,7 +150,10 @@ size_t SpillFile::read_into(Span span, uint64_t offset, char* buffer, size_t max
   size_t done = 0;
   while (done < wanted) {
     const ssize_t n = ::pread(m_fd.get(), buffer + done, wanted - done, static_cast<off_t>(span.offset + offset + done));
-    if (n <= 0) break;
+    if (n < 0) {
+      throw Error(fmt::format("{}: cannot read back a temporary file: {}", m_dir.string(), std::strerror(errno)));
+    }
+    if (n == 0) break;
     done += static_cast<size_t>(n);
   }
   return done;

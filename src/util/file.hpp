@@ -67,8 +67,8 @@ public:
   explicit SpillFile(const std::filesystem::path& dir);
   Span append(std::string_view text);
   std::string read(Span span) const;
-  // Up to `max` bytes of `span` from `offset` into `buffer`; how many (0 at a
-  // read error).
+  // Up to `max` bytes of `span` from `offset` into `buffer`; how many. Throws
+  // util::Error naming the folder when the file cannot be read.
   size_t read_into(Span span, uint64_t offset, char* buffer, size_t max) const;
   // A piece no longer needed gives its disk space back (the blocks it alone
   // covers; a file system that cannot punch holes keeps them). It reads as

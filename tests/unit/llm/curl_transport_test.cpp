@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace {
@@ -173,6 +174,11 @@ TEST(CurlTransportTest, BodiesAndFormPartsAreReadFromTheirSourcesAsTheyAreSent) 
                         }};
   const llm::HttpResponse failed = exchange(*transport, broken);
   EXPECT_NE(failed.curl_code, 0);
+  EXPECT_EQ(failed.curl_error, "the data to send ended early");
+  broken.body_source.read = [](uint64_t, char*, size_t) -> size_t {
+    throw std::runtime_error("spill: cannot read back a temporary file: Input/output error");
+  };
+  EXPECT_EQ(exchange(*transport, broken).curl_error, "spill: cannot read back a temporary file: Input/output error");
   EXPECT_EQ(server.seen().size(), 2u) << "no request with a short body was handled";
 }
 
@@ -207,6 +213,16 @@ TEST(CurlTransportTest, ASuccessfulBodyGoesToTheSinkAnErrorBodyStaysInTheRespons
   EXPECT_TRUE(file.body.empty());
   EXPECT_TRUE(in_order);
   EXPECT_TRUE(sunk == big) << sunk.size() << " of " << big.size() << " bytes";
+
+  // A sink that cannot take a piece (its disk is full) fails the transfer
+  // with its own message, never throwing through libcurl.
+  llm::HttpRequest full = get;
+  full.body_sink = [](uint64_t offset, std::string_view) {
+    if (offset > 0) throw std::runtime_error("spill: cannot write a temporary file: No space left on device");
+  };
+  const llm::HttpResponse refused = exchange(*transport, full);
+  EXPECT_NE(refused.curl_code, 0);
+  EXPECT_EQ(refused.curl_error, "spill: cannot write a temporary file: No space left on device");
 
   sunk.clear();
   get.url = base + "/gone";
