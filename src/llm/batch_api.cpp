@@ -223,6 +223,13 @@ BatchLine batch_line(const ChatRequest& request, const Endpoint& endpoint) {
 
 namespace {
 
+// Up to `max` bytes of `text` from `offset`: how a piece held in memory is read.
+size_t copy_out(std::string_view text, uint64_t offset, char* buffer, size_t max) {
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(max, text.size() - offset));
+  std::memcpy(buffer, text.data() + offset, n);
+  return n;
+}
+
 // `open`, the lines with `separator` between them, then `close`, read as
 // libcurl asks for the next piece: a 200 MB batch is never one string.
 DataSource joined(std::string open, BatchLines lines, std::string separator, std::string close) {
@@ -241,22 +248,17 @@ DataSource joined(std::string open, BatchLines lines, std::string separator, std
   }
   layout->starts.push_back(at);
   const uint64_t size = at + layout->close.size();
-  auto from_text = [](std::string_view text, uint64_t offset, char* buffer, size_t max) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(max, text.size() - offset));
-    std::memcpy(buffer, text.data() + offset, n);
-    return n;
-  };
   // One piece at a time (libcurl asks again for the rest): the opening, a
   // line, the separator before a line, or the closing.
-  auto read = [layout, from_text](uint64_t offset, char* buffer, size_t max) -> size_t {
+  auto read = [layout](uint64_t offset, char* buffer, size_t max) -> size_t {
     const Layout& l = *layout;
-    if (offset < l.open.size()) return from_text(l.open, offset, buffer, max);
-    if (offset >= l.starts.back()) return from_text(l.close, offset - l.starts.back(), buffer, max);
+    if (offset < l.open.size()) return copy_out(l.open, offset, buffer, max);
+    if (offset >= l.starts.back()) return copy_out(l.close, offset - l.starts.back(), buffer, max);
     const auto next = std::upper_bound(l.starts.begin(), l.starts.end() - 1, offset);
     const size_t line = static_cast<size_t>(next - l.starts.begin()) - 1;
     const uint64_t end = l.starts[line] + l.lines.sizes[line];
     if (offset < end) return l.lines.read(line, offset - l.starts[line], buffer, std::min<uint64_t>(max, end - offset));
-    return from_text(l.separator, offset - end, buffer, max); // between this line and the next
+    return copy_out(l.separator, offset - end, buffer, max); // between this line and the next
   };
   return {size, std::move(read)};
 }
@@ -268,10 +270,7 @@ BatchLines lines_in_memory(std::vector<std::string> lines) {
   for (const auto& line : lines) out.sizes.push_back(line.size());
   auto kept = std::make_shared<const std::vector<std::string>>(std::move(lines));
   out.read = [kept](size_t line, uint64_t offset, char* buffer, size_t max) {
-    const std::string& text = (*kept)[line];
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(max, text.size() - offset));
-    std::memcpy(buffer, text.data() + offset, n);
-    return n;
+    return copy_out((*kept)[line], offset, buffer, max);
   };
   return out;
 }
