@@ -71,6 +71,7 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
   auto [it, fresh] = m_items.try_emplace(line.custom_id);
   Item& item = it->second;
   item.ids.push_back(id);
+  m_custom_id_of.emplace(id, line.custom_id);
   if (!fresh) {
     return; // the same request is on its way already: one line answers both
   }
@@ -79,21 +80,58 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
   item.line = m_lines.append(line.line);
   std::vector<Message>().swap(request.messages);
   item.request = std::move(request);
-  const bool banked = m_banked.erase(line.custom_id) > 0;
+  const auto banked = m_banked.find(line.custom_id);
   const auto resumed = m_resumed.find(line.custom_id);
-  if (banked || resumed != m_resumed.end()) {
-    // Sent by an earlier run: claimed from the bank, or waited for in its batch.
+  if (banked != m_banked.end()) {
+    // Answered into the bank: by an earlier run's batch, or by this run's
+    // for a request let go.
+    item.attempts = 1;
+    item.earlier = banked->second;
+    item.claiming = true;
+    ++m_stats.in_flight;
+    m_claims.push_back(line.custom_id);
+    m_banked.erase(banked);
+    return;
+  }
+  if (resumed != m_resumed.end()) { // in a batch an earlier run sent: waited for
     item.attempts = 1;
     item.earlier = true;
     ++m_stats.in_flight;
-    if (banked) {
-      m_claims.push_back(line.custom_id);
-    } else {
-      item.batch = resumed->second;
-    }
+    item.batch = resumed->second;
     return;
   }
   queue_unsent(line.custom_id);
+}
+
+bool BatchEngine::let_go(const std::vector<uint64_t>& ids) {
+  for (uint64_t id : ids) {
+    const auto it = m_custom_id_of.find(id);
+    if (it == m_custom_id_of.end()) return false;
+    const Item& item = m_items.at(it->second);
+    if (item.claiming || (m_admit && !item.admitted)) return false;
+  }
+  for (uint64_t id : ids) {
+    auto custom_id = m_custom_id_of.extract(id);
+    Item& item = m_items.at(custom_id.mapped());
+    std::erase(item.ids, id);
+    if (!item.ids.empty() || item.batch.empty()) {
+      continue; // asked by another caller still, or let go when its batch is created
+    }
+    ++open_batch(item.batch).let_go;
+    m_lines.release(item.line);
+    m_items.erase(custom_id.mapped());
+  }
+  return true;
+}
+
+BatchEngine::Open& BatchEngine::open_batch(const std::string& batch_id) {
+  return *std::ranges::find(m_open, batch_id, &Open::id);
+}
+
+// A run waits for the batches holding requests let go: their answers are
+// what the caller will submit those requests again for.
+bool BatchEngine::waits_for_let_go() const {
+  return std::ranges::any_of(m_open, [](const Open& o) { return o.let_go > 0; });
 }
 
 void BatchEngine::queue_unsent(const std::string& custom_id) {
@@ -102,7 +140,8 @@ void BatchEngine::queue_unsent(const std::string& custom_id) {
   ++m_stats.waiting;
 }
 
-void BatchEngine::run() {
+void BatchEngine::load_journal() {
+  if (std::exchange(m_journal_loaded, true)) return;
   for (auto& record : m_journal.open_batches(journal_key(m_endpoint))) {
     if (unconfirmed(record.batch_id)) {
       spdlog::info("a batch of {} requests to {}: an earlier run ended before the provider confirmed creating it; "
@@ -112,9 +151,13 @@ void BatchEngine::run() {
                    record.batch_id, record.custom_ids.size());
     }
     for (const auto& custom_id : record.custom_ids) m_resumed.emplace(custom_id, record.batch_id);
-    m_open.push_back({record.batch_id, std::move(record.custom_ids), "", record.created});
+    m_open.push_back({record.batch_id, std::move(record.custom_ids), "", record.created, true});
   }
-  for (auto& custom_id : m_journal.banked(journal_key(m_endpoint))) m_banked.insert(std::move(custom_id));
+  for (auto& custom_id : m_journal.banked(journal_key(m_endpoint))) m_banked.emplace(std::move(custom_id), true);
+}
+
+void BatchEngine::run() {
+  load_journal();
   auto next_poll = m_clock.now();
   for (;;) {
     draw();
@@ -131,7 +174,7 @@ void BatchEngine::run() {
     if (m_stop_reason || m_source) {
       continue; // the rest is drawn before the wait
     }
-    if (m_items.empty()) {
+    if (m_items.empty() && !waits_for_let_go()) {
       leave_foreign_batches();
       return;
     }
@@ -162,6 +205,11 @@ bool BatchEngine::batch_full() const {
 // for a re-run, and so is the rest of the source, drawn a batch at a time,
 // so every article is still planned, reported and exported.
 void BatchEngine::end_run(const std::string& message) {
+  // Requests let go and submitted again now are still in their batches.
+  for (Open& batch : m_open) {
+    if (std::exchange(batch.let_go, 0) == 0) continue;
+    for (const auto& c : batch.custom_ids) m_resumed.emplace(c, batch.id);
+  }
   for (;;) {
     end_all(message);
     if (m_after_answers) m_after_answers();
@@ -176,7 +224,7 @@ void BatchEngine::end_run(const std::string& message) {
 // may be banked too. An answer gone from the bank (another run took it) or
 // unreadable leaves the request to be sent.
 void BatchEngine::claim_banked() {
-  size_t taken = 0;
+  size_t taken = 0, earlier = 0;
   while (!m_claims.empty()) {
     for (const std::string& custom_id : std::exchange(m_claims, {})) {
       const std::optional<std::string> line = m_journal.claim(custom_id);
@@ -187,17 +235,21 @@ void BatchEngine::claim_banked() {
         Item& item = m_items.at(custom_id);
         item.attempts = 0;
         item.earlier = false;
+        item.claiming = false;
         --m_stats.in_flight;
         queue_unsent(custom_id);
         continue;
       }
+      Item& item = m_items.at(custom_id);
+      item.claiming = false;
       ++taken;
+      earlier += item.earlier ? 1 : 0;
       finish_with(results[0]);
     }
   }
-  if (taken > 0) {
-    if (m_after_answers) m_after_answers();
-    spdlog::info("{} answers taken from batches earlier runs collected; not sent again", taken);
+  if (taken > 0 && m_after_answers) m_after_answers();
+  if (earlier > 0) {
+    spdlog::info("{} answers taken from batches earlier runs collected; not sent again", earlier);
   }
 }
 
@@ -205,6 +257,7 @@ void BatchEngine::claim_banked() {
 // it does not plan, and waiting up to a day for those would hold the run for
 // nothing: they stay in the journal, and a run that plans them collects them.
 void BatchEngine::leave_foreign_batches() {
+  if (std::exchange(m_foreign_told, true)) return;
   for (const Open& batch : m_open) {
     spdlog::info("batch {}: sent by an earlier run for {} requests this run does not plan; left for a run "
                  "that plans them", batch.id, batch.custom_ids.size());
@@ -295,8 +348,15 @@ void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
     not_created(custom_ids, created, "");
     return;
   }
+  size_t let_go = 0;
   for (const auto& c : custom_ids) {
     Item& item = m_items.at(c);
+    if (item.ids.empty()) { // its caller let it go while it waited
+      m_lines.release(item.line);
+      m_items.erase(c);
+      ++let_go;
+      continue;
+    }
     item.batch = batch_id;
     ++item.attempts;
   }
@@ -308,7 +368,7 @@ void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
                  batch_id, custom_ids.size(), redact_url(m_endpoint.base_url),
                  provider_name(m_endpoint.provider), m_settings.poll_s);
   }
-  m_open.push_back({batch_id, std::move(custom_ids), "", unix_now()});
+  m_open.push_back({batch_id, std::move(custom_ids), "", unix_now(), false, let_go});
 }
 
 // The upload or the create call failed, or answered without an id: the
@@ -451,6 +511,7 @@ void BatchEngine::forget(const Open& batch, const std::string& why) {
       retry_or_fail(c, batch_error(ErrorKind::unprocessed, why));
     }
   }
+  m_stats.in_flight -= static_cast<int>(batch.let_go);
   if (m_after_answers) m_after_answers();
   m_journal.closed(batch.id);
 }
@@ -510,6 +571,7 @@ void BatchEngine::use_result(const Open& batch, const BatchResult& r, size_t& ba
   const auto it = m_items.find(r.custom_id);
   if (it == m_items.end() && r.response && r.response->status == 200) {
     m_journal.bank(journal_key(m_endpoint), r.custom_id, r.line);
+    m_banked[r.custom_id] = batch.earlier;
     ++banked;
   } else if (it == m_items.end() || it->second.batch != batch.id) {
     ++unknown;
@@ -574,6 +636,7 @@ void BatchEngine::finish(const std::string& custom_id, const ChatOutcome& outcom
   --m_stats.in_flight;
   ++m_stats.succeeded;
   m_stats.from_earlier += node.mapped().earlier ? 1 : 0;
+  for (uint64_t id : node.mapped().ids) m_custom_id_of.erase(id);
   for (uint64_t id : node.mapped().ids) m_on_done(id, outcome);
 }
 
@@ -601,6 +664,7 @@ void BatchEngine::fail_items(const std::vector<std::string>& custom_ids, const C
     auto node = m_items.extract(c);
     if (node.empty()) continue;
     m_lines.release(node.mapped().line);
+    for (uint64_t id : node.mapped().ids) m_custom_id_of.erase(id);
     for (uint64_t id : node.mapped().ids) m_on_done(id, std::unexpected(error));
   }
 }

@@ -33,7 +33,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace llm {
@@ -78,9 +77,15 @@ public:
               Transport& transport, const Clock& clock, BatchJournal& journal, OnDone on_done);
 
   void submit(uint64_t id, ChatRequest request) override;
-  // Returns when every request is answered or failed, or when the run was
-  // halted (set_halt) or the endpoint stopped: requests still in a batch then end as
-  // cancelled ("still in batch ...") and stay in the journal for a re-run.
+  // A request let go is left in its batch (or in the next one created); its
+  // answer is banked when the batch is collected, and run() waits for that.
+  // One being taken from the bank, or not yet admitted (--max-cost), cannot be.
+  bool let_go(const std::vector<uint64_t>& ids) override;
+  // Returns when every request is answered or failed and the answers of
+  // those let go are banked, or when the run was halted (set_halt) or the
+  // endpoint stopped: requests still in a batch then end as cancelled ("still
+  // in batch ...") and stay in the journal for a re-run. May be called again
+  // with a new source: what was banked meanwhile is claimed.
   void run() override;
   void set_retry_policy(RetryPolicy policy) { m_policy = std::move(policy); }
 
@@ -96,16 +101,22 @@ private:
     std::string batch;                // the open batch holding it; empty: unsent
     bool earlier = false;             // in a batch an earlier run sent, or answered in the bank
     bool admitted = false;            // passed --max-cost once
+    bool claiming = false;            // its answer is being taken from the bank
   };
   struct Open {
     std::string id;                   // or, until the provider confirms creating it, the record's
     std::vector<std::string> custom_ids;
     std::string last_status;
     int64_t created = 0;              // unix seconds, when it was recorded
+    bool earlier = false;             // sent by an earlier run
+    size_t let_go = 0;                // requests in it whose caller let them go: answers to bank
   };
   enum class Lookup { found, absent, unknown };
   using Exchange = std::expected<HttpResponse, ChatError>;
 
+  void load_journal();
+  bool waits_for_let_go() const;
+  Open& open_batch(const std::string& batch_id);
   void draw();
   bool batch_full() const;
   void claim_banked();
@@ -155,7 +166,12 @@ private:
   util::SpillFile m_lines;                       // each waiting request's line, and result files being read
   std::vector<Open> m_open;
   std::unordered_map<std::string, std::string> m_resumed; // custom_id → open batch of an earlier run
-  std::unordered_set<std::string> m_banked;     // custom_ids answered by an earlier run's batch
+  // custom_ids answered into the bank → whether by a batch an earlier run sent
+  // (by this run's: requests let go, to be claimed when submitted again).
+  std::unordered_map<std::string, bool> m_banked;
+  std::unordered_map<uint64_t, std::string> m_custom_id_of; // submitted id → its item
+  bool m_journal_loaded = false;
+  bool m_foreign_told = false;
   std::vector<std::string> m_claims;            // submitted, and in m_banked: taken from the bank
   uint64_t m_next_tag = 1;
 };

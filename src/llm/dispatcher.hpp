@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace llm {
 
@@ -58,6 +59,14 @@ public:
   using Halt = std::function<std::optional<std::string>()>;
 
   virtual void submit(uint64_t id, ChatRequest request) = 0;
+  // The caller stops waiting for these submitted requests: their answers are
+  // kept for a later submit of the same requests to take, and OnDone is not
+  // called for them. All or none: false, with nothing changed, when one
+  // cannot be let go (live requests never can).
+  virtual bool let_go(const std::vector<uint64_t>& ids) {
+    (void)ids;
+    return false;
+  }
   // Returns when every submitted request has finished, failed or been
   // cancelled because the endpoint stopped or the run was halted.
   virtual void run() = 0;

@@ -25,9 +25,17 @@ public:
   void opened(const std::string&, const Record&) override {}
   void closed(const std::string&) override {}
   void confirmed(const std::string&, const std::string&) override {}
-  void bank(const std::string&, const std::string&, std::string_view) override {}
+  void bank(const std::string&, const std::string& custom_id, std::string_view line) override {
+    lines[custom_id] = line;
+  }
   std::vector<std::string> banked(const std::string&) override { return {}; }
-  std::optional<std::string> claim(const std::string&) override { return std::nullopt; }
+  std::optional<std::string> claim(const std::string& custom_id) override {
+    auto node = lines.extract(custom_id);
+    if (node.empty()) return std::nullopt;
+    return std::move(node.mapped());
+  }
+
+  std::map<std::string, std::string> lines; // the bank, by custom_id
 };
 
 // All of a source's data, read the way libcurl reads it: piece by piece.
@@ -220,6 +228,56 @@ TEST(BatchEngineTest, AResultFileCutOffIsDownloadedAgainAndOnlyTheWholeOneIsRead
   run.engine.run();
   run.expect_every_answer();
   EXPECT_EQ(run.engine.stats().retries_by_cause.at("transport"), 1);
+}
+
+// A request let go (before its batch was created, or while its batch ran)
+// gets no outcome: its answer goes into the bank when the batch is
+// collected, and the same request submitted again later takes it from
+// there, counted as this run's answer, not sent or paid again.
+TEST(BatchEngineTest, ARequestLetGoIsAnsweredIntoTheBankAndTakenWhenSubmittedAgain) {
+  size_t drawn = 0;
+  FakeBatchApi api{drawn};
+  FakeClock clock;
+  FakeTransport transport(clock, [&api](const llm::HttpRequest& r, int n) { return api(r, n); });
+  MemoryJournal journal;
+  std::map<uint64_t, std::string> answers;
+  llm::BatchEngine* engine_ptr = nullptr;
+  bool let_go_in_batch = false;
+  llm::BatchEngine engine(endpoint(), limits(), {1, {100, 1 << 20}, std::filesystem::path(::testing::TempDir())},
+                          transport, clock, journal, [&](uint64_t id, const llm::ChatOutcome& o) {
+                            answers[id] = o ? o->content : "failed";
+                            if (id == 3) let_go_in_batch = engine_ptr->let_go({4}); // its line comes after 3's
+                          });
+  engine_ptr = &engine;
+  auto request = [](int n) { return llm::ChatRequest{"m", {{"user", fmt::format("msg {}", n)}}, 0.2, 64}; };
+  bool let_go_unsent = false;
+  engine.set_source([&](size_t, bool) {
+    for (int n = 0; n < 5; ++n) engine.submit(static_cast<uint64_t>(n), request(n));
+    let_go_unsent = engine.let_go({0, 1, 2});
+    return false;
+  });
+  engine.run();
+  EXPECT_TRUE(let_go_unsent);
+  EXPECT_TRUE(let_go_in_batch);
+  EXPECT_EQ(answers, (std::map<uint64_t, std::string>{{3, "msg 3"}}));
+  ASSERT_EQ(api.files.size(), 1u);
+  EXPECT_EQ(lines_of(api.files[0]).size(), 5u) << "requests let go before their batch still go in it";
+  EXPECT_EQ(journal.lines.size(), 4u) << "0, 1, 2 and 4 answered into the bank";
+
+  bool let_go_claiming = true;
+  engine.set_source([&](size_t, bool) {
+    for (int n = 0; n < 3; ++n) engine.submit(static_cast<uint64_t>(10 + n), request(n));
+    let_go_claiming = engine.let_go({10}); // its answer is being taken from the bank: held
+    return false;
+  });
+  engine.run();
+  EXPECT_FALSE(let_go_claiming);
+  EXPECT_EQ(answers, (std::map<uint64_t, std::string>{{3, "msg 3"}, {10, "msg 0"}, {11, "msg 1"}, {12, "msg 2"}}));
+  EXPECT_EQ(api.files.size(), 1u) << "nothing sent again";
+  EXPECT_EQ(engine.stats().sent, 5);
+  EXPECT_EQ(engine.stats().from_earlier, 0) << "answers of this run's own batch";
+  EXPECT_EQ(journal.lines.size(), 1u) << "4's answer waits for a submit of its own";
+  EXPECT_FALSE(engine.let_go({99})) << "an id never submitted";
 }
 
 } // namespace
