@@ -25,7 +25,17 @@ size_t chunk_size(size_t index) {
 std::optional<std::vector<article::Document>> ReadyFeed::next(bool) {
   if (m_taken || m_docs.empty()) return std::nullopt;
   m_taken = true;
+  m_given = m_docs;
   return std::move(m_docs);
+}
+
+std::unique_ptr<DocumentFeed> ReadyFeed::revisit(const std::vector<Revisit>& articles) {
+  std::vector<article::Document> docs;
+  for (const Revisit& r : articles) {
+    const auto it = std::ranges::find(m_given, r.id, [](const article::Document& d) { return d.article.id; });
+    if (it != m_given.end()) docs.push_back(*it);
+  }
+  return std::make_unique<ReadyFeed>(std::move(docs));
 }
 
 PreparingFeed::PreparingFeed(Preparer preparer, OnChunk on_chunk)
@@ -42,7 +52,7 @@ void PreparingFeed::prepare_ahead(std::stop_token stop) {
         if (!m_changed.wait(lock, stop, [&] { return m_ready.size() < k_ahead; })) return;
       }
       Prepared prepared = m_preparer.next(chunk_size(index));
-      m_on_chunk(prepared);
+      if (m_on_chunk) m_on_chunk(prepared);
       std::lock_guard lock(m_mutex);
       for (auto& doc : prepared.docs) m_ready.push_back(std::move(doc));
       m_changed.notify_all();
@@ -68,6 +78,11 @@ std::optional<std::vector<article::Document>> PreparingFeed::next(bool wait) {
   m_ready.clear();
   if (!docs.empty()) m_changed.notify_all(); // room to prepare ahead; asked often, so only then
   return docs;
+}
+
+std::unique_ptr<DocumentFeed> PreparingFeed::revisit(const std::vector<Revisit>& articles) {
+  m_thread.join(); // done: it prepared every file
+  return std::make_unique<PreparingFeed>(std::move(m_preparer).revisit(articles), OnChunk());
 }
 
 } // namespace pipeline

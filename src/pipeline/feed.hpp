@@ -10,6 +10,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -26,6 +27,9 @@ public:
   // How many articles the feed will give in all, as far as it knows (for
   // progress before every article is prepared).
   virtual size_t expected() const = 0;
+  // These articles (in input order) prepared again exactly as the first
+  // time, so they ask the same questions; asked once this feed is done.
+  virtual std::unique_ptr<DocumentFeed> revisit(const std::vector<Revisit>& articles) = 0;
 };
 
 // Documents prepared already.
@@ -34,9 +38,11 @@ public:
   explicit ReadyFeed(std::vector<article::Document> docs) : m_docs(std::move(docs)), m_size(m_docs.size()) {}
   std::optional<std::vector<article::Document>> next(bool wait) override;
   size_t expected() const override { return m_size; }
+  std::unique_ptr<DocumentFeed> revisit(const std::vector<Revisit>& articles) override;
 
 private:
   std::vector<article::Document> m_docs;
+  std::vector<article::Document> m_given; // for revisit()
   size_t m_size;
   bool m_taken = false;
 };
@@ -57,6 +63,9 @@ public:
   // Rethrows what stopped the preparation (a rule file that does not parse).
   std::optional<std::vector<article::Document>> next(bool wait) override;
   size_t expected() const override { return m_files; }
+  // Takes over this feed's preparer (its cleaning rules and the batch-wide
+  // counts of repeated lines); the chunks are not shown to `on_chunk` again.
+  std::unique_ptr<DocumentFeed> revisit(const std::vector<Revisit>& articles) override;
 
 private:
   void prepare_ahead(std::stop_token stop);

@@ -161,6 +161,7 @@ struct Preparer::State {
   article::RepeatedLines repeated;
   const article::Segmenter segmenter;
   std::set<std::string> taken;        // ids given so far
+  std::map<fs::path, std::string> pinned_ids; // revisit(): by source, the ids of the first time
   size_t next_candidate = 0;
   bool started = false;
 };
@@ -176,6 +177,9 @@ Prepared Preparer::State::next(size_t max) {
   next_candidate += std::min(max, found.candidates.size() - next_candidate);
   auto& articles = chunk.loaded.articles;
   auto& cleaned = chunk.cleaned;
+  for (auto& a : articles) {
+    if (const auto it = pinned_ids.find(a.source); it != pinned_ids.end()) a.id = it->second;
+  }
   prepared.problems.insert(prepared.problems.end(), chunk.loaded.problems.begin(), chunk.loaded.problems.end());
   prepared.warnings = std::move(chunk.loaded.warnings);
 
@@ -212,6 +216,18 @@ Preparer::~Preparer() = default;
 Preparer::Preparer(Preparer&&) noexcept = default;
 
 Prepared Preparer::next(size_t max) { return m_state->next(max); }
+
+Preparer Preparer::revisit(const std::vector<Revisit>& articles) && {
+  State& s = *m_state;
+  s.found.candidates.clear();
+  s.pinned_ids.clear();
+  for (const Revisit& r : articles) {
+    s.found.candidates.push_back({r.source, r.source.filename()});
+    s.pinned_ids.emplace(r.source, r.id);
+  }
+  s.next_candidate = 0;
+  return std::move(*this);
+}
 bool Preparer::done() const {
   return m_state->started && m_state->next_candidate == m_state->found.candidates.size();
 }

@@ -10,11 +10,18 @@
 #include "article/loader.hpp"
 #include "config/config.hpp"
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace pipeline {
+
+// An article a batch run let go while its batches ran, to be prepared again.
+struct Revisit {
+  std::filesystem::path source;
+  std::string id;                     // as the first time (ids are made unique in input order)
+};
 
 struct Prepared {
   std::vector<article::Document> docs;
@@ -38,6 +45,9 @@ public:
   // The next `max` input files, prepared; the inputs' own problems (a
   // missing folder) come with the first chunk.
   Prepared next(size_t max);
+  // Once every file was prepared: a preparer of these files again, each
+  // with the id it had, cleaned with the same rules and counts.
+  Preparer revisit(const std::vector<Revisit>& articles) &&;
   bool done() const;
   size_t files() const;               // found in the inputs: what the chunks add up to
 

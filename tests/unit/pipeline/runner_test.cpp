@@ -143,6 +143,10 @@ public:
     return std::vector<article::Document>{m_docs[m_given++]};
   }
   size_t expected() const override { return m_docs.size(); }
+  std::unique_ptr<pipeline::DocumentFeed> revisit(const std::vector<pipeline::Revisit>&) override {
+    ADD_FAILURE() << "a live run lets no article go";
+    return std::make_unique<pipeline::ReadyFeed>(std::vector<article::Document>{});
+  }
 
   struct Ask {
     bool wait;
