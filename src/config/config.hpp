@@ -53,6 +53,10 @@ struct Endpoint {
   double batch_poll_s = 30;
   int batch_max_requests = 0;             // per batch; 0: the provider's (OpenAI 50,000, Anthropic 100,000)
   double batch_max_mb = 0;                // per batch's input; 0: the provider's (OpenAI 200, Anthropic 256)
+  // Articles a batch run keeps in memory while their batches run; beyond
+  // these, an article is let go once its requests are in batches and
+  // prepared again when their answers are in.
+  int batch_max_waiting_articles = 2000;
   std::optional<Limits> limits;           // this endpoint's own limits instead of the top-level ones
 };
 

@@ -228,6 +228,8 @@ std::vector<Field> endpoint_fields(const Loader& l, Endpoint& e) {
     {"batch_max_requests",
      [&](auto& n, auto& p) { e.batch_max_requests = l.number(n, p, 0, 100000); }},
     {"batch_max_mb", [&](auto& n, auto& p) { e.batch_max_mb = l.number(n, p, 0.0, 256.0); }},
+    {"batch_max_waiting_articles",
+     [&](auto& n, auto& p) { e.batch_max_waiting_articles = l.number(n, p, 0, 10000000); }},
     {"name", [&](auto& n, auto& p) { e.name = l.string(n, p); }},
     {"limits", [&](auto& n, auto& p) { l.read_map(n, p, limits_fields(l, e.limits.emplace())); }},
   };

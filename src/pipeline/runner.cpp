@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <deque>
 #include <unordered_map>
 
 namespace pipeline {
@@ -35,6 +36,8 @@ struct Runner::Job {
   int estimate_out = 0;
   double estimated_cost = 0;
   bool admitted = false;              // counted against --max-cost
+  bool in_engine = false;             // handed to the engine, its outcome not back yet
+  bool grown = false;                 // sent again with a larger output budget
   bool finished = false;
   bool closed = false;                // counted off its article's open jobs
   // A section the server found too long is sent as two parts, each a job of
@@ -151,9 +154,12 @@ constexpr int k_summary_tokens_estimate = 80;
 } // namespace
 
 class Runner::Batch {
+  struct Open;
+  struct LetGo;
+
 public:
   Batch(Runner& runner, DocumentFeed& feed)
-    : m_runner(runner), m_feed(feed), m_segmenter(runner.m_config.segment) {
+    : m_runner(runner), m_first_feed(feed), m_feed(&feed), m_segmenter(runner.m_config.segment) {
     m_result.flagged = util::SpillList<Flagged>(runner.m_cache.folder());
     m_result.missing = util::SpillList<Missing>(runner.m_cache.folder());
   }
@@ -163,6 +169,27 @@ public:
   void set_engine(llm::Dispatcher* engine) {
     m_engine = engine;
     m_network = m_network || engine != nullptr;
+    m_letting_go = engine != nullptr && endpoint().batch && !m_runner.m_max_cost;
+  }
+
+  // The engine ran dry with articles let go: they return, prepared again
+  // from their files, for a pass of their own, their answers now in the
+  // bank. Once the run is ending (halted, or the endpoint stopped) none is
+  // let go again, so each is reported as it stands. False when none was let go.
+  bool next_pass(bool ending) {
+    if (m_let_go.empty()) return false;
+    std::ranges::sort(m_let_go, {}, &LetGo::index);
+    m_returning = std::exchange(m_let_go, {});
+    m_returned = 0;
+    std::vector<Revisit> where;
+    for (const LetGo& g : m_returning) where.push_back(g.where);
+    spdlog::info("{} articles let go while their batches ran are prepared again for their answers",
+                 m_returning.size());
+    m_revisit = m_feed->revisit(where);
+    m_feed = m_revisit.get();
+    m_feed_done = false;
+    m_letting_go = m_letting_go && !ending;
+    return true;
   }
 
   // Every job at once: an export from the cache, or --dry-run.
@@ -189,43 +216,125 @@ public:
       const std::optional<size_t> a = next_article(wait || m_in_engine == 0);
       if (!a) break;
       plan_article(*a);
+      maybe_let_go(*a);
       release_finished(); // articles answered from the cache go now: a warm run plans them all here
     }
-    return !m_feed_done || m_next_article < m_added;
+    if (m_feed_done) report_not_returned();
+    return !m_feed_done || !m_unplanned.empty();
   }
 
   // The next article not planned yet, taken from the feed when none is
   // waiting; nothing when the feed has nothing ready (or nothing left).
   std::optional<size_t> next_article(bool wait) {
-    if (m_next_article == m_added && !m_feed_done) {
-      std::optional<std::vector<article::Document>> docs = m_feed.next(wait);
+    if (m_unplanned.empty() && !m_feed_done) {
+      std::optional<std::vector<article::Document>> docs = m_feed->next(wait);
       if (!docs) m_feed_done = true;
       if (docs) {
         for (auto& doc : *docs) add_article(std::move(doc));
       }
     }
-    if (m_next_article == m_added) return std::nullopt;
-    return m_next_article++;
+    if (m_unplanned.empty()) return std::nullopt;
+    const size_t a = m_unplanned.front();
+    m_unplanned.pop_front();
+    return a;
   }
 
-  // An article joins the run: its totals counted for progress and the report.
+  // An article joins the run: its totals counted for progress and the
+  // report. One let go earlier in the run returns under its own index,
+  // counted already.
   void add_article(article::Document doc) {
+    if (!m_returning.empty()) {
+      return_article(std::move(doc));
+      return;
+    }
     const size_t a = m_added++;
-    Open& o = m_open[a];
-    o.out.sections.resize(doc.sections.size());
-    o.out.doc = std::move(doc);
+    Open& o = start_article(a, std::move(doc));
     if (!m_runner.m_article_done) m_result.articles.resize(m_added);
     const auto& d = o.out.doc;
     m_result.stats.sections += static_cast<int>(d.sections.size());
     ++m_result.stats.articles;
-    // The article job must wait for every section summary; cache hits
-    // count down synchronously as the article is planned.
-    o.pending_summaries = static_cast<int>(std::ranges::count_if(
-      d.sections, [](const auto& s) { return s.kind != article::SectionKind::title; }));
     const bool in_target = in_target_language(d);
     m_result.stats.already_in_target += in_target ? 1 : 0;
     m_progress.total += (in_target ? 0 : static_cast<int>(d.sections.size())) + o.pending_summaries +
                         (has_article_summary(a) ? 1 : 0);
+  }
+
+  Open& start_article(size_t a, article::Document doc) {
+    Open& o = m_open[a];
+    o.out.sections.resize(doc.sections.size());
+    o.out.doc = std::move(doc);
+    // The article job must wait for every section summary; cache hits
+    // count down synchronously as the article is planned.
+    o.pending_summaries = static_cast<int>(std::ranges::count_if(
+      o.out.doc.sections, [](const auto& s) { return s.kind != article::SectionKind::title; }));
+    m_unplanned.push_back(a);
+    return o;
+  }
+
+  // An article let go comes back (in input order); one its file no longer
+  // gave is passed over and reported.
+  void return_article(article::Document doc) {
+    while (m_returned < m_returning.size() && m_returning[m_returned].where.id != doc.article.id) {
+      report_lost(m_returning[m_returned++]);
+    }
+    if (m_returned == m_returning.size()) return;
+    const LetGo& back = m_returning[m_returned++];
+    start_article(back.index, std::move(doc)).times_let_go = back.times;
+  }
+
+  // Once the pass's feed is done: the articles let go that did not come back.
+  void report_not_returned() {
+    while (m_returned < m_returning.size()) report_lost(m_returning[m_returned++]);
+  }
+
+  void report_lost(const LetGo& g) {
+    const std::string reason = "let go while its batches ran, and its file could not be prepared again (moved, "
+                               "changed or unreadable since the run started); run again: its answers are kept";
+    ++m_result.stats.failed;
+    ++m_progress.failed;
+    spdlog::warn("{}: {}", g.where.id, reason);
+    m_result.missing.push_back({g.where.id, "", "prepare", reason});
+  }
+
+  // A batch run holds at most endpoint.batch_max_waiting_articles articles
+  // while their batches run. Beyond these, an article whose every open job
+  // is in the engine as a plain request (no part of a split section, no
+  // larger budget, no question another job shares) and none failed is let
+  // go: the engine banks its answers, and the article is prepared and
+  // planned again in the run's next pass, where they are claimed.
+  void maybe_let_go(size_t a) {
+    const auto it = m_open.find(a);
+    if (!m_letting_go || it == m_open.end() ||
+        m_open.size() <= static_cast<size_t>(endpoint().batch_max_waiting_articles)) {
+      return;
+    }
+    Open& o = it->second;
+    if (!o.planned || o.open_jobs == 0 || o.failed || o.summary_failed || o.times_let_go >= k_max_times_let_go) {
+      return;
+    }
+    std::vector<uint64_t> waiting;
+    for (uint64_t id : o.jobs) {
+      if (job_at(id).finished) continue;
+      if (!plain_in_engine(id)) return;
+      waiting.push_back(id);
+    }
+    if (!m_engine->let_go(waiting)) return;
+    for (uint64_t id : waiting) m_asked.erase(job_at(id).key);
+    m_in_engine -= waiting.size();
+    m_progress.total -= o.tally.total;
+    m_progress.done -= o.tally.done;
+    m_progress.cached -= o.tally.cached;
+    for (uint64_t id : o.jobs) m_jobs.erase(id);
+    const article::Article& article = o.out.doc.article;
+    m_let_go.push_back({a, {article.source, article.id}, o.times_let_go + 1});
+    m_open.erase(it);
+  }
+
+  bool plain_in_engine(uint64_t id) const {
+    const Job& job = job_at(id);
+    if (!job.in_engine || job.parent || !job.parts.empty() || job.grown) return false;
+    const auto asked = m_asked.find(job.key);
+    return asked != m_asked.end() && asked->second.leader == id && asked->second.followers.empty();
   }
 
   void plan_article(size_t a) {
@@ -262,7 +371,14 @@ public:
   }
 
   void on_done(uint64_t id, const llm::ChatOutcome& outcome) {
+    const size_t a = job_at(id).article;
+    take_outcome(id, outcome);
+    maybe_let_go(a);
+  }
+
+  void take_outcome(uint64_t id, const llm::ChatOutcome& outcome) {
     Job& job = job_at(id);
+    job.in_engine = false;
     --m_in_engine;
     --open(job.article).in_engine;
     if (job.admitted) {
@@ -350,6 +466,7 @@ public:
     const int budget = std::min(ceiling, job.request.max_output_tokens * 2);
     build(job); // its messages went to the engine
     job.request.max_output_tokens = budget;
+    job.grown = true;
     spdlog::debug("{} {}: answer truncated; sending again with max_output_tokens {}",
                   job.section >= 0 ? section_id(job) : article_id(job), prompt::task_name(job.task),
                   job.request.max_output_tokens);
@@ -400,8 +517,8 @@ public:
   Progress progress() const {
     Progress p = m_progress;
     // Until every article is prepared, the rest count as the average so far.
-    const size_t expected = m_feed.expected();
-    if (!m_feed_done && m_added > 0 && expected > m_added) {
+    const size_t expected = m_first_feed.expected();
+    if (!m_revisit && !m_feed_done && m_added > 0 && expected > m_added) {
       p.total += static_cast<int>(static_cast<double>(m_progress.total) / m_added * (expected - m_added));
     }
     return p;
@@ -437,7 +554,7 @@ private:
     const uint64_t id = m_next_job++;
     Open& o = open(job.article);
     if (!job.parent) {
-      ++m_result.stats.jobs;
+      ++o.tally.jobs;
       ++o.open_jobs;
     }
     o.jobs.push_back(id);
@@ -551,8 +668,11 @@ private:
       hit = m_runner.m_cache.get(job.other_keys[k]);
     }
     if (hit) {
-      count_hit(job, *hit);
-      record(id, *hit, true);
+      // An article that returns finds the answers this run stored for it
+      // before: not cache hits.
+      const bool this_run = open(job.article).times_let_go > 0 && hit->created >= m_started;
+      if (!this_run) count_hit(job, *hit);
+      record(id, *hit, !this_run);
     } else if (m_engine) {
       if (!job.parent) {
         auto [asked, first] = m_asked.try_emplace(job.key, Asked{id, {}});
@@ -586,6 +706,7 @@ private:
   // is done with it.
   void send(uint64_t id) {
     Job& job = job_at(id);
+    job.in_engine = true;
     ++m_in_engine;
     ++open(job.article).in_engine;
     std::vector<llm::Message> messages = std::exchange(job.request.messages, {});
@@ -612,12 +733,14 @@ private:
   }
 
   void count_hit(const Job& job, const cache::Entry& entry) {
+    Tally& t = open(job.article).tally;
     if (!job.parent) { // jobs count once, not per part
-      ++m_result.stats.cache_hits;
+      ++t.cache_hits;
+      ++t.cached;
       ++m_progress.cached;
     }
-    m_result.stats.cached_prompt_tokens += entry.prompt_tokens;
-    m_result.stats.cached_completion_tokens += entry.completion_tokens;
+    t.cached_prompt_tokens += entry.prompt_tokens;
+    t.cached_completion_tokens += entry.completion_tokens;
   }
 
   // The jobs that wait for job `id`'s answer because they ask the same
@@ -665,6 +788,7 @@ private:
   // run parks its flagged sections in a spill file for the report.
   void article_complete(size_t a) {
     Open& o = open(a);
+    add_to_stats(o.tally);
     std::string lines;
     size_t count = 0;
     for (size_t s = 0; s < o.out.sections.size(); ++s) {
@@ -698,8 +822,9 @@ private:
     JobResult r{tidy_answer(entry.content), entry.model, entry.endpoint,
                 m_runner.m_prompts.hash(job.task), job.key, entry.prompt_tokens,
                 entry.completion_tokens, entry.created, from_cache};
-    ++m_progress.done;
     const size_t a = job.article;
+    ++m_progress.done;
+    ++open(a).tally.done;
     ArticleOutput& out = open(a).out;
     if (job.section < 0) {
       if (job.reduce_group) {
@@ -747,7 +872,8 @@ private:
     repair.repair_answer = so.translation->content;
     repair.repair_problems = describe_problems(so.problems);
     ++m_progress.total;
-    ++m_result.stats.repairs;
+    ++open(a).tally.total;
+    ++open(a).tally.repairs;
     add(std::move(repair));
   }
 
@@ -760,7 +886,7 @@ private:
       so.translation = std::move(repaired);
       so.problems = std::move(problems);
       so.repaired = true;
-      ++m_result.stats.repairs_fixed;
+      ++open(a).tally.repairs_fixed;
     }
   }
 
@@ -777,6 +903,7 @@ private:
     Job& job = job_at(id);
     release(job);
     job.finished = true;
+    open(job.article).failed = true; // kept to the end: a failure is not asked again
     if (job.parent) {
       if (!job_at(*job.parent).finished) {
         fail(*job.parent, "one part of the split section failed: " + reason, not_sent);
@@ -836,7 +963,7 @@ private:
     }
     spdlog::info("{} {}: input too long for the endpoint ({}); sending it as two parts",
                  section_id(job), prompt::task_name(job.task), llm::describe(why));
-    ++m_result.stats.splits;
+    ++open(job.article).tally.splits;
     const size_t article = job.article;
     const int section = job.section;
     const Task task = job.task;
@@ -918,6 +1045,7 @@ private:
       job.part_text = std::move(groups[g]);
       job.reduce_group = g;
       ++m_progress.total;
+      ++open(a).tally.total;
       add(std::move(job)); // may complete at once from the cache
     }
   }
@@ -964,6 +1092,26 @@ private:
     }
   }
 
+  // What an article added to the counts. The run's stats take it when the
+  // article is complete; an article let go takes its progress back, since it
+  // is planned (and counted) again when it returns.
+  struct Tally {
+    int jobs = 0, cache_hits = 0, repairs = 0, repairs_fixed = 0, splits = 0;
+    int64_t cached_prompt_tokens = 0, cached_completion_tokens = 0;
+    int total = 0, done = 0, cached = 0; // of the progress, which counts them at once too
+  };
+
+  void add_to_stats(const Tally& t) {
+    RunStats& s = m_result.stats;
+    s.jobs += t.jobs;
+    s.cache_hits += t.cache_hits;
+    s.repairs += t.repairs;
+    s.repairs_fixed += t.repairs_fixed;
+    s.splits += t.splits;
+    s.cached_prompt_tokens += t.cached_prompt_tokens;
+    s.cached_completion_tokens += t.cached_completion_tokens;
+  }
+
   struct Reduce {
     int level = 0;
     std::vector<std::string> answers; // of this level's groups
@@ -981,6 +1129,9 @@ private:
     bool planned = false;             // every first job added
     int in_engine = 0;                // jobs handed to an engine and not yet back
     std::vector<uint64_t> jobs;       // every job of the article, parts and repairs included
+    Tally tally;
+    bool failed = false;              // a job failed
+    int times_let_go = 0;             // in this run, before this pass
   };
 
   Open& open(size_t a) { return m_open.at(a); }
@@ -989,10 +1140,25 @@ private:
   const Job& job_at(uint64_t id) const { return m_jobs.at(id); }
 
   Runner& m_runner;
-  DocumentFeed& m_feed;
+  DocumentFeed& m_first_feed;
+  DocumentFeed* m_feed;               // the first, or the pass's revisit
+  std::unique_ptr<DocumentFeed> m_revisit;
   bool m_feed_done = false;
-  size_t m_added = 0;                 // articles taken from the feed
-  size_t m_next_article = 0;          // the first article not planned yet
+  size_t m_added = 0;                 // articles taken from the first feed
+  std::deque<size_t> m_unplanned;     // articles taken and not planned yet
+  // Batch runs: the articles let go in this pass, and those returning in this one.
+  struct LetGo {
+    size_t index;
+    Revisit where;
+    int times;                        // let go in this run, this time included
+  };
+  std::vector<LetGo> m_let_go;
+  std::vector<LetGo> m_returning;     // in input order; those not returned yet from m_returned on
+  size_t m_returned = 0;
+  bool m_letting_go = false;
+  static constexpr int k_max_times_let_go = 8; // then held: a request that never gets answered fails as it would
+  const int64_t m_started = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
   std::unordered_map<size_t, Open> m_open; // by article index
   std::vector<size_t> m_finished;     // complete articles whose jobs are still kept
   size_t m_endpoint = 0;              // index into m_runner.m_endpoints
@@ -1091,6 +1257,11 @@ RunResult Runner::run(DocumentFeed& feed, llm::Transport& transport, const llm::
       batch.fall_back(i, &engine);
     }
     engine.run();
+    // A batch run that let articles go plans them again once their answers are banked.
+    while (batch.next_pass(engine.stop_reason().has_value() || halt().has_value())) {
+      engine.set_source([&batch](size_t wanted, bool wait) { return batch.plan_more(wanted, wait); });
+      engine.run();
+    }
     m_cache.commit();
     const llm::EngineStats& st = engine.stats();
     engine_totals.requests += st.sent;

@@ -137,6 +137,8 @@ protected:
 
   json report() const { return json::parse(read(dir / "out/run-report.json")); }
 
+  void rerun_collects_the_earlier_batch(const std::string& extra_config);
+
   // Batch 1 ends with `final_status` after answering its first `answered`
   // lines: those answers are kept and exactly the other lines go into batch
   // 2 (none paid twice, none lost), and nothing fails.
@@ -324,7 +326,71 @@ TEST_F(BatchTest, AnthropicMessageBatchesAreJoinedByCustomIdAndErroredLinesHandl
 }
 
 TEST_F(BatchTest, ARerunCollectsTheBatchAnEarlierRunSentInsteadOfPayingAgain) {
-  enable_batch();
+  rerun_collects_the_earlier_batch("");
+}
+
+// The same when the run let its articles go while the batch ran: the
+// halted run plans them again to report them, and they are still in batch_1.
+TEST_F(BatchTest, ARunHaltedWithItsArticlesLetGoReportsThemStillInTheirBatch) {
+  rerun_collects_the_earlier_batch("  batch_max_waiting_articles: 0\n");
+}
+
+// Every article let go as soon as its requests are in a batch, planned again
+// once their answers are banked: the run ends exactly as one that held them,
+// with the same requests, the same report and the same exports.
+TEST_F(BatchTest, ArticlesLetGoWhileTheirBatchesRunEndAsIfTheyHadBeenHeld) {
+  TempDir held;
+  copy_project(held.path());
+  set_config(held.path(), "# batch: false", "batch: true\n  batch_poll_s: 0.02\n  #");
+  {
+    StandIn s(held.path());
+    ASSERT_EQ(lingopipe(held.path(), s, {"run"}, key).exit_code, 0);
+  }
+  enable_batch("  batch_max_waiting_articles: 0\n");
+  auto s = standin();
+  auto r = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("2 articles let go while their batches ran are prepared again for their answers"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(created_batches(*s).size(), 2u) << "the sections' batch, then the article summaries'";
+  expect_none_paid_twice(*s);
+  auto comparable = [](json report) {
+    report.erase("wall_seconds");
+    report["endpoint"].erase("base_url");
+    report["cost"].erase("estimated"); // the same sum in another order: compared below
+    return report;
+  };
+  EXPECT_NEAR(report()["cost"]["estimated"].get<double>(),
+              json::parse(read(held / "out/run-report.json"))["cost"]["estimated"].get<double>(), 1e-12);
+  const json held_report = comparable(json::parse(read(held / "out/run-report.json")));
+  EXPECT_EQ(comparable(report()), held_report) << json::diff(held_report, comparable(report())).dump();
+  EXPECT_EQ(report()["jobs"]["cached"], 0) << "its own answers are not cache hits when it returns";
+  EXPECT_EQ(without_generated_line(read(dir / "out/digest.md")),
+            without_generated_line(read(held / "out/digest.md")));
+  // The answers' times and the export's own differ; nothing else may.
+  std::function<void(json&)> untimed = [&untimed](json& j) {
+    if (j.is_object()) {
+      j.erase("created");
+      j.erase("generated_at");
+    }
+    if (j.is_structured()) {
+      for (json& child : j) untimed(child);
+    }
+  };
+  json ours = json::parse(read(dir / "out/lingopipe.json"));
+  json theirs = json::parse(read(held / "out/lingopipe.json"));
+  untimed(ours);
+  untimed(theirs);
+  EXPECT_EQ(ours, theirs) << json::diff(theirs, ours).dump();
+
+  const size_t logged_before = s->log_lines().size();
+  auto warm = lingopipe(dir.path(), *s, {"run"}, key);
+  ASSERT_EQ(warm.exit_code, 0) << warm.err;
+  EXPECT_EQ(s->log_lines().size(), logged_before) << "a re-run costs nothing";
+}
+
+void BatchTest::rerun_collects_the_earlier_batch(const std::string& extra_config) {
+  enable_batch(extra_config);
   // The first batch runs for 40 status reads (about a second); the first
   // run gives up after 0.3 s, the second collects it.
   auto s = standin(R"([{"nth": 1, "polls": 40}])");
