@@ -187,11 +187,15 @@ void BatchEngine::run() {
 
 // Draws from the source until a batch is full or the source is done: a large
 // folder is planned and sent a batch at a time, and each batch is created
-// while the rest is still being planned.
+// while the rest is still being planned. It is drawn a slice at a time, the
+// slice's answers in the bank taken before the next: what they answer is
+// done with (or let go) before more is planned.
 void BatchEngine::draw() {
+  constexpr size_t k_slice = 1024;
   while (m_source && !batch_full()) {
     const size_t room = m_settings.limits.max_requests - std::min(m_unsent.size(), m_settings.limits.max_requests);
-    if (!m_source(room, true)) m_source = nullptr;
+    if (!m_source(std::min(room, k_slice), true)) m_source = nullptr;
+    claim_banked();
   }
 }
 

@@ -28,7 +28,11 @@ public:
   void bank(const std::string&, const std::string& custom_id, std::string_view line) override {
     lines[custom_id] = line;
   }
-  std::vector<std::string> banked(const std::string&) override { return {}; }
+  std::vector<std::string> banked(const std::string&) override {
+    std::vector<std::string> ids;
+    for (const auto& [custom_id, line] : lines) ids.push_back(custom_id);
+    return ids;
+  }
   std::optional<std::string> claim(const std::string& custom_id) override {
     auto node = lines.extract(custom_id);
     if (node.empty()) return std::nullopt;
@@ -278,6 +282,41 @@ TEST(BatchEngineTest, ARequestLetGoIsAnsweredIntoTheBankAndTakenWhenSubmittedAga
   EXPECT_EQ(engine.stats().from_earlier, 0) << "answers of this run's own batch";
   EXPECT_EQ(journal.lines.size(), 1u) << "4's answer waits for a submit of its own";
   EXPECT_FALSE(engine.let_go({99})) << "an id never submitted";
+}
+
+// Answers waiting in the bank are taken as the source is drawn, a slice at
+// a time, not after all of it: what they answer is done with (an article
+// exported, or let go) before more is planned, so a pass over many articles
+// whose answers are all in the bank holds a slice of them, not all.
+TEST(BatchEngineTest, BankedAnswersAreTakenASliceAtATimeWhileTheSourceIsDrawn) {
+  size_t drawn = 0;
+  FakeBatchApi api{drawn};
+  FakeClock clock;
+  FakeTransport transport(clock, [&api](const llm::HttpRequest& r, int n) { return api(r, n); });
+  MemoryJournal journal;
+  constexpr size_t k_requests = 5000;
+  auto request = [](size_t n) { return llm::ChatRequest{"m", {{"user", fmt::format("msg {}", n)}}, 0.2, 64}; };
+  for (size_t n = 0; n < k_requests; ++n) {
+    const std::string custom_id = llm::batch_line(request(n), endpoint()).custom_id;
+    json body = {{"choices", {{{"message", {{"role", "assistant"}, {"content", fmt::format("msg {}", n)}}},
+                               {"finish_reason", "stop"}}}},
+                 {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 5}}}};
+    journal.lines[custom_id] =
+      json{{"custom_id", custom_id}, {"response", {{"status_code", 200}, {"body", body}}}}.dump();
+  }
+  std::vector<size_t> drawn_at_answer;
+  llm::BatchEngine engine(endpoint(), limits(), {1, {50000, 1 << 30}, std::filesystem::path(::testing::TempDir())},
+                          transport, clock, journal,
+                          [&](uint64_t, const llm::ChatOutcome& o) { drawn_at_answer.push_back(o ? drawn : 0); });
+  engine.set_source([&](size_t wanted, bool) {
+    for (size_t i = 0; i < wanted && drawn < k_requests; ++i, ++drawn) engine.submit(drawn, request(drawn));
+    return drawn < k_requests;
+  });
+  engine.run();
+  ASSERT_EQ(drawn_at_answer.size(), k_requests);
+  EXPECT_LE(drawn_at_answer.front(), 1024u) << "the first answer waited for the whole source";
+  EXPECT_TRUE(api.files.empty()) << "nothing sent";
+  EXPECT_EQ(engine.stats().from_earlier, static_cast<int>(k_requests));
 }
 
 } // namespace
