@@ -7,7 +7,8 @@
 #
 #   bash scripts/bench_batch.sh [COPIES]
 #
-# LINGOPIPE_BIN=path runs another build of lingopipe (A/B comparisons).
+# LINGOPIPE_BIN=path runs another build of lingopipe (A/B comparisons);
+# BATCH_MAX_WAITING=N sets endpoint.batch_max_waiting_articles (default 2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench_lib.sh
@@ -18,7 +19,8 @@ command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-g
 
 work=$(mktemp -d)
 trap 'kill "$standin" 2>/dev/null || true; rm -rf "$work"' EXIT
-bench_config -e "s/# batch: false/batch: true\n  batch_poll_s: 0.2/" >"$work/config.yaml"
+bench_config -e "s/# batch: false/batch: true\n  batch_poll_s: 0.2\n  batch_max_waiting_articles: ${BATCH_MAX_WAITING:-2000}/" \
+  >"$work/config.yaml"
 make_batch "$work" "$copies"
 start_standin "$work" --compress no
 export LINGOPIPE_BASE_URL="$standin_url/v1" LINGOPIPE_MODEL=bench OPENAI_API_KEY=sk-bench
