@@ -234,16 +234,27 @@ TEST(BatchEngineTest, AResultFileCutOffIsDownloadedAgainAndOnlyTheWholeOneIsRead
   EXPECT_EQ(run.engine.stats().retries_by_cause.at("transport"), 1);
 }
 
+// The fake provider, its clock and transport, and a journal, for a test
+// that makes its own engine.
+struct FakeProvider {
+  size_t drawn = 0;
+  FakeBatchApi api{drawn};
+  FakeClock clock;
+  FakeTransport transport{clock, [this](const llm::HttpRequest& r, int n) { return api(r, n); }};
+  MemoryJournal journal;
+};
+
+llm::ChatRequest request(size_t n) {
+  return {"m", {{"user", fmt::format("msg {}", n)}}, 0.2, 64};
+}
+
 // A request let go (before its batch was created, or while its batch ran)
 // gets no outcome: its answer goes into the bank when the batch is
 // collected, and the same request submitted again later takes it from
 // there, counted as this run's answer, not sent or paid again.
 TEST(BatchEngineTest, ARequestLetGoIsAnsweredIntoTheBankAndTakenWhenSubmittedAgain) {
-  size_t drawn = 0;
-  FakeBatchApi api{drawn};
-  FakeClock clock;
-  FakeTransport transport(clock, [&api](const llm::HttpRequest& r, int n) { return api(r, n); });
-  MemoryJournal journal;
+  FakeProvider fake;
+  auto& [drawn, api, clock, transport, journal] = fake;
   std::map<uint64_t, std::string> answers;
   llm::BatchEngine* engine_ptr = nullptr;
   bool let_go_in_batch = false;
@@ -253,10 +264,9 @@ TEST(BatchEngineTest, ARequestLetGoIsAnsweredIntoTheBankAndTakenWhenSubmittedAga
                             if (id == 3) let_go_in_batch = engine_ptr->let_go({4}); // its line comes after 3's
                           });
   engine_ptr = &engine;
-  auto request = [](int n) { return llm::ChatRequest{"m", {{"user", fmt::format("msg {}", n)}}, 0.2, 64}; };
   bool let_go_unsent = false;
   engine.set_source([&](size_t, bool) {
-    for (int n = 0; n < 5; ++n) engine.submit(static_cast<uint64_t>(n), request(n));
+    for (size_t n = 0; n < 5; ++n) engine.submit(n, request(n));
     let_go_unsent = engine.let_go({0, 1, 2});
     return false;
   });
@@ -270,7 +280,7 @@ TEST(BatchEngineTest, ARequestLetGoIsAnsweredIntoTheBankAndTakenWhenSubmittedAga
 
   bool let_go_claiming = true;
   engine.set_source([&](size_t, bool) {
-    for (int n = 0; n < 3; ++n) engine.submit(static_cast<uint64_t>(10 + n), request(n));
+    for (size_t n = 0; n < 3; ++n) engine.submit(10 + n, request(n));
     let_go_claiming = engine.let_go({10}); // its answer is being taken from the bank: held
     return false;
   });
@@ -289,13 +299,9 @@ TEST(BatchEngineTest, ARequestLetGoIsAnsweredIntoTheBankAndTakenWhenSubmittedAga
 // exported, or let go) before more is planned, so a pass over many articles
 // whose answers are all in the bank holds a slice of them, not all.
 TEST(BatchEngineTest, BankedAnswersAreTakenASliceAtATimeWhileTheSourceIsDrawn) {
-  size_t drawn = 0;
-  FakeBatchApi api{drawn};
-  FakeClock clock;
-  FakeTransport transport(clock, [&api](const llm::HttpRequest& r, int n) { return api(r, n); });
-  MemoryJournal journal;
+  FakeProvider fake;
+  auto& [drawn, api, clock, transport, journal] = fake;
   constexpr size_t k_requests = 5000;
-  auto request = [](size_t n) { return llm::ChatRequest{"m", {{"user", fmt::format("msg {}", n)}}, 0.2, 64}; };
   for (size_t n = 0; n < k_requests; ++n) {
     const std::string custom_id = llm::batch_line(request(n), endpoint()).custom_id;
     json body = {{"choices", {{{"message", {{"role", "assistant"}, {"content", fmt::format("msg {}", n)}}},
