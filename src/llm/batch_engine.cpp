@@ -93,9 +93,9 @@ void BatchEngine::submit(uint64_t id, ChatRequest request) {
     m_banked.erase(banked);
     return;
   }
-  if (resumed != m_resumed.end()) { // in a batch an earlier run sent: waited for
+  if (resumed != m_resumed.end()) { // in a batch sent earlier (a request let go, or an earlier run's): waited for
     item.attempts = 1;
-    item.earlier = true;
+    item.earlier = open_batch(resumed->second).earlier;
     ++m_stats.in_flight;
     item.batch = resumed->second;
     return;
@@ -118,6 +118,7 @@ bool BatchEngine::let_go(const std::vector<uint64_t>& ids) {
       continue; // asked by another caller still, or let go when its batch is created
     }
     ++open_batch(item.batch).let_go;
+    m_resumed.emplace(custom_id.mapped(), item.batch); // asked again meanwhile: waited for there
     m_lines.release(item.line);
     m_items.erase(custom_id.mapped());
   }
@@ -209,11 +210,6 @@ bool BatchEngine::batch_full() const {
 // for a re-run, and so is the rest of the source, drawn a batch at a time,
 // so every article is still planned, reported and exported.
 void BatchEngine::end_run(const std::string& message) {
-  // Requests let go and submitted again now are still in their batches.
-  for (Open& batch : m_open) {
-    if (std::exchange(batch.let_go, 0) == 0) continue;
-    for (const auto& c : batch.custom_ids) m_resumed.emplace(c, batch.id);
-  }
   for (;;) {
     end_all(message);
     if (m_after_answers) m_after_answers();
@@ -358,6 +354,7 @@ void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
     if (item.ids.empty()) { // its caller let it go while it waited
       m_lines.release(item.line);
       m_items.erase(c);
+      m_resumed.emplace(c, batch_id);
       ++let_go;
       continue;
     }

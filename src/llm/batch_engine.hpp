@@ -165,7 +165,8 @@ private:
   size_t m_unsent_bytes = 0;                     // their lines'
   util::SpillFile m_lines;                       // each waiting request's line, and result files being read
   std::vector<Open> m_open;
-  std::unordered_map<std::string, std::string> m_resumed; // custom_id → open batch of an earlier run
+  // custom_id → the open batch holding it: an earlier run's, or this run's for a request let go
+  std::unordered_map<std::string, std::string> m_resumed;
   // custom_ids answered into the bank → whether by a batch an earlier run sent
   // (by this run's: requests let go, to be claimed when submitted again).
   std::unordered_map<std::string, bool> m_banked;
