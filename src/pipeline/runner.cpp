@@ -289,7 +289,7 @@ public:
 
   void report_lost(const LetGo& g) {
     const std::string reason = "let go while its batches ran, and its file could not be prepared again (moved, "
-                               "changed or unreadable since the run started); run again: its answers are kept";
+                               "deleted or unreadable since the run started); run again: its answers are kept";
     ++m_result.stats.failed;
     ++m_progress.failed;
     spdlog::warn("{}: {}", g.where.id, reason);
