@@ -118,11 +118,17 @@ bool BatchEngine::let_go(const std::vector<uint64_t>& ids) {
       continue; // asked by another caller still, or let go when its batch is created
     }
     ++open_batch(item.batch).let_go;
-    m_resumed.emplace(custom_id.mapped(), item.batch); // asked again meanwhile: waited for there
-    m_lines.release(item.line);
-    m_items.erase(custom_id.mapped());
+    drop_let_go(custom_id.mapped(), item.batch);
   }
   return true;
+}
+
+// A request let go, in `batch_id`: its line's disk given back, and where it
+// waits remembered, so a caller asking it again meanwhile waits there too.
+void BatchEngine::drop_let_go(const std::string& custom_id, const std::string& batch_id) {
+  m_lines.release(m_items.at(custom_id).line);
+  m_resumed.emplace(custom_id, batch_id);
+  m_items.erase(custom_id);
 }
 
 BatchEngine::Open& BatchEngine::open_batch(const std::string& batch_id) {
@@ -352,9 +358,7 @@ void BatchEngine::create_batch(std::vector<std::string> custom_ids) {
   for (const auto& c : custom_ids) {
     Item& item = m_items.at(c);
     if (item.ids.empty()) { // its caller let it go while it waited
-      m_lines.release(item.line);
-      m_items.erase(c);
-      m_resumed.emplace(c, batch_id);
+      drop_let_go(c, batch_id);
       ++let_go;
       continue;
     }

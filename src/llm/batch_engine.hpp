@@ -117,6 +117,7 @@ private:
   void load_journal();
   bool waits_for_let_go() const;
   Open& open_batch(const std::string& batch_id);
+  void drop_let_go(const std::string& custom_id, const std::string& batch_id);
   void draw();
   bool batch_full() const;
   void claim_banked();
