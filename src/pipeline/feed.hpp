@@ -32,7 +32,8 @@ public:
   virtual std::unique_ptr<DocumentFeed> revisit(const std::vector<Revisit>& articles) = 0;
 };
 
-// Documents prepared already.
+// Documents prepared already (tests, and the runner's overloads taking a
+// vector); it keeps a copy of what it gave, for revisit().
 class ReadyFeed : public DocumentFeed {
 public:
   explicit ReadyFeed(std::vector<article::Document> docs) : m_docs(std::move(docs)), m_size(m_docs.size()) {}

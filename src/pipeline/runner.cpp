@@ -303,11 +303,11 @@ public:
   // go: the engine banks its answers, and the article is prepared and
   // planned again in the run's next pass, where they are claimed.
   void maybe_let_go(size_t a) {
-    const auto it = m_open.find(a);
-    if (!m_letting_go || it == m_open.end() ||
-        m_open.size() <= static_cast<size_t>(endpoint().batch_max_waiting_articles)) {
-      return;
+    if (!m_letting_go || m_open.size() <= static_cast<size_t>(endpoint().batch_max_waiting_articles)) {
+      return; // a live run asks this after every answer: nothing more to it
     }
+    const auto it = m_open.find(a);
+    if (it == m_open.end()) return;
     Open& o = it->second;
     if (!o.planned || o.open_jobs == 0 || o.failed || o.summary_failed || o.times_let_go >= k_max_times_let_go) {
       return;
