@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -58,6 +59,8 @@ struct Transfer {
   bool got_byte = false;              // since when stalls, not the first-byte wait, apply
   uint64_t sunk = 0;                  // bytes of this response's body handed to request.body_sink
   std::string callback_error;         // why a source or the sink failed (a disk): the transfer's error
+  std::vector<Completion>* news = nullptr; // where request.report_begun's news goes
+  bool begun_reported = false;
 };
 
 size_t read_part(char* buffer, size_t size, size_t count, void* arg) {
@@ -139,6 +142,19 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// The headers of a final answer are in: a 2xx one is news for a request
+// that asked (a 100 Continue's blank line comes with status 100).
+void report_if_begun(Transfer& t) {
+  long status = 0;
+  curl_easy_getinfo(t.easy.get(), CURLINFO_RESPONSE_CODE, &status);
+  if (!t.request.report_begun || t.begun_reported || status < 200 || status >= 300) return;
+  t.begun_reported = true;
+  HttpResponse so_far;
+  so_far.status = status;
+  so_far.headers = t.response.headers;
+  t.news->push_back({t.tag, std::move(so_far), true});
+}
+
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   t->last_activity = std::chrono::steady_clock::now();
@@ -147,6 +163,10 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (line.starts_with("HTTP/")) {
     t->response.headers.clear(); // a new response (after 100 Continue or a redirect)
     t->sunk = 0;
+    return size * count;
+  }
+  if (line == "\r\n" || line == "\n") {
+    report_if_begun(*t);
     return size * count;
   }
   size_t colon = line.find(':');
@@ -182,6 +202,7 @@ public:
     auto t = std::make_unique<Transfer>();
     t->tag = tag;
     t->request = std::move(request);
+    t->news = &m_news;
     t->easy = take_handle();
     for (const auto& h : t->request.headers) {
       util::slist_append(t->headers, h.c_str());
@@ -199,12 +220,16 @@ public:
   std::vector<Completion> wait(std::chrono::milliseconds timeout) override {
     fire_timer_if_due();
     std::vector<Completion> done = collect();
-    if (done.empty()) {
+    if (done.empty() && m_news.empty()) {
       poll_sockets(timeout);
       fire_timer_if_due();
       done = collect();
     }
     sweep_stalls(done);
+    if (!m_news.empty()) { // news first: a transfer's completion never precedes its news
+      done.insert(done.begin(), std::make_move_iterator(m_news.begin()), std::make_move_iterator(m_news.end()));
+      m_news.clear();
+    }
     return done;
   }
 
@@ -422,6 +447,7 @@ private:
   std::optional<SteadyTime> m_timer;  // when libcurl wants CURL_SOCKET_TIMEOUT
   std::map<CURL*, std::unique_ptr<Transfer>> m_transfers;
   std::vector<util::CurlEasy> m_idle; // declared after m_multi: cleaned up before it
+  std::vector<Completion> m_news;     // answers begun since the last wait() (report_begun)
   SteadyTime m_last_sweep = std::chrono::steady_clock::now();
 };
 
@@ -436,7 +462,7 @@ HttpResponse fetch_once(HttpRequest request) {
   transport.start(0, std::move(request));
   for (;;) {
     for (auto& done : transport.wait(std::chrono::milliseconds(100))) {
-      return std::move(done.response);
+      if (!done.begun) return std::move(done.response);
     }
   }
 }

@@ -1,10 +1,12 @@
 #include "llm/engine.hpp"
 
 #include "llm/errors.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <stdexcept>
 
 namespace llm {
@@ -19,6 +21,16 @@ constexpr auto k_max_ramp = 1s;    // the longest the window takes to open after
 // network's occasional reset never makes five in a row; a dead server makes
 // as many as there were requests in flight.
 constexpr int k_failures_to_reprobe = 5;
+
+// "stream" as a word or a word's start ("stream", "streaming", "stream_options"),
+// not inside one ("upstream").
+bool names_streaming(const std::string& message) {
+  const std::string lower = util::to_lower_ascii(message);
+  for (size_t at = lower.find("stream"); at != std::string::npos; at = lower.find("stream", at + 1)) {
+    if (at == 0 || !std::isalpha(static_cast<unsigned char>(lower[at - 1]))) return true;
+  }
+  return false;
+}
 
 // Failures that say more about the endpoint (down, wrong URL) than the request.
 bool points_at_endpoint(ErrorKind kind) {
@@ -96,14 +108,16 @@ void Engine::run() {
     }
     dispatch();
     std::vector<Completion> completions = m_transport.wait(next_wakeup());
+    bool answered = false;
     for (auto& completion : completions) {
+      answered = answered || !completion.begun;
       handle(std::move(completion));
       // The answer's replacement leaves before the next answer is read: sent
       // after all of a wake-up's answers, the replacements travelled as a
       // clump and came back as one, round trip after round trip.
       dispatch();
     }
-    if (!completions.empty() && m_after_answers) {
+    if (answered && m_after_answers) {
       m_after_answers();
     }
     if (m_on_progress) {
@@ -150,10 +164,11 @@ void Engine::dispatch() {
     }
     ++p.attempts;
     p.probe = !m_proven;
+    p.streamed = p.probe && !m_endpoint.stream && m_stream_probes;
     m_limiter.consume(p.request.estimated_tokens, now);
     m_in_flight_tokens += p.request.estimated_tokens;
     const uint64_t tag = m_next_tag++;
-    HttpRequest http = m_codec.encode(p.request, m_endpoint);
+    HttpRequest http = encode(p);
     http.limits = m_endpoint.transfer;
     m_transport.start(tag, std::move(http));
     p.sent_at = now;
@@ -162,6 +177,21 @@ void Engine::dispatch() {
     --m_stats.waiting;
     ++m_stats.in_flight;
   }
+}
+
+// A probe asks for a streamed answer, which begins (status and headers)
+// with the model's first words where a whole answer's status comes with its
+// last: the window opens that much sooner. Every provider streams; the
+// answer is decoded the same way either way (by its Content-Type).
+HttpRequest Engine::encode(const Pending& p) const {
+  if (!p.probe) {
+    return m_codec.encode(p.request, m_endpoint);
+  }
+  Endpoint streamed = m_endpoint;
+  streamed.stream = streamed.stream || p.streamed;
+  HttpRequest http = m_codec.encode(p.request, streamed);
+  http.report_begun = true;
+  return http;
 }
 
 // True when the rate limits hold `next` back; remembers until when.
@@ -191,8 +221,8 @@ std::chrono::milliseconds Engine::next_wakeup() const {
   return wait;
 }
 
-// Until a request has succeeded, one request at a time, counting the probe
-// while it backs off: it must fail for good before anything else is sent.
+// Until a probe's answer has begun, one request at a time, counting the
+// probe while it backs off: it must fail for good before anything else is sent.
 bool Engine::has_capacity() const {
   if (!m_proven) {
     return m_in_flight.empty() && m_probes_backing_off == 0;
@@ -200,13 +230,13 @@ bool Engine::has_capacity() const {
   return static_cast<int>(m_in_flight.size()) < opened_window();
 }
 
-// After the probe the window opens evenly over half the probe's round trip
-// (at most k_max_ramp) instead of all at once: a burst of max_in_flight
-// requests comes back as a burst, and with a steady server so would every
-// later window, each answer's replacement queueing behind the whole burst
-// (measured: about 10 ms lost per round trip at 256 in flight). Spread out,
-// each answer is replaced as it arrives; the ramp itself costs a quarter of
-// one round trip, once.
+// After the probe the window opens evenly over half the time the probe took
+// to prove the endpoint (until its answer began; until its end from a
+// transport that gives no such news), at most k_max_ramp, instead of all at
+// once: a burst of max_in_flight requests comes back as a burst, each
+// answer's replacement queueing behind the whole burst. Spread out, each
+// answer is replaced as it arrives; the ramp itself costs half its length,
+// once.
 int Engine::opened_window() const {
   const auto since = m_clock.now() - m_proven_at;
   if (since >= m_ramp) {
@@ -244,7 +274,31 @@ void Engine::count_connection(const HttpResponse& r) {
   }
 }
 
+// A probe's 2xx answer has begun: the server took the key, the model and
+// the request, which is what the probe asks. Its completion follows.
+void Engine::answer_begun(uint64_t tag) {
+  auto it = m_in_flight.find(tag);
+  if (it != m_in_flight.end() && it->second.probe && !m_proven) {
+    prove(it->second);
+  }
+}
+
+// Only a request sent since the endpoint went quiet proves it is back: an
+// answer to an older one says only that it was there then.
+void Engine::prove(const Pending& p) {
+  if (m_quiet_since) spdlog::info("endpoint {} answers again; sending resumes", redact_url(m_endpoint.base_url));
+  m_quiet_since.reset();
+  m_outage_polls = 0;
+  m_proven = true;
+  m_proven_at = m_clock.now();
+  m_ramp = std::min<Clock::duration>((m_proven_at - p.sent_at) / 2, k_max_ramp);
+}
+
 void Engine::handle(Completion completion) {
+  if (completion.begun) {
+    answer_begun(completion.tag);
+    return;
+  }
   auto it = m_in_flight.find(completion.tag);
   if (it == m_in_flight.end()) {
     return;
@@ -263,15 +317,8 @@ void Engine::handle(Completion completion) {
     m_limiter.correct(p.request.estimated_tokens,
                       outcome->usage.prompt_tokens + outcome->usage.completion_tokens);
     m_endpoint_failures = 0;
-    // Only a request sent since the endpoint went quiet proves it is back: an
-    // answer to an older one says only that it was there then.
     if (!m_proven && p.probe) {
-      if (m_quiet_since) spdlog::info("endpoint {} answers again; sending resumes", redact_url(m_endpoint.base_url));
-      m_quiet_since.reset();
-      m_outage_polls = 0;
-      m_proven = true;
-      m_proven_at = m_clock.now();
-      m_ramp = std::min<Clock::duration>((m_proven_at - p.sent_at) / 2, k_max_ramp);
+      prove(p); // a transport that gave no news of the answer's start
     }
     m_overloaded_since.reset();
     ++m_stats.succeeded;
@@ -280,7 +327,7 @@ void Engine::handle(Completion completion) {
   }
   const ChatError& error = outcome.error();
   count_endpoint_failure(error);
-  if (wait_for_model_load(p, error)) {
+  if (wait_for_model_load(p, error) || stream_refused(p, error)) {
     return;
   }
   RetryDecision decision = m_policy.decide(error, p.attempts);
@@ -380,6 +427,23 @@ bool Engine::overloaded_too_long(const ChatError& error) {
     m_overloaded_since = now;
   }
   return now - *m_overloaded_since >= std::chrono::duration<double>(m_limits.park_after_overloaded_s);
+}
+
+// A server that cannot stream refuses the probe's stream with a 400 that
+// says so: the probe goes again as asked (this attempt not counted), and so
+// does every later probe.
+bool Engine::stream_refused(Pending& p, const ChatError& error) {
+  if (!p.streamed || error.status != 400 || !names_streaming(error.message)) {
+    return false;
+  }
+  m_stream_probes = false;
+  --p.attempts;
+  log_attempt(p, error, "the endpoint does not stream: sent again unstreamed");
+  ++m_stats.retries;
+  ++m_stats.retries_by_cause["stream_refused"];
+  ++m_stats.waiting;
+  back_off(std::move(p), 0);
+  return true;
 }
 
 bool Engine::wait_for_model_load(Pending& p, const ChatError& error) {

@@ -3,9 +3,11 @@
 // window of successes), paced by the RateLimiter, failed attempts retried per
 // RetryPolicy, and the whole endpoint stopped on
 // auth, quota or not-found errors so one bad key costs one request, not a
-// thousand: until the first success only one request is in flight (the one
-// expected to answer soonest), then the window opens over half that
-// request's round trip. An endpoint that stops answering mid-run (several
+// thousand: until the endpoint has proven itself only one request is in
+// flight (the one expected to answer soonest). That probe asks for a
+// streamed answer, so its status comes with the model's first words: a 2xx
+// status proves the endpoint (key, model and quota accepted) and the window
+// opens then, not after the whole answer. An endpoint that stops answering mid-run (several
 // failures in a row that point at it: down, unreachable, a gateway's error
 // page) is probed the same way again, for up to limits.max_outage_wait_s, so
 // a dead server gets one request at a time, not every job's whole attempt
@@ -50,6 +52,7 @@ private:
     std::optional<Clock::time_point> loading_since; // the server first said its model is loading
     Clock::time_point sent_at{};                    // of the current attempt
     bool probe = false;                             // sent while the endpoint was unproven
+    bool streamed = false;                          // asked for a stream the endpoint is not set to
   };
 
   // The requests waiting for a slot, by ChatRequest::priority.
@@ -90,7 +93,11 @@ private:
   void refill();
   void dispatch();
   bool paced(const Pending& next, Clock::time_point now);
+  HttpRequest encode(const Pending& p) const;
   void handle(Completion completion);
+  void answer_begun(uint64_t tag);
+  void prove(const Pending& p);
+  bool stream_refused(Pending& p, const ChatError& error);
   void count_connection(const HttpResponse& response);
   void log_attempt(const Pending& p, const ChatError& error, const std::string& decision) const;
   void adapt_window(const ChatOutcome& outcome);
@@ -111,7 +118,8 @@ private:
   std::multimap<Clock::time_point, Pending> m_backoff;
   std::map<uint64_t, Pending> m_in_flight;     // by transport tag
   uint64_t m_next_tag = 1;
-  bool m_proven = false;                       // a request has succeeded since the endpoint last went quiet
+  bool m_proven = false;                       // a probe's answer began since the endpoint last went quiet
+  bool m_stream_probes = true;                 // false once the endpoint refused a streamed probe
   int m_probes_backing_off = 0;                // of m_backoff: at most the one probe
   int m_endpoint_failures = 0;                 // in a row, of the kinds that point at the endpoint
   std::optional<Clock::time_point> m_quiet_since; // a proven endpoint stopped answering

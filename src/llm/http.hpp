@@ -54,6 +54,9 @@ struct HttpRequest {
   // batch's result file may be 200 MB). Any other answer's body is kept, for
   // its error.
   std::function<void(uint64_t offset, std::string_view piece)> body_sink;
+  // Say when a 2xx answer begins (Completion::begun), before its body: a
+  // streamed answer begins with the model's first words, long before its end.
+  bool report_begun = false;
   TransferLimits limits;
 };
 

@@ -16,6 +16,11 @@ namespace llm {
 struct Completion {
   uint64_t tag = 0;
   HttpResponse response;
+  // News only, for a request that asked for it (HttpRequest::report_begun):
+  // its 2xx answer has begun (status and headers in, the body to come). The
+  // transfer goes on; its completion follows. `response` holds the status
+  // and headers so far.
+  bool begun = false;
 };
 
 class Transport {
@@ -23,7 +28,8 @@ public:
   virtual ~Transport() = default;
   // On an open connection the request is sent before start() returns.
   virtual void start(uint64_t tag, HttpRequest request) = 0;
-  // Drives transfers for at most `timeout`; returns those that finished.
+  // Drives transfers for at most `timeout`; returns those that finished,
+  // each after any news that its answer began.
   virtual std::vector<Completion> wait(std::chrono::milliseconds timeout) = 0;
 };
 

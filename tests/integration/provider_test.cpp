@@ -122,7 +122,8 @@ TEST_F(ProviderTest, OllamaNativeChat) {
     EXPECT_EQ(entry["authorization"], false) << "no key is configured for Ollama";
     const json& body = entry["body"];
     EXPECT_EQ(body["model"], "qwen2.5:7b");
-    EXPECT_EQ(body["stream"], false);
+    // The probe, first, asks for a stream so that the window opens when its answer begins.
+    EXPECT_EQ(body["stream"], &entry == &log.front());
     EXPECT_EQ(body["keep_alive"], "30m");
     EXPECT_EQ(body["options"]["num_predict"], 2048);
     EXPECT_EQ(body["options"]["temperature"], 0.2);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <optional>
 
 namespace testenv {
 
@@ -29,6 +30,10 @@ public:
 
   // Every answer arrives this long after its request was started.
   void set_latency(std::chrono::milliseconds latency) { m_latency = latency; }
+  // A request that asks (report_begun) hears this long after it was started
+  // that its 2xx answer began. Unset: no such news, as from a transport
+  // that gives none.
+  void set_first_byte(std::chrono::milliseconds after) { m_first_byte = after; }
 
   void start(uint64_t tag, llm::HttpRequest request) override {
     ++m_started;
@@ -37,24 +42,33 @@ public:
     m_start_times.push_back(m_clock.now());
     llm::HttpResponse response = m_responder(request, m_started);
     sink_body(request, response);
+    if (m_first_byte && request.report_begun && response.status >= 200 && response.status < 300) {
+      llm::HttpResponse so_far;
+      so_far.status = response.status;
+      so_far.headers = response.headers;
+      m_news.push_back({m_clock.now() + *m_first_byte, {tag, std::move(so_far), true}});
+    }
     m_pending.push_back({m_clock.now() + m_latency, {tag, std::move(response)}});
   }
 
   // The answers that are due; with none due, the clock moves on to the next
   // one or by the timeout (at least 1 ms), whichever comes first.
   std::vector<llm::Completion> wait(std::chrono::milliseconds timeout) override {
-    if (!has_due()) {
+    if (!due(m_pending) && !due(m_news)) {
       auto step = std::max(timeout, std::chrono::milliseconds(1));
-      if (!m_pending.empty()) {
+      for (const auto* queue : {&m_pending, &m_news}) {
+        if (queue->empty()) continue;
         step = std::min<std::chrono::milliseconds>(
-          step, std::chrono::ceil<std::chrono::milliseconds>(m_pending.front().due - m_clock.now()));
+          step, std::chrono::ceil<std::chrono::milliseconds>(queue->front().due - m_clock.now()));
       }
       m_clock.advance(step);
     }
     std::vector<llm::Completion> done;
-    while (has_due()) {
-      done.push_back(std::move(m_pending.front().completion));
-      m_pending.pop_front();
+    for (auto* queue : {&m_news, &m_pending}) { // news first, as the curl transport gives it
+      while (due(*queue)) {
+        done.push_back(std::move(queue->front().completion));
+        queue->pop_front();
+      }
     }
     return done;
   }
@@ -71,7 +85,7 @@ private:
     llm::Completion completion;
   };
 
-  bool has_due() const { return !m_pending.empty() && m_pending.front().due <= m_clock.now(); }
+  bool due(const std::deque<Pending>& queue) const { return !queue.empty() && queue.front().due <= m_clock.now(); }
 
   // As the curl transport does: a 2xx body goes to the request's sink, a
   // few KB at a time, instead of into the response.
@@ -87,7 +101,9 @@ private:
   FakeClock& m_clock;
   Responder m_responder;
   std::chrono::milliseconds m_latency{0};
+  std::optional<std::chrono::milliseconds> m_first_byte;
   std::deque<Pending> m_pending; // in start order, so in due order
+  std::deque<Pending> m_news;    // answers begun (report_begun), likewise
   std::vector<llm::HttpRequest> m_requests;
   std::vector<llm::Clock::time_point> m_start_times;
   int m_started = 0;

@@ -11,6 +11,10 @@
 //                     [--compress yes|no] [--require-key K] [--llama-context-shift N]
 //                     [--timing-log F]
 //
+// --latency-ms: each answer takes this long; a streamed one sends its status
+//   and headers at once (a server takes the request before its model
+//   writes) and its events after the latency.
+//
 // --timing-log: one line per chat request, "CONNECTION RECEIVED_US ANSWERED_US"
 //   (the client's port; wall-clock microseconds when the handler got the
 //   request and when the answer had been written), for scripts/bench.sh to
@@ -212,7 +216,10 @@ public:
         return;
       }
     }
-    if (m_options.latency_ms > 0) {
+    // A streamed answer's status and headers leave at once, as a server's do
+    // once it has taken the request; its events come after the latency.
+    const bool streamed = !fault && valid && raw.value("stream", false);
+    if (m_options.latency_ms > 0 && !streamed) {
       std::this_thread::sleep_for(std::chrono::milliseconds(m_options.latency_ms));
     }
     if (fault) {
@@ -221,8 +228,8 @@ public:
       res.status = 400;
       res.set_content(R"({"error":{"message":"invalid JSON body","type":"invalid_request_error"}})",
                       "application/json");
-    } else if (raw.value("stream", false)) {
-      stream(body, content, dialect, stream_fault, m_options.llama_context, res);
+    } else if (streamed) {
+      stream(body, content, dialect, stream_fault, m_options, res);
     } else {
       answer(body, std::move(content), m_options, dialect, raw, res);
     }
@@ -735,7 +742,8 @@ private:
   }
 
   static void stream(const json& body, const std::string& content, Dialect dialect,
-                     const json& fault, size_t llama_context, httplib::Response& res) {
+                     const json& fault, const Options& options, httplib::Response& res) {
+    const size_t llama_context = options.llama_context;
     const std::string model = body.value("model", "lingopipe-standin");
     const size_t prompt_tokens = prompt_text(body).size() / 4, completion_tokens = content.size() / 4;
     // Thirds of the text, cut between characters (each delta is valid JSON);
@@ -782,7 +790,8 @@ private:
     const int hold_ms = fault.value("hold_open_ms", 0);
     res.set_chunked_content_provider(
       dialect == Dialect::ollama ? "application/x-ndjson" : "text/event-stream",
-      [frames, hold_ms](size_t, httplib::DataSink& sink) {
+      [frames, hold_ms, latency_ms = options.latency_ms](size_t, httplib::DataSink& sink) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(latency_ms)); // the headers are out
         for (const auto& f : frames) {
           const size_t half = f.size() / 2; // split anywhere, as networks do
           sink.write(f.data(), half);

@@ -75,7 +75,7 @@ llm::HttpResponse exchange(llm::Transport& transport, llm::HttpRequest request) 
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
     for (auto& done : transport.wait(100ms)) {
-      if (done.tag == 1) return std::move(done.response); // others were started by the test itself
+      if (done.tag == 1 && !done.begun) return std::move(done.response); // others were started by the test itself
     }
   }
   ADD_FAILURE() << "no answer within 10 s";
@@ -251,6 +251,74 @@ TEST(CurlTransportTest, ARequestOnAnOpenConnectionLeavesWhenStarted) {
   ASSERT_EQ(server.seen().size(), 2u);
   EXPECT_EQ(server.seen()[1].marker, "no wait");
   EXPECT_EQ(exchange(*transport, post(server.url(), "{}", "after")).status, 200); // still usable
+}
+
+// A request that asks hears that its 2xx answer began (status and headers
+// in) before the answer ends: an engine's streamed probe proves the endpoint
+// then. No news for a request that did not ask, nor for an error answer.
+TEST(CurlTransportTest, AnAnswerThatBeginsIsReportedBeforeItEnds) {
+  httplib::Server server;
+  server.Post("/slow", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("X-Request-Id", "req-1");
+    res.set_chunked_content_provider("text/event-stream", [](size_t, httplib::DataSink& sink) {
+      std::this_thread::sleep_for(400ms); // the model at work: the headers are out
+      sink.write("data: [DONE]\n\n", 14);
+      sink.done();
+      return true;
+    });
+  });
+  server.Post("/refuse", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 403;
+    res.set_content(R"({"error":{"message":"forbidden"}})", "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&server] { server.listen_after_bind(); });
+  auto transport = llm::make_curl_transport({4});
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+
+  struct Event {
+    bool begun;
+    long status;
+    std::string request_id;
+    std::chrono::milliseconds after;
+  };
+  auto events_of = [&](const std::string& path, bool report_begun) {
+    llm::HttpRequest r = post(base + path, "{}", path);
+    r.report_begun = report_begun;
+    const auto t0 = std::chrono::steady_clock::now();
+    transport->start(7, std::move(r));
+    std::vector<Event> events;
+    while (events.empty() || events.back().begun) {
+      for (auto& done : transport->wait(50ms)) {
+        events.push_back({done.begun, done.response.status, done.response.header("x-request-id"),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)});
+      }
+      if (std::chrono::steady_clock::now() - t0 > 10s) break;
+    }
+    return events;
+  };
+
+  const auto slow = events_of("/slow", true);
+  ASSERT_EQ(slow.size(), 2u);
+  EXPECT_TRUE(slow[0].begun);
+  EXPECT_EQ(slow[0].status, 200);
+  EXPECT_EQ(slow[0].request_id, "req-1");
+  EXPECT_LT(slow[0].after, 300ms);
+  EXPECT_FALSE(slow[1].begun);
+  EXPECT_EQ(slow[1].status, 200);
+  EXPECT_GE(slow[1].after, 400ms);
+
+  const auto unasked = events_of("/slow", false);
+  ASSERT_EQ(unasked.size(), 1u);
+  EXPECT_FALSE(unasked[0].begun);
+
+  const auto refused = events_of("/refuse", true);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_FALSE(refused[0].begun);
+  EXPECT_EQ(refused[0].status, 403);
+  transport.reset(); // its kept-alive connection would hold the server's stop
+  server.stop();
+  thread.join();
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 #include "support/fake_transport.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -54,9 +55,10 @@ TEST(EngineTest, RunsEverythingWithinTheInFlightLimit) {
   for (auto& [id, o] : out.by_id) EXPECT_TRUE(o.has_value()) << id;
 }
 
-// After the probe the window opens over half its round trip, not at once: a
-// burst would come back as a burst, every answer's replacement queueing
-// behind the whole window.
+// After the probe the window opens over half the time the probe took (here
+// its round trip: this transport gives no news of an answer's start), not at
+// once: a burst would come back as a burst, every answer's replacement
+// queueing behind the whole window.
 TEST(EngineTest, TheWindowOpensOverHalfTheProbesRoundTrip) {
   FakeClock clock;
   FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
@@ -75,6 +77,69 @@ TEST(EngineTest, TheWindowOpensOverHalfTheProbesRoundTrip) {
   EXPECT_EQ(started_before(101ms), 2);  // then one more, not a window of 8
   EXPECT_LE(started_before(125ms), 5);  // half of the window by half of the ramp
   EXPECT_EQ(started_before(151ms), 9);  // all 8 in flight once the 50 ms ramp is over
+}
+
+bool asks_for_stream(const llm::HttpRequest& r) { return nlohmann::json::parse(r.body)["stream"].get<bool>(); }
+
+// The probe asks for a streamed answer: its 2xx status comes with the
+// model's first words, which proves the endpoint as well as the whole answer
+// would, so the window opens then. Every later request is sent as the
+// endpoint is set (here: not streamed).
+TEST(EngineTest, TheWindowOpensWhenTheProbesStreamedAnswerBegins) {
+  FakeClock clock;
+  FakeTransport transport(clock, [](auto&, int) { return testenv::ok_response("x"); });
+  transport.set_latency(1000ms);
+  transport.set_first_byte(20ms);
+  int done = 0;
+  llm::Engine engine(endpoint(), limits(8), transport, clock, [&](uint64_t, auto& o) { done += o.has_value(); });
+  for (uint64_t i = 0; i < 16; ++i) engine.submit(i, request());
+  const auto t0 = clock.now();
+  engine.run();
+  EXPECT_EQ(done, 16);
+  const auto& sent = transport.requests();
+  ASSERT_EQ(sent.size(), 16u);
+  EXPECT_TRUE(asks_for_stream(sent[0]));
+  EXPECT_TRUE(sent[0].report_begun);
+  for (size_t i = 1; i < sent.size(); ++i) {
+    EXPECT_FALSE(asks_for_stream(sent[i])) << i;
+    EXPECT_FALSE(sent[i].report_begun) << i;
+  }
+  EXPECT_GE(transport.start_times()[1] - t0, 20ms); // once the answer began,
+  EXPECT_LT(transport.start_times()[1] - t0, 50ms); // not at 1000 ms, when it ends
+  EXPECT_EQ(transport.max_concurrent(), 8);
+  EXPECT_LT(transport.start_times()[7] - t0, 1000ms); // the window is open before the probe is answered
+}
+
+// A server that cannot stream says so with a 400: the probe goes again
+// unstreamed, its attempt not spent, and the run goes on as before. A 400
+// that only mentions an upstream server is the request's own failure.
+TEST(EngineTest, AProbeWhoseStreamIsRefusedGoesAgainUnstreamed) {
+  for (const std::string message : {"Streaming is not supported by this server", "stream_options: unknown field"}) {
+    FakeClock clock;
+    FakeTransport transport(clock, [&](const llm::HttpRequest& r, int) {
+      return asks_for_stream(r) ? testenv::status_response(400, R"({"error":{"message":")" + message + "\"}}")
+                                : testenv::ok_response("x");
+    });
+    transport.set_first_byte(5ms);
+    int succeeded = 0;
+    llm::Engine engine(endpoint(), limits(4, 1), transport, clock, [&](uint64_t, auto& o) { succeeded += o.has_value(); });
+    for (uint64_t i = 0; i < 6; ++i) engine.submit(i, request());
+    engine.run();
+    EXPECT_EQ(succeeded, 6) << message << ": one attempt each, and the refused stream did not spend it";
+    EXPECT_EQ(transport.started(), 7) << message;
+    EXPECT_EQ(engine.stats().retries_by_cause.at("stream_refused"), 1) << message;
+  }
+  FakeClock clock;
+  FakeTransport transport(clock, [](const llm::HttpRequest& r, int) {
+    return asks_for_stream(r) ? testenv::status_response(400, R"({"error":{"message":"upstream model rejected the input"}})")
+                              : testenv::ok_response("x");
+  });
+  int failed = 0;
+  llm::Engine engine(endpoint(), limits(4), transport, clock, [&](uint64_t, auto& o) { failed += !o.has_value(); });
+  engine.submit(0, request());
+  engine.run();
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(transport.started(), 1);
 }
 
 // Waiting requests go by priority, first in first out within one: what an
