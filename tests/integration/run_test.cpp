@@ -71,6 +71,26 @@ TEST_F(RunTest, ColdRunSendsThePlannedRequestsAndWarmRunSendsNone) {
   EXPECT_NE(warm.err.find("0 requests sent, 24 cache hits"), std::string::npos) << warm.err;
 }
 
+// The first request (the probe) asks for a stream, so the rest of the window
+// goes when its answer begins, not when the model has finished it: with
+// answers that take 800 ms, the second request reaches the server long before
+// the first answer ends. Every other request is sent unstreamed, as configured.
+TEST_F(RunTest, TheWindowOpensWhenTheFirstAnswerBeginsNotWhenItEnds) {
+  StandIn standin(dir.path(), "", 800);
+  auto r = lingopipe(dir.path(), standin, {"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<json> log;
+  for (const auto& line : standin.log_lines()) log.push_back(json::parse(line));
+  ASSERT_EQ(log.size(), 24u);
+  for (size_t i = 0; i < log.size(); ++i) {
+    EXPECT_EQ(log[i]["body"].value("stream", false), i == 0) << i;
+  }
+  EXPECT_LT(log[1]["ms"].get<int>() - log[0]["ms"].get<int>(), 400)
+    << "the second request waited for the first answer (800 ms) to end";
+  const json report = json::parse(read(dir / "out/run-report.json"));
+  EXPECT_EQ(report["failures"], json::array());
+}
+
 TEST_F(RunTest, ExportFromCacheMatchesRunAndNeverContactsTheEndpoint) {
   StandIn standin(dir.path());
   ASSERT_EQ(lingopipe(dir.path(), standin, {"run"}).exit_code, 0);
