@@ -36,7 +36,7 @@ requests=$(wc -l <"$work/requests.jsonl")
 
 measure() { # label, then the command; prints "wall cpu rss_mb"
   local label=$1; shift
-  /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" >/dev/null 2>"$work/$label.err"
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" >"$work/$label.out" 2>"$work/$label.err"
   read -r wall user sys rss <"$work/time"
   echo "$wall $(echo "$user + $sys" | bc) $((rss / 1024))"
 }
@@ -95,3 +95,4 @@ print(f"ratios node/lingopipe: wall {nd[0]/lp[0]:.2f}x, CPU {nd[1]/lp[1]:.2f}x, 
 print(f"ratios curl/lingopipe: wall {cu[0]/lp[0]:.2f}x, CPU {cu[1]/lp[1]:.2f}x, RSS {cu[2]/lp[2]:.2f}x")
 print(f"lingopipe's transport alone: {tr[1]/lp[1]:.0%} of lingopipe's CPU")
 PY
+echo "lingopipe transport, its send loop alone: $(cat "$work/transport.out")"
