@@ -429,11 +429,11 @@ bool Engine::overloaded_too_long(const ChatError& error) {
   return now - *m_overloaded_since >= std::chrono::duration<double>(m_limits.park_after_overloaded_s);
 }
 
-// A server that cannot stream refuses the probe's stream with a 400 that
-// says so: the probe goes again as asked (this attempt not counted), and so
-// does every later probe.
+// A server that cannot stream refuses the probe's stream with a 400 (or a
+// validator's 422) that names it: the probe goes again as asked (this attempt
+// not counted), and so does every later probe.
 bool Engine::stream_refused(Pending& p, const ChatError& error) {
-  if (!p.streamed || error.status != 400 || !names_streaming(error.message)) {
+  if (!p.streamed || (error.status != 400 && error.status != 422) || !names_streaming(error.message)) {
     return false;
   }
   m_stream_probes = false;

@@ -110,15 +110,19 @@ TEST(EngineTest, TheWindowOpensWhenTheProbesStreamedAnswerBegins) {
   EXPECT_LT(transport.start_times()[7] - t0, 1000ms); // the window is open before the probe is answered
 }
 
-// A server that cannot stream says so with a 400: the probe goes again
-// unstreamed, its attempt not spent, and the run goes on as before. A 400
-// that only mentions an upstream server is the request's own failure.
+// A server that cannot stream says so with a 400, or a validator's 422 that
+// names the field: the probe goes again unstreamed, its attempt not spent,
+// and the run goes on as before. A 400 that only mentions an upstream server
+// is the request's own failure.
 TEST(EngineTest, AProbeWhoseStreamIsRefusedGoesAgainUnstreamed) {
-  for (const std::string message : {"Streaming is not supported by this server", "stream_options: unknown field"}) {
+  const std::vector<std::pair<long, std::string>> refusals = {
+    {400, R"({"error":{"message":"Streaming is not supported by this server"}})"},
+    {400, R"({"error":{"message":"Unrecognized request argument supplied: stream_options"}})"},
+    {422, R"({"detail":[{"type":"extra_forbidden","loc":["body","stream_options"],"msg":"Extra inputs are not permitted"}]})"}};
+  for (const auto& [status, message] : refusals) {
     FakeClock clock;
     FakeTransport transport(clock, [&](const llm::HttpRequest& r, int) {
-      return asks_for_stream(r) ? testenv::status_response(400, R"({"error":{"message":")" + message + "\"}}")
-                                : testenv::ok_response("x");
+      return asks_for_stream(r) ? testenv::status_response(status, message) : testenv::ok_response("x");
     });
     transport.set_first_byte(5ms);
     int succeeded = 0;
