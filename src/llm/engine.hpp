@@ -96,7 +96,7 @@ private:
   HttpRequest encode(const Pending& p) const;
   void handle(Completion completion);
   void answer_begun(uint64_t tag);
-  void prove(const Pending& p);
+  void prove(const Pending& p, Clock::duration min_ramp);
   bool stream_refused(Pending& p, const ChatError& error);
   void count_connection(const HttpResponse& response);
   void log_attempt(const Pending& p, const ChatError& error, const std::string& decision) const;
