@@ -324,7 +324,7 @@ void Engine::handle(Completion completion) {
                       outcome->usage.prompt_tokens + outcome->usage.completion_tokens);
     m_endpoint_failures = 0;
     if (!m_proven && p.probe) {
-      prove(p, {}); // a transport that gave no news of the answer's start
+      prove(p, Clock::duration::zero()); // a transport that gave no news of the answer's start
     }
     m_overloaded_since.reset();
     ++m_stats.succeeded;

@@ -7,12 +7,12 @@
 // flight (the one expected to answer soonest). That probe asks for a
 // streamed answer, so its status comes with the model's first words: a 2xx
 // status proves the endpoint (key, model and quota accepted) and the window
-// opens then, not after the whole answer. An endpoint that stops answering mid-run (several
-// failures in a row that point at it: down, unreachable, a gateway's error
-// page) is probed the same way again, for up to limits.max_outage_wait_s, so
-// a dead server gets one request at a time, not every job's whole attempt
-// budget. Single-threaded: callbacks run on the caller's thread inside run(),
-// and may submit further requests.
+// opens then, not after the whole answer. An endpoint that stops answering
+// mid-run (several failures in a row that point at it: down, unreachable, a
+// gateway's error page) is probed the same way again, for up to
+// limits.max_outage_wait_s, so a dead server gets one request at a time, not
+// every job's whole attempt budget. Single-threaded: callbacks run on the
+// caller's thread inside run(), and may submit further requests.
 #pragma once
 
 #include "config/config.hpp"
