@@ -376,6 +376,17 @@ void Engine::log_attempt(const Pending& p, const ChatError& error, const std::st
                 p.attempts, m_limits.max_attempts, describe(error), decision);
 }
 
+// Sent again after `delay_s` without spending an attempt (a poll of a
+// loading model or a dead server, a probe resent unstreamed), counted as a
+// retry by `cause`.
+void Engine::again_unspent(Pending p, const char* cause, double delay_s) {
+  --p.attempts;
+  ++m_stats.retries;
+  ++m_stats.retries_by_cause[cause];
+  ++m_stats.waiting;
+  back_off(std::move(p), delay_s);
+}
+
 void Engine::back_off(Pending p, double delay_s) {
   const auto due = m_clock.now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay_s));
   m_probes_backing_off += p.probe;
@@ -414,11 +425,9 @@ bool Engine::ride_out_outage(Pending& p) {
   if (!m_quiet_since || now - *m_quiet_since >= std::chrono::duration<double>(m_limits.max_outage_wait_s)) {
     return false;
   }
-  --p.attempts; // a poll, not an attempt: the job keeps its last one for a live server
-  ++m_stats.retries;
-  ++m_stats.retries_by_cause["endpoint_down"];
-  ++m_stats.waiting;
-  back_off(std::move(p), m_policy.backoff(p.attempts + ++m_outage_polls));
+  // A poll, not an attempt: the job keeps its last one for a live server.
+  const double delay_s = m_policy.backoff(p.attempts - 1 + ++m_outage_polls);
+  again_unspent(std::move(p), "endpoint_down", delay_s);
   return true;
 }
 
@@ -443,12 +452,8 @@ bool Engine::stream_refused(Pending& p, const ChatError& error) {
     return false;
   }
   m_stream_probes = false;
-  --p.attempts;
   log_attempt(p, error, "the endpoint does not stream: sent again unstreamed");
-  ++m_stats.retries;
-  ++m_stats.retries_by_cause["stream_refused"];
-  ++m_stats.waiting;
-  back_off(std::move(p), 0);
+  again_unspent(std::move(p), "stream_refused", 0);
   return true;
 }
 
@@ -467,11 +472,7 @@ bool Engine::wait_for_model_load(Pending& p, const ChatError& error) {
   if (now - *p.loading_since >= std::chrono::duration<double>(m_limits.max_load_wait_s)) {
     return false; // waited long enough: an ordinary retryable failure now
   }
-  --p.attempts; // a poll, not an attempt
-  ++m_stats.retries;
-  ++m_stats.retries_by_cause["model_loading"];
-  ++m_stats.waiting;
-  back_off(std::move(p), 2.0);
+  again_unspent(std::move(p), "model_loading", 2.0); // a poll, not an attempt
   return true;
 }
 

@@ -89,6 +89,7 @@ private:
   std::string unreachable_reason(const Pending& p, const ChatError& error) const;
 
   void back_off(Pending p, double delay_s); // until it is due again; counts the probe
+  void again_unspent(Pending p, const char* cause, double delay_s);
   void count_endpoint_failure(const ChatError& error);
   void refill();
   void dispatch();
